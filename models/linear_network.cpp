@@ -1,0 +1,223 @@
+#include "models/linear_network.hpp"
+
+#include <Eigen/SVD>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <stdexcept>
+
+namespace gradflow {
+
+LinearNetwork::LinearNetwork(const Dataset& data, LinearNetworkOptions options)
+    : options_(std::move(options)) {
+  validate_dataset(data);
+  const auto& w = options_.widths;
+  if (w.size() < 2) {
+    throw std::invalid_argument(fmt::format(
+        "a linear network needs widths [d0, ..., dN] with depth N >= 1, got {} width(s)",
+        w.size()));
+  }
+  for (std::size_t j = 0; j < w.size(); ++j) {
+    if (w[j] <= 0) {
+      throw std::invalid_argument(fmt::format("width {} must be positive, got {}", j, w[j]));
+    }
+  }
+  if (w.front() != data.input_dim()) {
+    throw std::invalid_argument(fmt::format(
+        "the first width d0 = {} must equal the data's input dimension {}", w.front(),
+        data.input_dim()));
+  }
+  if (w.back() != data.output_dim()) {
+    throw std::invalid_argument(fmt::format(
+        "the last width dN = {} must equal the data's output dimension {}", w.back(),
+        data.output_dim()));
+  }
+  if (options_.residual &&
+      std::any_of(w.begin(), w.end(), [&](Eigen::Index d) { return d != w.front(); })) {
+    throw std::invalid_argument(fmt::format(
+        "the residual variant (layers I + W_j) needs all widths equal, got [{}]",
+        fmt::join(w, ", ")));
+  }
+  const int N = depth();
+  for (int j = 1; j <= N; ++j) layout_.append(fmt::format("W{}", j), w[j], w[j - 1]);
+
+  X_ = data.X;
+  Y_ = data.Y;
+  const double n = static_cast<double>(data.samples());
+  sxx_ = X_ * X_.transpose() / n;
+  syx_ = Y_ * X_.transpose() / n;
+
+  const Eigen::Index d0 = w.front();
+  for (int j = 1; j <= N; ++j) {
+    layers_.emplace_back(w[j], w[j - 1]);
+    prefix_.emplace_back(w[j], d0);
+    back_.emplace_back(w[j], d0);
+  }
+  residual_.resize(w.back(), data.samples());
+}
+
+std::string LinearNetwork::describe() const {
+  return fmt::format("deep linear network, depth {}, widths [{}]{}", depth(),
+                     fmt::join(options_.widths, ", "), options_.residual ? ", residual" : "");
+}
+
+void LinearNetwork::forward(const Eigen::VectorXd& x) const {
+  const int N = depth();
+  for (int j = 0; j < N; ++j) {
+    layers_[j] = layout_.view(x, j);
+    if (options_.residual) layers_[j].diagonal().array() += 1.0;
+  }
+  prefix_[0] = layers_[0];
+  for (int j = 1; j < N; ++j) prefix_[j].noalias() = layers_[j] * prefix_[j - 1];
+}
+
+double LinearNetwork::loss(const Eigen::VectorXd& x) const {
+  forward(x);
+  residual_.noalias() = prefix_.back() * X_;
+  residual_ -= Y_;
+  return 0.5 * residual_.squaredNorm() / static_cast<double>(X_.cols());
+}
+
+Eigen::MatrixXd LinearNetwork::loss_gradient_e2e(const Eigen::MatrixXd& W) const {
+  return W * sxx_ - syx_;
+}
+
+void LinearNetwork::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
+  const int N = depth();
+  forward(x);
+  g.resize(dim());
+  // B_N = ∇ℓ(W) = W Σxx − Σyx;  B_{j-1} = A_jᵀ B_j;  ∇_{W_j} = B_j P_{j-1}ᵀ (P_0 = I).
+  back_[N - 1].noalias() = prefix_[N - 1] * sxx_;
+  back_[N - 1] -= syx_;
+  for (int j = N - 1; j >= 1; --j) back_[j - 1].noalias() = layers_[j].transpose() * back_[j];
+  for (int j = N - 1; j >= 1; --j) {
+    layout_.view(g, j).noalias() = back_[j] * prefix_[j - 1].transpose();
+  }
+  layout_.view(g, 0) = back_[0];
+}
+
+// Forward-mode derivative of the gradient recursion along V = (V_j):
+//   dP_j = V_j P_{j-1} + A_j dP_{j-1}        (dP_1 = V_1)
+//   dB_N = dP_N Σxx,   dB_{j-1} = V_jᵀ B_j + A_jᵀ dB_j
+//   H[V]_j = dB_j P_{j-1}ᵀ + B_j dP_{j-1}ᵀ   (H[V]_1 = dB_1)
+// Not on the hot path, so it allocates freely.
+void LinearNetwork::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                                   Eigen::VectorXd& hv) const {
+  const int N = depth();
+  Eigen::VectorXd g(dim());
+  gradient(x, g);  // fills layers_, prefix_, back_
+  std::vector<Eigen::MatrixXd> dP(N);
+  dP[0] = layout_.view(v, 0);
+  for (int j = 1; j < N; ++j) dP[j] = layout_.view(v, j) * prefix_[j - 1] + layers_[j] * dP[j - 1];
+  std::vector<Eigen::MatrixXd> dB(N);
+  dB[N - 1] = dP[N - 1] * sxx_;
+  for (int j = N - 1; j >= 1; --j) {
+    dB[j - 1] = layout_.view(v, j).transpose() * back_[j] + layers_[j].transpose() * dB[j];
+  }
+  hv.resize(dim());
+  for (int j = N - 1; j >= 1; --j) {
+    layout_.view(hv, j) =
+        dB[j] * prefix_[j - 1].transpose() + back_[j] * dP[j - 1].transpose();
+  }
+  layout_.view(hv, 0) = dB[0];
+}
+
+Eigen::MatrixXd LinearNetwork::layer_matrix(const Eigen::VectorXd& x, int j) const {
+  Eigen::MatrixXd A = layout_.view(x, static_cast<std::size_t>(j - 1));
+  if (options_.residual) A.diagonal().array() += 1.0;
+  return A;
+}
+
+Eigen::MatrixXd LinearNetwork::end_to_end(const Eigen::VectorXd& x) const {
+  Eigen::MatrixXd W = layer_matrix(x, 1);
+  for (int j = 2; j <= depth(); ++j) W = layer_matrix(x, j) * W;
+  return W;
+}
+
+Observation LinearNetwork::observe(const Eigen::VectorXd& x) const {
+  Observation obs;
+  for (int j = 1; j < depth(); ++j) {
+    const Eigen::MatrixXd Aj = layer_matrix(x, j);
+    const Eigen::MatrixXd Ak = layer_matrix(x, j + 1);
+    obs.scalars.emplace_back(fmt::format("balancedness_{}", j),
+                             (Ak.transpose() * Ak - Aj * Aj.transpose()).norm());
+  }
+  Eigen::MatrixXd W = end_to_end(x);
+  obs.scalars.emplace_back("e2e_norm", W.norm());
+  obs.matrices.emplace_back("e2e", std::move(W));
+  return obs;
+}
+
+Eigen::VectorXd LinearNetwork::init_gaussian(double std, Rng& rng) const {
+  if (!(std >= 0.0)) {
+    throw std::invalid_argument(fmt::format("gaussian init std must be >= 0, got {}", std));
+  }
+  Eigen::VectorXd x(dim());
+  for (Eigen::Index i = 0; i < x.size(); ++i) x[i] = std * rng.normal();
+  return x;
+}
+
+Eigen::VectorXd LinearNetwork::init_balanced(double scale, Rng& rng) const {
+  if (!(scale > 0.0)) {
+    throw std::invalid_argument(fmt::format("balanced init scale must be > 0, got {}", scale));
+  }
+  return init_balanced_from(rng.normal_matrix(options_.widths.back(), options_.widths.front(), scale));
+}
+
+Eigen::VectorXd LinearNetwork::init_balanced_from(const Eigen::MatrixXd& A) const {
+  const auto& w = options_.widths;
+  const int N = depth();
+  if (A.rows() != w.back() || A.cols() != w.front()) {
+    throw std::invalid_argument(fmt::format(
+        "balanced init needs a {} x {} end-to-end matrix, got {} x {}", w.back(), w.front(),
+        A.rows(), A.cols()));
+  }
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  Eigen::Index k = std::min(A.rows(), A.cols());
+  for (int j = 1; j < N; ++j) k = std::min(k, w[j]);
+  const Eigen::VectorXd root =
+      svd.singularValues().head(k).array().pow(1.0 / static_cast<double>(N)).matrix();
+  std::vector<Eigen::MatrixXd> A_layers;
+  for (int j = 1; j <= N; ++j) A_layers.push_back(Eigen::MatrixXd::Zero(w[j], w[j - 1]));
+  if (N == 1) {
+    A_layers[0] = svd.matrixU().leftCols(k) * svd.singularValues().head(k).asDiagonal() *
+                  svd.matrixV().leftCols(k).transpose();
+  } else {
+    A_layers[0].topRows(k) = root.asDiagonal() * svd.matrixV().leftCols(k).transpose();
+    for (int j = 2; j < N; ++j) A_layers[j - 1].topLeftCorner(k, k) = root.asDiagonal();
+    A_layers[N - 1].leftCols(k) = svd.matrixU().leftCols(k) * root.asDiagonal();
+  }
+  if (options_.residual) {
+    for (auto& layer : A_layers) layer.diagonal().array() -= 1.0;
+  }
+  return pack(A_layers);
+}
+
+Eigen::VectorXd LinearNetwork::init_identity(double scale) const {
+  std::vector<Eigen::MatrixXd> layers;
+  for (int j = 1; j <= depth(); ++j) {
+    layers.push_back(scale * Eigen::MatrixXd::Identity(options_.widths[j], options_.widths[j - 1]));
+  }
+  return pack(layers);
+}
+
+Eigen::VectorXd LinearNetwork::pack(const std::vector<Eigen::MatrixXd>& layers) const {
+  if (static_cast<int>(layers.size()) != depth()) {
+    throw std::invalid_argument(fmt::format("expected {} layer matrices (the depth), got {}",
+                                            depth(), layers.size()));
+  }
+  Eigen::VectorXd x(dim());
+  for (std::size_t j = 0; j < layers.size(); ++j) {
+    const Block& b = layout_.blocks()[j];
+    if (layers[j].rows() != b.rows || layers[j].cols() != b.cols) {
+      throw std::invalid_argument(fmt::format("layer {} must be {} x {} (d{} x d{}), got {} x {}",
+                                              b.name, b.rows, b.cols, j + 1, j, layers[j].rows(),
+                                              layers[j].cols()));
+    }
+    layout_.view(x, j) = layers[j];
+  }
+  return x;
+}
+
+}  // namespace gradflow

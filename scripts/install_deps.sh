@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages gradflow builds and tests with, when missing.
+# Usage: scripts/install_deps.sh [extra-package ...]   (as root on Debian 12)
+set -euo pipefail
+packages=(g++ cmake make libboost-dev libeigen3-dev libfmt-dev catch2 libcli11-dev
+          nlohmann-json3-dev python3-numpy "$@")
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

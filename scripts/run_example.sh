@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The first result: installs what is missing, builds, and runs the course
+# experiment (depth 2, 3, 4 linear networks, GD against gradient flow).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install_deps.sh
+bash scripts/build.sh >/dev/null
+./build/release/gradflow run data/course_linear.json --out out/course_linear

@@ -1,0 +1,197 @@
+#include "cli/experiment.hpp"
+
+#include "io/csv.hpp"
+#include "io/errors.hpp"
+#include "io/npy.hpp"
+
+#include <Eigen/Core>
+#include <boost/version.hpp>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <ostream>
+
+#ifndef GRADFLOW_VERSION
+#define GRADFLOW_VERSION "unknown"
+#endif
+
+namespace gradflow {
+
+using nlohmann::json;
+
+PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
+  PreparedExperiment p{spec, {}, {}, {}};
+  try {
+    p.data = load_dataset(spec);
+    validate_dataset(p.data);
+  } catch (const std::invalid_argument& e) {
+    throw_input_error(spec.file, "data", e.what());
+  }
+  p.model = build_model(spec, p.data);
+  try {
+    p.times = sample_times(spec.sample, spec.t_end);
+  } catch (const std::invalid_argument& e) {
+    throw_input_error(spec.file, "sample", e.what());
+  }
+  // Fixed-step runs must fit a whole number of steps into t_end: say so now,
+  // not after the other runs have been integrated.
+  for (std::size_t r = 0; r < spec.runs.size(); ++r) {
+    const MethodOptions& m = spec.runs[r].method;
+    if (is_fixed_step(m.method) || !m.adaptive) {
+      const double ratio = spec.t_end / m.dt;
+      if (std::abs(ratio - std::round(ratio)) > 1e-9 * std::max(1.0, ratio) || ratio < 0.5) {
+        throw_input_error(spec.file, fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt"),
+                          fmt::format("t_end = {} must be a whole number of steps of {} (t_end / step = {})",
+                                      spec.t_end, m.dt, ratio));
+      }
+    }
+  }
+  return p;
+}
+
+ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log) {
+  ExperimentOutcome outcome;
+  const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian};
+  for (const RunSpec& run : p.spec.runs) {
+    RunOutcome r{run, integrate(*p.model.field, p.model.x0, p.times, run.method, p.spec.stop), {}};
+    r.diagnostics = diagnose(*p.model.field, r.result.trajectory, diag);
+    const RunStats& s = r.result.stats;
+    fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals {:>9.3f} s  {}\n", run.name,
+               to_string(run.method.method), s.steps, s.field_evaluations, s.wall_seconds,
+               s.status == RunStatus::completed ? "completed" : s.message);
+    outcome.runs.push_back(std::move(r));
+  }
+  auto find = [&](const std::string& name) -> const RunOutcome& {
+    for (const auto& r : outcome.runs) {
+      if (r.spec.name == name) return r;
+    }
+    throw std::logic_error("no run " + name);
+  };
+  for (const auto& [a, b] : p.spec.comparisons) {
+    const RunOutcome& ra = find(a);
+    const RunOutcome& rb = find(b);
+    outcome.comparisons.push_back(
+        {a, b,
+         compare_runs({a, *p.model.field, ra.result.trajectory},
+                      {b, *p.model.field, rb.result.trajectory})});
+  }
+  return outcome;
+}
+
+namespace {
+
+json layout_json(const Layout& layout) {
+  json blocks = json::array();
+  for (const Block& b : layout.blocks()) {
+    blocks.push_back({{"name", b.name}, {"rows", b.rows}, {"cols", b.cols}, {"offset", b.offset},
+                      {"order", "F"}});
+  }
+  return blocks;
+}
+
+json stats_json(const RunStats& s) {
+  return {{"status", to_string(s.status)},
+          {"message", s.message},
+          {"steps", s.steps},
+          {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
+          {"field_evaluations", s.field_evaluations},
+          {"wall_seconds", s.wall_seconds},
+          {"stop_time", s.stop_time}};
+}
+
+Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(t.size()), dim);
+  for (std::size_t r = 0; r < t.size(); ++r) m.row(static_cast<Eigen::Index>(r)) = t.states[r].transpose();
+  return m;
+}
+
+}  // namespace
+
+json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& outcome,
+                       OutputDirectory& out, const std::string& prefix) {
+  const Field& field = *p.model.field;
+  const std::string dir = prefix.empty() ? "" : prefix + "/";
+  json files = json::array();
+  auto put = [&](const std::string& name, const std::string& bytes) {
+    out.write(dir + name, bytes);
+    files.push_back(name);
+  };
+
+  if (p.spec.record.data) {
+    // Samples as rows, the orientation a spec's "files" data reads by default,
+    // so data_X.npy and data_Y.npy can be fed straight back in.
+    put("data_X.npy", npy_bytes(Eigen::MatrixXd(p.data.X.transpose())));
+    put("data_Y.npy", npy_bytes(Eigen::MatrixXd(p.data.Y.transpose())));
+    put("x0.npy", npy_bytes(p.model.x0));
+  }
+
+  json runs = json::array();
+  for (const RunOutcome& r : outcome.runs) {
+    json run = {{"name", r.spec.name},
+                {"integrator", to_string(r.spec.method.method)},
+                {"records", r.result.trajectory.size()},
+                {"series", r.spec.name + ".csv"}};
+    run.update(stats_json(r.result.stats));
+    put(r.spec.name + ".csv", csv_text(r.diagnostics.series));
+    if (p.spec.record.states) {
+      put(r.spec.name + ".states.npy", npy_bytes(stack_states(r.result.trajectory, field.dim())));
+      run["states"] = r.spec.name + ".states.npy";
+    }
+    if (p.spec.record.projection) {
+      for (std::size_t m = 0; m < r.diagnostics.stacked_matrices.size(); ++m) {
+        const auto& [name, stacked] = r.diagnostics.stacked_matrices[m];
+        const auto [rows, cols] = r.diagnostics.matrix_shapes[m];
+        const std::string file = fmt::format("{}.{}.npy", r.spec.name, name);
+        put(file, npy_bytes(stacked));
+        run[name] = {{"file", file}, {"rows", rows}, {"cols", cols}, {"order", "F"}};
+      }
+    }
+    runs.push_back(run);
+  }
+
+  json comparisons = json::array();
+  for (const ComparisonOutcome& c : outcome.comparisons) {
+    const std::string file = fmt::format("compare_{}_vs_{}.csv", c.a, c.b);
+    put(file, csv_text(c.comparison.series));
+    json entry = {{"a", c.a}, {"b", c.b}, {"file", file},
+                  {"matched_records", c.comparison.series.rows.size()}};
+    if (c.comparison.has_state_dist) entry["max_state_dist"] = c.comparison.max_state_dist;
+    if (c.comparison.has_projection_dist) {
+      entry["max_" + c.comparison.projection_name + "_dist"] = c.comparison.max_projection_dist;
+    }
+    comparisons.push_back(entry);
+  }
+
+  json resolved = p.spec.resolved;
+  resolved["model"] = p.model.resolved_model;
+  resolved["init"] = p.model.resolved_init;
+  json meta = {
+      {"gradflow_version", GRADFLOW_VERSION},
+      {"status", "complete"},
+      {"experiment", p.spec.name},
+      {"spec_file", p.spec.file},
+      {"spec", resolved},
+      {"seeds", {{"seed", p.spec.seed},
+                 {"data", derive_seed(p.spec.seed, "data")},
+                 {"init", derive_seed(p.spec.seed, "init")},
+                 {"generator", "std::mt19937_64 + Marsaglia polar normals"}}},
+      {"versions", {{"eigen", fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION)},
+                    {"boost", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
+                    {"fmt", FMT_VERSION},
+                    {"compiler", __VERSION__}}},
+      {"data", {{"description", p.data.description},
+                {"samples", p.data.samples()},
+                {"inputs", p.data.input_dim()},
+                {"outputs", p.data.output_dim()}}},
+      {"model", {{"description", field.describe()}, {"dim", field.dim()}, {"layout", layout_json(field.layout())}}},
+      {"runs", runs},
+      {"comparisons", comparisons},
+  };
+  if (p.spec.record.hessian) meta["model"]["hessian_method"] = field.hessian_method();
+  files.push_back("meta.json");
+  meta["files"] = files;
+  out.write(dir + "meta.json", meta.dump(2) + "\n");
+  return meta;
+}
+
+}  // namespace gradflow

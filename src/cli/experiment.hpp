@@ -1,0 +1,54 @@
+#pragma once
+// One experiment: data -> model -> runs -> diagnostics -> comparisons, and the
+// files it exports (DESIGN.md §1, §6).
+
+#include "cli/registry.hpp"
+#include "core/compare.hpp"
+#include "core/diagnostics.hpp"
+#include "integrators/integrate.hpp"
+#include "io/atomic_file.hpp"
+#include "io/spec.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+// Everything that can be checked before any integration: data loaded, model
+// built, initial state drawn. Throws InputError on bad input.
+struct PreparedExperiment {
+  ExperimentSpec spec;
+  Dataset data;
+  ModelInstance model;
+  std::vector<double> times;
+};
+PreparedExperiment prepare_experiment(const ExperimentSpec& spec);
+
+struct RunOutcome {
+  RunSpec spec;
+  RunResult result;
+  Diagnostics diagnostics;
+};
+
+struct ComparisonOutcome {
+  std::string a, b;
+  Comparison comparison;
+};
+
+struct ExperimentOutcome {
+  std::vector<RunOutcome> runs;
+  std::vector<ComparisonOutcome> comparisons;
+};
+
+// Runs every run of the experiment; `log` gets one line per run.
+ExperimentOutcome run_experiment(const PreparedExperiment& prepared, std::ostream& log);
+
+// Stages the experiment's files under `prefix/` and returns its meta.json.
+nlohmann::json export_experiment(const PreparedExperiment& prepared,
+                                 const ExperimentOutcome& outcome, OutputDirectory& out,
+                                 const std::string& prefix);
+
+}  // namespace gradflow

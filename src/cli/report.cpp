@@ -1,0 +1,74 @@
+#include "cli/report.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <ostream>
+
+namespace gradflow {
+
+namespace {
+double final_of(const RunOutcome& r, const std::string& column) {
+  const Table& t = r.diagnostics.series;
+  return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN() : t.rows.back()[t.column_index(column)];
+}
+}  // namespace
+
+void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
+                            const ExperimentOutcome& outcome) {
+  fmt::print(os, "\n{} — {}\n", p.spec.name, p.model.field->describe());
+  fmt::print(os, "  {:<14} {:<14} {:<20} {:>12} {:>14} {:>12}\n", "run", "integrator", "status",
+             "t reached", "final loss", "grad norm");
+  for (const RunOutcome& r : outcome.runs) {
+    fmt::print(os, "  {:<14} {:<14} {:<20} {:>12.6g} {:>14.6e} {:>12.3e}\n", r.spec.name,
+               to_string(r.spec.method.method), to_string(r.result.stats.status),
+               r.result.stats.stop_time, final_of(r, "loss"), final_of(r, "grad_norm"));
+  }
+  for (const ComparisonOutcome& c : outcome.comparisons) {
+    const Comparison& cmp = c.comparison;
+    std::string line = fmt::format("  {} vs {}: {} matched times", c.a, c.b, cmp.series.rows.size());
+    if (cmp.has_state_dist) line += fmt::format(", max ‖x_a − x_b‖ = {:.3e}", cmp.max_state_dist);
+    if (cmp.has_projection_dist) {
+      line += fmt::format(", max ‖{}_a − {}_b‖_F = {:.3e}", cmp.projection_name, cmp.projection_name,
+                          cmp.max_projection_dist);
+    }
+    fmt::print(os, "{}\n", line);
+  }
+}
+
+std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
+                             const std::vector<ExperimentOutcome>& outcomes) {
+  std::string csv =
+      "experiment,run,integrator,status,t_reached,steps,field_evaluations,wall_seconds,final_loss,"
+      "final_grad_norm\n";
+  for (std::size_t e = 0; e < outcomes.size(); ++e) {
+    for (const RunOutcome& r : outcomes[e].runs) {
+      const RunStats& st = r.result.stats;
+      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.6g},{:.17g},{:.17g}\n", prepared[e].spec.name,
+                         r.spec.name, to_string(r.spec.method.method), to_string(st.status),
+                         st.stop_time, st.steps, st.field_evaluations, st.wall_seconds,
+                         final_of(r, "loss"), final_of(r, "grad_norm"));
+    }
+  }
+  return csv;
+}
+
+std::string comparisons_summary_csv(const std::vector<PreparedExperiment>& prepared,
+                                    const std::vector<ExperimentOutcome>& outcomes) {
+  std::string csv = "experiment,a,b,matched_records,final_loss_a,final_loss_b,max_state_dist,max_projection_dist\n";
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (std::size_t e = 0; e < outcomes.size(); ++e) {
+    for (const ComparisonOutcome& c : outcomes[e].comparisons) {
+      const Table& t = c.comparison.series;
+      const bool any = !t.rows.empty();
+      csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", prepared[e].spec.name, c.a,
+                         c.b, t.rows.size(), any ? t.rows.back()[t.column_index("loss_a")] : nan,
+                         any ? t.rows.back()[t.column_index("loss_b")] : nan,
+                         c.comparison.has_state_dist ? c.comparison.max_state_dist : nan,
+                         c.comparison.has_projection_dist ? c.comparison.max_projection_dist : nan);
+    }
+  }
+  return csv;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,94 @@
+#include "core/diagnostics.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+namespace gradflow {
+
+std::size_t Table::column_index(const std::string& name) const {
+  for (std::size_t i = 0; i < columns.size(); ++i) {
+    if (columns[i] == name) return i;
+  }
+  throw std::out_of_range("table has no column '" + name + "'");
+}
+
+std::vector<double> Table::column(const std::string& name) const {
+  const std::size_t c = column_index(name);
+  std::vector<double> out;
+  out.reserve(rows.size());
+  for (const auto& row : rows) out.push_back(row[c]);
+  return out;
+}
+
+Eigen::MatrixXd assemble_hessian(const Field& field, const Eigen::VectorXd& x) {
+  const Eigen::Index n = field.dim();
+  if (n > kDenseHessianMaxDim) {
+    throw std::invalid_argument(fmt::format(
+        "dense Hessian asked for a state of dimension {}; at most {}", n, kDenseHessianMaxDim));
+  }
+  Eigen::MatrixXd H(n, n);
+  Eigen::VectorXd e = Eigen::VectorXd::Zero(n);
+  Eigen::VectorXd hv(n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    e[j] = 1.0;
+    field.hessian_vector(x, e, hv);
+    H.col(j) = hv;
+    e[j] = 0.0;
+  }
+  return 0.5 * (H + H.transpose());
+}
+
+HessianExtremes hessian_extremes(const Field& field, const Eigen::VectorXd& x) {
+  const Eigen::MatrixXd H = assemble_hessian(field, x);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(H, Eigen::EigenvaluesOnly);
+  if (solver.info() != Eigen::Success) {
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    return {nan, nan};
+  }
+  return {solver.eigenvalues().minCoeff(), solver.eigenvalues().maxCoeff()};
+}
+
+Diagnostics diagnose(const Field& field, const Trajectory& trajectory,
+                     const DiagnosticOptions& options) {
+  Diagnostics out;
+  auto& columns = out.series.columns;
+  columns = {"t", "step", "loss", "grad_norm"};
+  if (options.hessian_eigenvalues) {
+    columns.push_back("hess_min");
+    columns.push_back("hess_max");
+  }
+  Eigen::VectorXd g(field.dim());
+  for (std::size_t r = 0; r < trajectory.size(); ++r) {
+    const Eigen::VectorXd& x = trajectory.states[r];
+    std::vector<double> row{trajectory.times[r], static_cast<double>(trajectory.steps[r]),
+                            field.loss(x)};
+    field.gradient(x, g);
+    row.push_back(g.norm());
+    if (options.hessian_eigenvalues) {
+      const HessianExtremes h = hessian_extremes(field, x);
+      row.push_back(h.min);
+      row.push_back(h.max);
+    }
+    const Observation obs = field.observe(x);
+    if (r == 0) {
+      for (const auto& [name, value] : obs.scalars) columns.push_back(name);
+      for (const auto& [name, m] : obs.matrices) {
+        out.stacked_matrices.emplace_back(
+            name, Eigen::MatrixXd(static_cast<Eigen::Index>(trajectory.size()), m.size()));
+        out.matrix_shapes.emplace_back(m.rows(), m.cols());
+      }
+    }
+    for (const auto& [name, value] : obs.scalars) row.push_back(value);
+    for (std::size_t m = 0; m < obs.matrices.size(); ++m) {
+      const Eigen::MatrixXd& mat = obs.matrices[m].second;
+      out.stacked_matrices[m].second.row(static_cast<Eigen::Index>(r)) =
+          Eigen::Map<const Eigen::RowVectorXd>(mat.data(), mat.size());
+    }
+    out.series.rows.push_back(std::move(row));
+  }
+  return out;
+}
+
+}  // namespace gradflow

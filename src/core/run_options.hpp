@@ -1,0 +1,36 @@
+#pragma once
+// How a run is integrated and when it stops: plain option structs shared by
+// the spec reader and the integrators.
+
+#include <limits>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler };
+
+const char* to_string(Method method);
+// Throws std::invalid_argument listing the valid names.
+Method parse_method(const std::string& name);
+const std::vector<std::string>& method_names();
+bool is_fixed_step(Method method);  // euler, rk4
+
+struct MethodOptions {
+  Method method = Method::dopri5;
+  double rtol = 1e-8;
+  double atol = 1e-10;
+  double max_dt = 0.0;      // adaptive: largest step (0: unbounded)
+  double initial_dt = 0.0;  // adaptive: first trial step (0: Hairer's heuristic)
+  double dt = 0.0;          // fixed step (η for gradient descent)
+  bool adaptive = true;     // false: run an RK method's base scheme at fixed dt
+};
+
+struct StopOptions {
+  double t_end = 1.0;
+  double loss_below = -std::numeric_limits<double>::infinity();  // off by default
+  double max_abs_state = 1e30;  // a state entry beyond this counts as divergence
+  long max_steps = 10'000'000;  // step budget: a blow-up can never loop forever
+};
+
+}  // namespace gradflow

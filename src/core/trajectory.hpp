@@ -1,0 +1,46 @@
+#pragma once
+// What a run produces: states at the recorded times, and how the run went.
+
+#include <Eigen/Core>
+
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+// Why a run stopped. Numerical outcomes are values the caller inspects, never
+// exceptions (a diverging GD run is a result).
+enum class RunStatus {
+  completed,           // reached t_end
+  loss_below,          // loss fell below the requested threshold
+  diverged,            // state or loss became non-finite or exceeded the bound
+  step_budget,         // max_steps taken before t_end
+  step_size_underflow  // the adaptive step shrank below what time can resolve
+};
+
+const char* to_string(RunStatus status);
+
+struct RunStats {
+  RunStatus status = RunStatus::completed;
+  std::string message;           // human-readable detail (step and time of a divergence)
+  long steps = 0;                // accepted steps
+  long rejected_steps = 0;       // -1 where the stepper cannot tell
+  long field_evaluations = 0;
+  double wall_seconds = 0.0;
+  double stop_time = 0.0;        // time reached
+};
+
+struct Trajectory {
+  std::vector<double> times;
+  std::vector<long> steps;  // integrator step index at each record
+  std::vector<Eigen::VectorXd> states;
+
+  std::size_t size() const { return times.size(); }
+  void record(double t, long step, const Eigen::VectorXd& x) {
+    times.push_back(t);
+    steps.push_back(step);
+    states.push_back(x);
+  }
+};
+
+}  // namespace gradflow

@@ -1,0 +1,61 @@
+#include "io/atomic_file.hpp"
+
+#include "io/errors.hpp"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <system_error>
+
+namespace gradflow {
+
+namespace fs = std::filesystem;
+
+OutputDirectory::OutputDirectory(fs::path target) : target_(std::move(target)) {
+  std::error_code ec;
+  fs::create_directories(target_, ec);
+  if (ec || !fs::is_directory(target_)) {
+    throw_input_error(target_.string(), "",
+                      fmt::format("cannot create the output directory ({})",
+                                  ec ? ec.message() : "a file of that name exists"));
+  }
+  staging_ = target_ / fmt::format(".gradflow-staging-{}", ::getpid());
+  fs::create_directories(staging_, ec);
+  std::ofstream probe(staging_ / ".probe");
+  if (ec || !probe) {
+    throw_input_error(target_.string(), "", "the output directory is not writable");
+  }
+  probe.close();
+  fs::remove(staging_ / ".probe", ec);
+}
+
+OutputDirectory::~OutputDirectory() {
+  std::error_code ec;
+  fs::remove_all(staging_, ec);  // nothing half-written is left behind
+}
+
+void OutputDirectory::write(const std::string& relative, const std::string& bytes) {
+  const fs::path path = staging_ / relative;
+  fs::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) throw std::runtime_error("failed writing " + path.string());
+  files_.push_back(relative);
+}
+
+void OutputDirectory::commit() {
+  std::stable_partition(files_.begin(), files_.end(), [](const std::string& f) {
+    return fs::path(f).filename() != "meta.json";
+  });
+  for (const std::string& f : files_) {
+    const fs::path dest = target_ / f;
+    fs::create_directories(dest.parent_path());
+    fs::rename(staging_ / f, dest);
+  }
+  committed_ = true;
+}
+
+}  // namespace gradflow

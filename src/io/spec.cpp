@@ -1,0 +1,287 @@
+#include "io/spec.hpp"
+
+#include "core/rng.hpp"
+#include "io/csv.hpp"
+#include "io/errors.hpp"
+#include "io/json_reader.hpp"
+#include "io/npy.hpp"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <sstream>
+
+namespace gradflow {
+
+using nlohmann::json;
+
+namespace {
+
+DataSpec read_data(JsonReader r, const std::filesystem::path& base_dir, json& resolved) {
+  DataSpec d;
+  d.kind = r.choice("kind", {"sine", "files"}, "sine");
+  if (d.kind == "sine") {
+    d.sine.samples = r.positive_integer("samples", 100);
+    d.sine.input_dim = r.positive_integer("inputs", 10);
+    d.sine.output_dim = r.positive_integer("outputs", 1);
+    d.sine.noise_std = r.number("noise_std", 0.1);
+    if (d.sine.noise_std < 0.0) r.fail("noise_std", fmt::format("expected a number >= 0, got {}", d.sine.noise_std));
+  } else {
+    d.x_path = base_dir / r.string("x");
+    d.y_path = base_dir / r.string("y");
+    d.samples_as_rows =
+        r.choice("orientation", {"samples_as_rows", "samples_as_columns"}, "samples_as_rows") ==
+        "samples_as_rows";
+  }
+  r.finish();
+  resolved = r.resolved();
+  return d;
+}
+
+SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
+  SampleGrid s;
+  const std::string kind =
+      r.choice("kind", {"grid", "linear", "log", "list"}, default_spacing > 0 ? "grid" : "linear");
+  if (kind == "grid") {
+    s.kind = SampleGrid::Kind::grid;
+    s.spacing = r.positive_number("spacing", default_spacing > 0 ? std::optional(default_spacing) : std::nullopt);
+  } else if (kind == "linear" || kind == "log") {
+    s.kind = kind == "linear" ? SampleGrid::Kind::linear : SampleGrid::Kind::log;
+    s.count = static_cast<int>(r.positive_integer("count", 101));
+    if (s.kind == SampleGrid::Kind::log) s.log_start = r.positive_number("start", 1e-3);
+  } else {
+    s.kind = SampleGrid::Kind::list;
+    s.times = r.numbers("times");
+  }
+  r.finish();
+  resolved = r.resolved();
+  return s;
+}
+
+RunSpec read_run(JsonReader& r) {
+  RunSpec run;
+  const std::string integrator = r.choice("integrator", method_names(), "dopri5");
+  run.method.method = parse_method(integrator);
+  run.name = r.string("name", integrator);
+  if (run.method.method == Method::euler) {
+    run.method.dt = r.positive_number("eta");
+  } else {
+    const bool fixed_only = run.method.method == Method::rk4;
+    run.method.adaptive = fixed_only ? false : r.boolean("adaptive", true);
+    if (run.method.adaptive) {
+      run.method.rtol = r.positive_number("rtol", 1e-8);
+      run.method.atol = r.positive_number("atol", 1e-10);
+      run.method.max_dt = r.number("max_dt", 0.0);
+      if (run.method.max_dt < 0) r.fail("max_dt", fmt::format("expected a number >= 0 (0: no limit), got {}", run.method.max_dt));
+      run.method.initial_dt = r.number("initial_dt", 0.0);
+      if (run.method.initial_dt < 0) r.fail("initial_dt", fmt::format("expected a number >= 0 (0: automatic), got {}", run.method.initial_dt));
+    } else {
+      if (run.method.method == Method::bulirsch_stoer) {
+        r.fail("adaptive", "bulirsch_stoer has no fixed-step mode; use rk4, dopri5, cash_karp54 or fehlberg78");
+      }
+      run.method.dt = r.positive_number("dt");
+    }
+  }
+  r.finish();
+  return run;
+}
+
+ExperimentSpec read_experiment(const json& root, const std::string& file,
+                               const std::filesystem::path& base_dir, const std::string& default_name) {
+  JsonReader r(root, file, "");
+  ExperimentSpec e;
+  e.file = file;
+  e.base_dir = base_dir;
+  e.name = r.string("name", default_name);
+  if (e.name.empty() || e.name.find_first_of("/\\") != std::string::npos || e.name[0] == '.') {
+    r.fail("name", fmt::format("expected a name usable as a directory, got \"{}\"", e.name));
+  }
+  const long seed = r.integer("seed", 0);
+  if (seed < 0) r.fail("seed", fmt::format("expected an integer >= 0, got {}", seed));
+  e.seed = static_cast<std::uint64_t>(seed);
+  r.skip("experiments");  // already expanded by parse_spec
+  json resolved_data;
+  e.data = read_data(r.object("data", false), base_dir, resolved_data);
+
+  if (!r.has("model")) r.fail("model", "missing required key (expected an object with a \"kind\")");
+  e.model = r.raw("model");
+  if (!e.model.is_object()) r.fail("model", "expected an object, got " + describe_json(e.model));
+  if (!r.has("init")) r.fail("init", "missing required key (expected an object with a \"kind\")");
+  e.init = r.raw("init");
+  if (!e.init.is_object()) r.fail("init", "expected an object, got " + describe_json(e.init));
+
+  e.t_end = r.positive_number("t_end");
+
+  auto runs = r.objects("runs");
+  if (runs.empty()) r.fail("runs", "expected at least one run, got an empty array");
+  std::set<std::string> names;
+  double smallest_eta = 0.0;
+  for (auto& rr : runs) {
+    e.runs.push_back(read_run(rr));
+    const RunSpec& run = e.runs.back();
+    if (!names.insert(run.name).second) {
+      rr.fail("name", fmt::format("duplicate run name \"{}\" (names must be unique)", run.name));
+    }
+    if (run.name.empty() || run.name.find_first_of("/\\") != std::string::npos) {
+      rr.fail("name", fmt::format("expected a name usable as a file name, got \"{}\"", run.name));
+    }
+    if (run.method.method == Method::euler && (smallest_eta == 0.0 || run.method.dt < smallest_eta)) {
+      smallest_eta = run.method.dt;
+    }
+  }
+  r.adopt("runs", runs);
+
+  // By default a spec with a GD run records every GD step, so that every
+  // iterate has a flow state to be compared with.
+  json resolved_sample;
+  e.sample = read_sample(r.object("sample", false), smallest_eta, resolved_sample);
+
+  JsonReader stop = r.object("stop", false);
+  if (stop.has("loss_below")) e.stop.loss_below = stop.number("loss_below");
+  e.stop.max_abs_state = stop.positive_number("max_abs_state", 1e30);
+  e.stop.max_steps = stop.positive_integer("max_steps", 10'000'000);
+  e.stop.t_end = e.t_end;
+  stop.finish();
+  r.adopt("stop", stop);
+
+  JsonReader rec = r.object("record", false);
+  e.record.hessian = rec.boolean("hessian", false);
+  e.record.states = rec.boolean("states", false);
+  e.record.projection = rec.boolean("projection", false);
+  e.record.data = rec.boolean("data", true);
+  rec.finish();
+  r.adopt("record", rec);
+
+  if (r.has("compare")) {
+    const json& pairs = r.raw("compare");
+    if (!pairs.is_array()) r.fail("compare", "expected an array of [run, run] pairs, got " + describe_json(pairs));
+    for (std::size_t i = 0; i < pairs.size(); ++i) {
+      const json& p = pairs[i];
+      const std::string key = fmt::format("compare[{}]", i);
+      if (!p.is_array() || p.size() != 2 || !p[0].is_string() || !p[1].is_string()) {
+        r.fail(key, "expected a pair of run names like [\"gd\", \"gf\"], got " + describe_json(p));
+      }
+      for (const auto& n : p) {
+        if (names.count(n.get<std::string>()) == 0) {
+          r.fail(key, fmt::format("no run named \"{}\" (runs: {})", n.get<std::string>(),
+                                  fmt::join(names, ", ")));
+        }
+      }
+      e.comparisons.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
+    }
+  } else {
+    // Default: every pair of runs, in spec order.
+    for (std::size_t i = 0; i < e.runs.size(); ++i) {
+      for (std::size_t j = i + 1; j < e.runs.size(); ++j) {
+        e.comparisons.emplace_back(e.runs[i].name, e.runs[j].name);
+      }
+    }
+  }
+  json compare = json::array();
+  for (const auto& [a, b] : e.comparisons) compare.push_back({a, b});
+  r.finish();
+
+  e.resolved = r.resolved();
+  e.resolved["data"] = resolved_data;
+  e.resolved["sample"] = resolved_sample;
+  e.resolved["compare"] = compare;
+  e.resolved["seed"] = e.seed;
+  return e;
+}
+
+}  // namespace
+
+std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::string& file,
+                                       const std::filesystem::path& base_dir) {
+  json root;
+  try {
+    root = json::parse(text, nullptr, true, /*ignore_comments=*/true);
+  } catch (const json::parse_error& e) {
+    throw_input_error(file, "", fmt::format("not valid JSON: {}", e.what()));
+  }
+  if (!root.is_object()) throw_input_error(file, "", "expected a JSON object at the top level, got " + describe_json(root));
+  const std::string stem = std::filesystem::path(file).stem().string();
+  std::vector<ExperimentSpec> out;
+  if (!root.contains("experiments")) {
+    out.push_back(read_experiment(root, file, base_dir, stem));
+    return out;
+  }
+  const json& list = root.at("experiments");
+  if (!list.is_array() || list.empty()) {
+    throw_input_error(file, "experiments", "expected a non-empty array of objects, got " + describe_json(list));
+  }
+  json base = root;
+  base.erase("experiments");
+  std::set<std::string> names;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string key = fmt::format("experiments[{}]", i);
+    if (!list[i].is_object()) throw_input_error(file, key, "expected an object, got " + describe_json(list[i]));
+    if (!list[i].contains("name") || !list[i].at("name").is_string()) {
+      throw_input_error(file, key + ".name", "every experiment needs a \"name\" string (its output directory)");
+    }
+    json merged = base;
+    merged.merge_patch(list[i]);
+    try {
+      out.push_back(read_experiment(merged, file, base_dir, stem));
+    } catch (const InputError& err) {
+      throw InputError(fmt::format("{} (in experiment \"{}\", {})", err.what(),
+                                   list[i].at("name").get<std::string>(), key));
+    }
+    if (!names.insert(out.back().name).second) {
+      throw_input_error(file, key + ".name", fmt::format("duplicate experiment name \"{}\"", out.back().name));
+    }
+  }
+  return out;
+}
+
+std::vector<ExperimentSpec> read_spec_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw_input_error(path.string(), "", "cannot open the spec file (missing or unreadable)");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_spec(ss.str(), path.string(), path.parent_path());
+}
+
+namespace {
+Eigen::MatrixXd read_matrix_file(const std::filesystem::path& path, const std::string& file,
+                                 const std::string& key) {
+  const std::string ext = path.extension().string();
+  Eigen::MatrixXd m;
+  if (ext == ".npy") {
+    m = read_npy(path.string()).values;
+  } else if (ext == ".csv" || ext == ".txt") {
+    m = read_csv_matrix(path.string());
+  } else {
+    throw_input_error(file, key, fmt::format("expected a .npy or .csv file, got \"{}\"", path.string()));
+  }
+  if (!m.allFinite()) throw_input_error(path.string(), "", "contains NaN or Inf");
+  return m;
+}
+}  // namespace
+
+Dataset load_dataset(const ExperimentSpec& spec) {
+  const DataSpec& d = spec.data;
+  if (d.kind == "sine") {
+    Rng rng(derive_seed(spec.seed, "data"));
+    return make_sine_dataset(d.sine, rng);
+  }
+  Dataset data;
+  const Eigen::MatrixXd X = read_matrix_file(d.x_path, spec.file, "data.x");
+  const Eigen::MatrixXd Y = read_matrix_file(d.y_path, spec.file, "data.y");
+  // A 1-D y (read as n x 1) is a single output whatever the orientation.
+  const bool y_is_vector = !d.samples_as_rows && Y.cols() == 1 && Y.rows() > 1;
+  data.X = d.samples_as_rows ? Eigen::MatrixXd(X.transpose()) : X;
+  data.Y = (d.samples_as_rows || y_is_vector) ? Eigen::MatrixXd(Y.transpose()) : Y;
+  if (data.X.cols() != data.Y.cols()) {
+    throw_input_error(spec.file, "data", fmt::format(
+        "X ({}) has {} samples but Y ({}) has {} (orientation {}: samples are {}; the two counts should be equal)",
+        d.x_path.string(), data.X.cols(), d.y_path.string(), data.Y.cols(),
+        d.samples_as_rows ? "samples_as_rows" : "samples_as_columns",
+        d.samples_as_rows ? "rows" : "columns"));
+  }
+  data.description = fmt::format("files X = {}, Y = {}", d.x_path.string(), d.y_path.string());
+  return data;
+}
+
+}  // namespace gradflow

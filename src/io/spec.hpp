@@ -1,0 +1,67 @@
+#pragma once
+// The experiment spec: a JSON file (comments allowed) describing data, model,
+// initialisation, runs and what to record. docs/spec.md lists every key.
+//
+// A spec may hold "experiments": [ {...}, ... ]; each entry is merged over the
+// rest of the file (RFC 7386 merge patch: objects merge, arrays and values
+// replace), so a depth or step-size sweep is a few lines.
+
+#include "core/dataset.hpp"
+#include "core/sample_times.hpp"
+#include "core/run_options.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace gradflow {
+
+struct DataSpec {
+  std::string kind = "sine";  // "sine" | "files"
+  SineDataOptions sine;
+  std::filesystem::path x_path, y_path;
+  bool samples_as_rows = true;  // files: X is n x d0 and Y is n x dN (numpy's habit)
+};
+
+struct RunSpec {
+  std::string name;
+  MethodOptions method;
+};
+
+struct RecordSpec {
+  bool hessian = false;     // smallest and largest Hessian eigenvalue per record
+  bool states = false;      // <run>.states.npy, records x dim
+  bool projection = false;  // <run>.<projection>.npy, e.g. the e2e matrix per record
+  bool data = true;         // data_X.npy, data_Y.npy and x0.npy
+};
+
+struct ExperimentSpec {
+  std::string name;
+  std::string file;                  // the spec file, for error messages
+  std::filesystem::path base_dir;    // relative paths resolve against it
+  std::uint64_t seed = 0;
+  DataSpec data;
+  nlohmann::json model;              // read by the model registry
+  nlohmann::json init;               // read by the model registry
+  double t_end = 1.0;
+  SampleGrid sample;
+  StopOptions stop;
+  RecordSpec record;
+  std::vector<RunSpec> runs;
+  std::vector<std::pair<std::string, std::string>> comparisons;
+  nlohmann::json resolved;           // every generic key with defaults filled in
+};
+
+// Reads and validates a spec file; throws InputError (file, key, expected, got).
+std::vector<ExperimentSpec> read_spec_file(const std::filesystem::path& path);
+// The same from text (`file` names it in messages, `base_dir` anchors paths).
+std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::string& file,
+                                       const std::filesystem::path& base_dir);
+
+// Loads (or generates) the data set an experiment describes.
+Dataset load_dataset(const ExperimentSpec& spec);
+
+}  // namespace gradflow

@@ -1,0 +1,62 @@
+#pragma once
+// Helpers shared by the tests: small data sets and finite-difference oracles.
+// Nothing here uses gradflow's own derivative code.
+
+#include "core/dataset.hpp"
+#include "core/field.hpp"
+#include "core/rng.hpp"
+
+#include <Eigen/Core>
+#include <Eigen/Eigenvalues>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+
+namespace gradflow::testing {
+
+inline Dataset random_dataset(Eigen::Index inputs, Eigen::Index outputs, Eigen::Index samples,
+                              std::uint64_t seed) {
+  Rng rng(seed);
+  Dataset d;
+  d.X = rng.normal_matrix(inputs, samples);
+  d.Y = rng.normal_matrix(outputs, samples);
+  return d;
+}
+
+// Data with XXᵀ/n = I exactly and Y = M X, so Σyx = YXᵀ/n = M.
+inline Dataset whitened_dataset(const Eigen::MatrixXd& M, Eigen::Index samples, std::uint64_t seed) {
+  Rng rng(seed);
+  Eigen::MatrixXd X = rng.normal_matrix(M.cols(), samples);
+  const Eigen::MatrixXd cov = X * X.transpose() / static_cast<double>(samples);
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(cov);
+  X = eig.operatorInverseSqrt() * X;
+  Dataset d;
+  d.X = X;
+  d.Y = M * X;
+  return d;
+}
+
+// Central difference of the loss: (L(x + h e_i) − L(x − h e_i)) / 2h per coordinate.
+inline Eigen::VectorXd finite_difference_gradient(const Field& f, const Eigen::VectorXd& x,
+                                                  double h) {
+  Eigen::VectorXd g(x.size());
+  for (Eigen::Index i = 0; i < x.size(); ++i) {
+    Eigen::VectorXd xp = x, xm = x;
+    xp[i] += h;
+    xm[i] -= h;
+    g[i] = (f.loss(xp) - f.loss(xm)) / (2.0 * h);
+  }
+  return g;
+}
+
+inline double relative_error(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  return (a - b).norm() / std::max(b.norm(), 1e-300);
+}
+
+inline std::filesystem::path source_dir() {
+  const char* dir = std::getenv("GRADFLOW_SOURCE_DIR");
+  return dir ? std::filesystem::path(dir) : std::filesystem::current_path();
+}
+
+}  // namespace gradflow::testing

@@ -1,0 +1,227 @@
+// The gradflow command end to end: files written, reproducibility, and every
+// kind of bad input ending in a clear message, exit status 2 and no files.
+
+#include "cli/command.hpp"
+
+#include "io/npy.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace gradflow;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result gradflow_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "gradflow");
+  std::ostringstream out, err;
+  const int code = run_command(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("gradflow_test_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_file(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const char* kSpec = R"({
+  "seed": 3,
+  "data": {"kind": "sine", "samples": 30, "inputs": 4},
+  "model": {"kind": "linear_network", "hidden": [3]},
+  "init": {"kind": "gaussian", "std": 0.5},
+  "t_end": 0.5,
+  "runs": [{"name": "gd", "integrator": "euler", "eta": 0.01},
+           {"name": "gf", "integrator": "dopri5", "rtol": 1e-10, "atol": 1e-12}],
+  "record": {"hessian": true, "states": true, "projection": true}
+})";
+
+// kSpec with each `from` replaced by its `to`.
+std::string spec_with(std::vector<std::pair<std::string, std::string>> edits) {
+  std::string s = kSpec;
+  for (const auto& [from, to] : edits) {
+    const auto at = s.find(from);
+    REQUIRE(at != std::string::npos);
+    s.replace(at, from.size(), to);
+  }
+  return s;
+}
+std::string spec_with(const std::string& from, const std::string& to) { return spec_with({{from, to}}); }
+
+// Bad input: exit 2, the message contains `expected`, and `out` stays absent.
+void check_refused(const fs::path& dir, const std::string& spec, const std::string& expected) {
+  write_file(dir / "spec.json", spec);
+  const fs::path out = dir / "out";
+  fs::remove_all(out);
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(expected));
+  CHECK_FALSE(fs::exists(out));
+}
+
+}  // namespace
+
+TEST_CASE("a run writes series, states, comparisons and meta.json") {
+  const fs::path dir = temp_dir("run");
+  write_file(dir / "spec.json", kSpec);
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("gd vs gf: 51 matched times"));
+  const fs::path exp = dir / "out" / "spec";
+  for (const char* f : {"gd.csv", "gf.csv", "gd.states.npy", "gf.e2e.npy", "compare_gd_vs_gf.csv",
+                        "data_X.npy", "data_Y.npy", "x0.npy", "meta.json"}) {
+    CHECK(fs::exists(exp / f));
+  }
+  CHECK(fs::exists(dir / "out" / "summary_runs.csv"));
+  const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
+  CHECK(meta["status"] == "complete");
+  CHECK(meta["runs"][0]["status"] == "completed");
+  CHECK(meta["runs"][1]["field_evaluations"].get<long>() > 0);
+  CHECK(meta["model"]["dim"] == 15);
+  CHECK(meta["model"]["layout"][1]["name"] == "W2");
+  CHECK(meta["model"]["hessian_method"] == "analytic Hessian-vector products");
+  CHECK(meta["spec"]["runs"][1]["max_dt"] == 0.0);
+  CHECK(meta["spec"]["init"]["std"] == 0.5);
+  const NpyArray states = read_npy((exp / "gd.states.npy").string());
+  CHECK(states.values.rows() == 51);
+  CHECK(states.values.cols() == 15);
+  const std::string header = read_file(exp / "gd.csv").substr(0, 60);
+  CHECK_THAT(header, Catch::StartsWith("t,step,loss,grad_norm,hess_min,hess_max,balancedness_1"));
+}
+
+TEST_CASE("the same spec and seed give identical files, and exported data reproduce the run") {
+  const fs::path dir = temp_dir("repro");
+  write_file(dir / "spec.json", kSpec);
+  REQUIRE(gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "a").string(), "-q"}).code == 0);
+  REQUIRE(gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "b").string(), "-q"}).code == 0);
+  for (const char* f : {"gd.csv", "gf.csv", "compare_gd_vs_gf.csv", "gd.states.npy"}) {
+    CHECK(read_file(dir / "a" / "spec" / f) == read_file(dir / "b" / "spec" / f));
+  }
+  // Feed the exported data and start back in from files: same numbers.
+  const fs::path a = dir / "a" / "spec";
+  write_file(dir / "spec.json",
+             spec_with({{R"("data": {"kind": "sine", "samples": 30, "inputs": 4})",
+                         R"("data": {"kind": "files", "x": "a/spec/data_X.npy", "y": "a/spec/data_Y.npy"})"},
+                        {R"("init": {"kind": "gaussian", "std": 0.5})",
+                         R"("init": {"kind": "file", "path": "a/spec/x0.npy"})"}}));
+  REQUIRE(gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "c").string(), "-q"}).code == 0);
+  CHECK(read_file(a / "gd.csv") == read_file(dir / "c" / "spec" / "gd.csv"));
+  CHECK(read_file(a / "gf.csv") == read_file(dir / "c" / "spec" / "gf.csv"));
+}
+
+TEST_CASE("a diverging gradient descent is a result: status diverged, files written, exit 0") {
+  const fs::path dir = temp_dir("diverge");
+  write_file(dir / "spec.json", spec_with({{R"("eta": 0.01})", R"("eta": 5.0})"}, {"\"t_end\": 0.5", "\"t_end\": 500"}}));
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("diverged at step"));
+  const auto meta = nlohmann::json::parse(read_file(dir / "out" / "spec" / "meta.json"));
+  CHECK(meta["runs"][0]["status"] == "diverged");
+  CHECK(meta["runs"][1]["status"] == "completed");
+}
+
+TEST_CASE("bad input is refused with file, key, expected and got, and nothing is written") {
+  const fs::path dir = temp_dir("bad");
+  check_refused(dir, spec_with("\"t_end\": 0.5", "\"t_end\": 0.5, \"tmax\": 1"),
+                "key 'tmax': unknown key (valid keys here:");
+  check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"widht\": 2"),
+                "key 'model.widht': unknown key (valid keys here: depth, hidden, kind");
+  check_refused(dir, spec_with("\"kind\": \"linear_network\"", "\"kind\": \"mlp\""),
+                "key 'model.kind': unknown value \"mlp\" (valid: linear_network)");
+  check_refused(dir, spec_with("\"std\": 0.5", "\"std\": \"big\""),
+                "key 'init.std': expected a number, got the string \"big\"");
+  check_refused(dir, spec_with("\"t_end\": 0.5,", ""), "key 't_end': missing required key");
+  check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": -0.01"),
+                "key 'runs[0].eta': expected a positive number, got -0.01");
+  check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 0"),
+                "key 'runs[1].rtol': expected a positive number, got 0");
+  check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": 0.03"),
+                "key 'runs[0].eta': t_end = 0.5 must be a whole number of steps of 0.03");
+
+  // Data files: missing, malformed, NaN inside, dimension mismatch.
+  Eigen::MatrixXd X = Eigen::MatrixXd::Ones(20, 4), Y = Eigen::MatrixXd::Ones(20, 1), Y19 = Eigen::MatrixXd::Ones(19, 1);
+  std::ofstream(dir / "X.npy", std::ios::binary) << npy_bytes(X);
+  std::ofstream(dir / "Y.npy", std::ios::binary) << npy_bytes(Y);
+  std::ofstream(dir / "Y19.npy", std::ios::binary) << npy_bytes(Y19);
+  Eigen::MatrixXd Xnan = X;
+  Xnan(3, 2) = std::numeric_limits<double>::quiet_NaN();
+  std::ofstream(dir / "Xnan.npy", std::ios::binary) << npy_bytes(Xnan);
+  write_file(dir / "Xbad.npy", "not an npy file");
+  const std::string sine = R"("data": {"kind": "sine", "samples": 30, "inputs": 4})";
+  auto files = [&](const std::string& x, const std::string& y) {
+    return spec_with(sine, "\"data\": {\"kind\": \"files\", \"x\": \"" + x + "\", \"y\": \"" + y + "\"}");
+  };
+  check_refused(dir, files("absent.npy", "Y.npy"), "absent.npy: cannot open the file");
+  check_refused(dir, files("Xbad.npy", "Y.npy"), "Xbad.npy: not a valid .npy file");
+  check_refused(dir, files("Xnan.npy", "Y.npy"), "Xnan.npy: contains NaN or Inf");
+  check_refused(dir, files("X.npy", "Y19.npy"), "has 20 samples but Y");
+  check_refused(dir, files("X.npy", "Y.txt.gz"), "expected a .npy or .csv file");
+  // Widths against data: the network's input must be the data's.
+  std::ofstream(dir / "X5.npy", std::ios::binary) << npy_bytes(Eigen::MatrixXd(Eigen::MatrixXd::Ones(20, 5)));
+  check_refused(dir, spec_with("\"init\": {\"kind\": \"gaussian\", \"std\": 0.5}",
+                               "\"init\": {\"kind\": \"file\", \"path\": \"X5.npy\"}"),
+                "X5.npy holds a 20 x 5 array; expected a flat vector of 15 entries");
+  check_refused(dir, spec_with("\"init\": {\"kind\": \"gaussian\", \"std\": 0.5}",
+                               "\"init\": {\"kind\": \"file\", \"layers\": [\"X5.npy\", \"Y.npy\"]}"),
+                "layer W1 must be 3 x 4 (d1 x d0), got 20 x 5");
+}
+
+TEST_CASE("an output directory that cannot be written is refused before any integration") {
+  const fs::path dir = temp_dir("unwritable");
+  write_file(dir / "spec.json", kSpec);
+  write_file(dir / "blocker", "a file where a directory should go");
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "blocker" / "out").string()});
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains("cannot create the output directory"));
+  CHECK_THAT(r.out, !Catch::Contains("running"));
+}
+
+TEST_CASE("help and usage errors come from the option parser") {
+  const Result help = gradflow_cli({"--help"});
+  CHECK(help.code == 0);
+  CHECK_THAT(help.out, Catch::Contains("run") && Catch::Contains("check"));
+  const Result run_help = gradflow_cli({"run", "--help"});
+  CHECK_THAT(run_help.out, Catch::Contains("--out"));
+  CHECK(gradflow_cli({}).code == 2);
+  CHECK(gradflow_cli({"run"}).code == 2);
+  CHECK(gradflow_cli({"fly"}).code == 2);
+}
+
+TEST_CASE("every shipped example spec is valid") {
+  const fs::path data = gradflow::testing::source_dir() / "data";
+  REQUIRE(fs::exists(data));
+  int checked = 0;
+  for (const auto& entry : fs::directory_iterator(data)) {
+    if (entry.path().extension() != ".json") continue;
+    INFO(entry.path());
+    const Result r = gradflow_cli({"check", entry.path().string()});
+    INFO(r.err);
+    CHECK(r.code == 0);
+    ++checked;
+  }
+  CHECK(checked >= 1);
+}

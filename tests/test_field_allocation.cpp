@@ -1,0 +1,71 @@
+// The hot path (the vector field and the stepper loop) allocates nothing per
+// call: counted by replacing the global operator new in this test binary.
+
+#include "integrators/integrate.hpp"
+#include "models/linear_network.hpp"
+
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace gradflow;
+using gradflow::testing::random_dataset;
+
+TEST_CASE("a linear-network field evaluation allocates nothing once warmed up") {
+  for (bool residual : {false, true}) {
+    INFO("residual " << residual);
+    const Dataset data = random_dataset(10, 10, 100, 2);
+    const LinearNetwork net(data, {.widths = {10, 10, 10, 10}, .residual = residual});
+    Rng rng(1);
+    const Eigen::VectorXd x = net.init_gaussian(0.3, rng);
+    Eigen::VectorXd v(net.dim());
+    net.velocity(x, 0.0, v);
+    const long before = g_allocations.load();
+    for (int i = 0; i < 100; ++i) net.velocity(x, 0.0, v);
+    CHECK(g_allocations.load() - before == 0);
+    // The loss (used by the loss-threshold stop) is allocation-free too.
+    const long before_loss = g_allocations.load();
+    double sink = 0.0;
+    for (int i = 0; i < 100; ++i) sink += net.loss(x);
+    CHECK(g_allocations.load() - before_loss == 0);
+    CHECK(sink > 0.0);
+  }
+}
+
+TEST_CASE("the integration loops allocate the same whether they take few steps or many") {
+  const Dataset data = random_dataset(10, 1, 100, 2);
+  const LinearNetwork net(data, {.widths = {10, 10, 10, 1}});
+  Rng rng(1);
+  const Eigen::VectorXd x0 = net.init_gaussian(0.3, rng);
+  for (Method m : {Method::euler, Method::dopri5, Method::fehlberg78, Method::rk4}) {
+    INFO(to_string(m));
+    auto allocations = [&](double t_end) {
+      const MethodOptions opts{.method = m, .rtol = 1e-9, .atol = 1e-9, .dt = 1e-3};
+      const StopOptions stop{.t_end = t_end, .loss_below = 1e-300};
+      const long before = g_allocations.load();
+      const RunResult r = integrate(net, x0, {0.0, t_end}, opts, stop);
+      REQUIRE(r.trajectory.size() == 2);
+      return std::pair{g_allocations.load() - before, r.stats.steps};
+    };
+    const auto [few, few_steps] = allocations(0.5);
+    const auto [many, many_steps] = allocations(5.0);
+    CHECK(many_steps > few_steps);
+    CHECK(many == few);
+  }
+}
