@@ -100,11 +100,13 @@ TEST_CASE("a run writes series, states, comparisons and meta.json") {
   CHECK(meta["status"] == "complete");
   CHECK(meta["runs"][0]["status"] == "completed");
   CHECK(meta["runs"][1]["field_evaluations"].get<long>() > 0);
-  CHECK(meta["model"]["dim"] == 15);
-  CHECK(meta["model"]["layout"][1]["name"] == "W2");
-  CHECK(meta["model"]["hessian_method"] == "analytic Hessian-vector products");
+  CHECK(meta["flows"][0]["layout"][1]["name"] == "W2");
+  CHECK(meta["flows"][0]["hessian_method"] == "analytic Hessian-vector products");
   CHECK(meta["spec"]["runs"][1]["max_dt"] == 0.0);
   CHECK(meta["spec"]["init"]["std"] == 0.5);
+  CHECK(meta["spec"]["data"]["noise_std"] == 0.1);
+  CHECK(meta["runs"][0]["flow"] == "layers");
+  CHECK(meta["flows"][0]["dim"] == 15);
   const NpyArray states = read_npy((exp / "gd.states.npy").string());
   CHECK(states.values.rows() == 51);
   CHECK(states.values.cols() == 15);
@@ -155,6 +157,10 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"std\": 0.5", "\"std\": \"big\""),
                 "key 'init.std': expected a number, got the string \"big\"");
   check_refused(dir, spec_with("\"t_end\": 0.5,", ""), "key 't_end': missing required key");
+  check_refused(dir, spec_with("\"kind\": \"sine\"", "\"kind\": \"mnist\""),
+                "key 'data.kind': unknown value \"mnist\" (valid: sine, files)");
+  check_refused(dir, spec_with("\"name\": \"gf\",", "\"name\": \"gf\", \"flow\": \"e2e\","),
+                "key 'runs[1].flow': unknown flow \"e2e\" for this model (valid: layers)");
   check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": -0.01"),
                 "key 'runs[0].eta': expected a positive number, got -0.01");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 0"),

@@ -40,7 +40,7 @@ int command_check(const std::string& spec_path, std::ostream& out) {
   const auto prepared = prepare_all(spec_path);
   for (const auto& p : prepared) {
     fmt::print(out, "{}: experiment \"{}\": {}, dim {}, {} run(s), {} sample times up to t = {}\n",
-               spec_path, p.spec.name, p.model.field->describe(), p.model.field->dim(),
+               spec_path, p.spec.name, p.model.flows.front().field->describe(), p.model.flows.front().field->dim(),
                p.spec.runs.size(), p.times.size(), p.spec.t_end);
   }
   fmt::print(out, "{}: valid\n", spec_path);

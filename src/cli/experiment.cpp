@@ -1,5 +1,6 @@
 #include "cli/experiment.hpp"
 
+#include "core/rng.hpp"
 #include "io/csv.hpp"
 #include "io/errors.hpp"
 #include "io/npy.hpp"
@@ -20,18 +21,14 @@ namespace gradflow {
 using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
-  PreparedExperiment p{spec, {}, {}, {}};
-  try {
-    p.data = load_dataset(spec);
-    validate_dataset(p.data);
-  } catch (const std::invalid_argument& e) {
-    throw_input_error(spec.file, "data", e.what());
-  }
-  p.model = build_model(spec, p.data);
+  PreparedExperiment p{spec, build_model(spec), {}, {}};
   try {
     p.times = sample_times(spec.sample, spec.t_end);
   } catch (const std::invalid_argument& e) {
     throw_input_error(spec.file, "sample", e.what());
+  }
+  for (std::size_t r = 0; r < spec.runs.size(); ++r) {
+    p.run_flows.push_back(&p.model.flow(spec.runs[r].flow, spec.file, fmt::format("runs[{}].flow", r)));
   }
   // Fixed-step runs must fit a whole number of steps into t_end: say so now,
   // not after the other runs have been integrated.
@@ -52,28 +49,29 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
 ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log) {
   ExperimentOutcome outcome;
   const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian};
-  for (const RunSpec& run : p.spec.runs) {
-    RunOutcome r{run, integrate(*p.model.field, p.model.x0, p.times, run.method, p.spec.stop), {}};
-    r.diagnostics = diagnose(*p.model.field, r.result.trajectory, diag);
+  for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
+    const RunSpec& run = p.spec.runs[i];
+    const Flow& flow = *p.run_flows[i];
+    RunOutcome r{run, integrate(*flow.field, flow.x0, p.times, run.method, p.spec.stop), {}};
+    r.diagnostics = diagnose(*flow.field, r.result.trajectory, diag);
     const RunStats& s = r.result.stats;
     fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals {:>9.3f} s  {}\n", run.name,
                to_string(run.method.method), s.steps, s.field_evaluations, s.wall_seconds,
                s.status == RunStatus::completed ? "completed" : s.message);
     outcome.runs.push_back(std::move(r));
   }
-  auto find = [&](const std::string& name) -> const RunOutcome& {
-    for (const auto& r : outcome.runs) {
-      if (r.spec.name == name) return r;
+  auto find = [&](const std::string& name) -> std::size_t {
+    for (std::size_t i = 0; i < outcome.runs.size(); ++i) {
+      if (outcome.runs[i].spec.name == name) return i;
     }
     throw std::logic_error("no run " + name);
   };
   for (const auto& [a, b] : p.spec.comparisons) {
-    const RunOutcome& ra = find(a);
-    const RunOutcome& rb = find(b);
+    const std::size_t ia = find(a), ib = find(b);
     outcome.comparisons.push_back(
         {a, b,
-         compare_runs({a, *p.model.field, ra.result.trajectory},
-                      {b, *p.model.field, rb.result.trajectory})});
+         compare_runs({a, *p.run_flows[ia]->field, outcome.runs[ia].result.trajectory},
+                      {b, *p.run_flows[ib]->field, outcome.runs[ib].result.trajectory})});
   }
   return outcome;
 }
@@ -109,7 +107,6 @@ Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {
 
 json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& outcome,
                        OutputDirectory& out, const std::string& prefix) {
-  const Field& field = *p.model.field;
   const std::string dir = prefix.empty() ? "" : prefix + "/";
   json files = json::array();
   auto put = [&](const std::string& name, const std::string& bytes) {
@@ -118,16 +115,16 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
   };
 
   if (p.spec.record.data) {
-    // Samples as rows, the orientation a spec's "files" data reads by default,
-    // so data_X.npy and data_Y.npy can be fed straight back in.
-    put("data_X.npy", npy_bytes(Eigen::MatrixXd(p.data.X.transpose())));
-    put("data_Y.npy", npy_bytes(Eigen::MatrixXd(p.data.Y.transpose())));
-    put("x0.npy", npy_bytes(p.model.x0));
+    for (const auto& [name, m] : p.model.exports) put(name + ".npy", npy_bytes(m));
+    put("x0.npy", npy_bytes(p.model.flows.front().x0));
   }
 
   json runs = json::array();
-  for (const RunOutcome& r : outcome.runs) {
+  for (std::size_t i = 0; i < outcome.runs.size(); ++i) {
+    const RunOutcome& r = outcome.runs[i];
+    const Field& field = *p.run_flows[i]->field;
     json run = {{"name", r.spec.name},
+                {"flow", p.run_flows[i]->name},
                 {"integrator", to_string(r.spec.method.method)},
                 {"records", r.result.trajectory.size()},
                 {"series", r.spec.name + ".csv"}};
@@ -162,7 +159,18 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     comparisons.push_back(entry);
   }
 
+  json flows = json::array();
+  for (const Flow& f : p.model.flows) {
+    json entry = {{"name", f.name},
+                  {"description", f.field->describe()},
+                  {"dim", f.field->dim()},
+                  {"layout", layout_json(f.field->layout())}};
+    if (!f.field->projection_name().empty()) entry["projection"] = f.field->projection_name();
+    if (p.spec.record.hessian) entry["hessian_method"] = f.field->hessian_method();
+    flows.push_back(entry);
+  }
   json resolved = p.spec.resolved;
+  resolved["data"] = p.model.resolved_data;
   resolved["model"] = p.model.resolved_model;
   resolved["init"] = p.model.resolved_init;
   json meta = {
@@ -179,15 +187,11 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
                     {"boost", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
                     {"fmt", FMT_VERSION},
                     {"compiler", __VERSION__}}},
-      {"data", {{"description", p.data.description},
-                {"samples", p.data.samples()},
-                {"inputs", p.data.input_dim()},
-                {"outputs", p.data.output_dim()}}},
-      {"model", {{"description", field.describe()}, {"dim", field.dim()}, {"layout", layout_json(field.layout())}}},
+      {"data", {{"description", p.model.data_description}}},
+      {"flows", flows},
       {"runs", runs},
       {"comparisons", comparisons},
   };
-  if (p.spec.record.hessian) meta["model"]["hessian_method"] = field.hessian_method();
   files.push_back("meta.json");
   meta["files"] = files;
   out.write(dir + "meta.json", meta.dump(2) + "\n");

@@ -18,11 +18,11 @@
 namespace gradflow {
 
 // Everything that can be checked before any integration: data loaded, model
-// built, initial state drawn. Throws InputError on bad input.
+// built, initial state drawn, each run's flow found. Throws InputError.
 struct PreparedExperiment {
   ExperimentSpec spec;
-  Dataset data;
   ModelInstance model;
+  std::vector<const Flow*> run_flows;  // the flow of spec.runs[r]
   std::vector<double> times;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);

@@ -1,8 +1,12 @@
 #pragma once
-// The only place that knows every model by name: spec "model.kind" -> a field
-// and its initial state.
+// The only place that knows every model by name: spec "model.kind" -> the
+// model's flows, their common start, and the data it used.
+//
+// A model offers one or more flows, each a field with its own state: the
+// parameter flow first (the default), then induced flows in function space
+// (e.g. the end-to-end flow of a linear network), started from the projection
+// of the parameter start. A run picks one by name ("flow" in the spec).
 
-#include "core/dataset.hpp"
 #include "core/field.hpp"
 #include "io/spec.hpp"
 
@@ -14,16 +18,27 @@
 
 namespace gradflow {
 
-struct ModelInstance {
+struct Flow {
+  std::string name;
   std::unique_ptr<Field> field;
   Eigen::VectorXd x0;
-  nlohmann::json resolved_model;
-  nlohmann::json resolved_init;
+};
+
+struct ModelInstance {
+  std::vector<Flow> flows;  // flows[0] is the default
+  // Arrays the experiment used, written as <name>.npy when record.data is on
+  // (e.g. data_X, data_Y), so a run can be reproduced outside gradflow.
+  std::vector<std::pair<std::string, Eigen::MatrixXd>> exports;
+  std::string data_description;
+  nlohmann::json resolved_data, resolved_model, resolved_init;
+
+  // Throws InputError listing the valid names.
+  const Flow& flow(const std::string& name, const std::string& file, const std::string& key) const;
 };
 
 const std::vector<std::string>& model_kinds();
 
-// Reads spec.model and spec.init; throws InputError naming the key.
-ModelInstance build_model(const ExperimentSpec& spec, const Dataset& data);
+// Reads spec.data, spec.model and spec.init; throws InputError naming the key.
+ModelInstance build_model(const ExperimentSpec& spec);
 
 }  // namespace gradflow

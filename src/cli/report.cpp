@@ -16,7 +16,7 @@ double final_of(const RunOutcome& r, const std::string& column) {
 
 void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
                             const ExperimentOutcome& outcome) {
-  fmt::print(os, "\n{} — {}\n", p.spec.name, p.model.field->describe());
+  fmt::print(os, "\n{} — {}\n", p.spec.name, p.model.flows.front().field->describe());
   fmt::print(os, "  {:<14} {:<14} {:<20} {:>12} {:>14} {:>12}\n", "run", "integrator", "status",
              "t reached", "final loss", "grad norm");
   for (const RunOutcome& r : outcome.runs) {

@@ -1,10 +1,7 @@
 #include "io/spec.hpp"
 
-#include "core/rng.hpp"
-#include "io/csv.hpp"
 #include "io/errors.hpp"
 #include "io/json_reader.hpp"
-#include "io/npy.hpp"
 
 #include <fmt/format.h>
 
@@ -17,27 +14,6 @@ namespace gradflow {
 using nlohmann::json;
 
 namespace {
-
-DataSpec read_data(JsonReader r, const std::filesystem::path& base_dir, json& resolved) {
-  DataSpec d;
-  d.kind = r.choice("kind", {"sine", "files"}, "sine");
-  if (d.kind == "sine") {
-    d.sine.samples = r.positive_integer("samples", 100);
-    d.sine.input_dim = r.positive_integer("inputs", 10);
-    d.sine.output_dim = r.positive_integer("outputs", 1);
-    d.sine.noise_std = r.number("noise_std", 0.1);
-    if (d.sine.noise_std < 0.0) r.fail("noise_std", fmt::format("expected a number >= 0, got {}", d.sine.noise_std));
-  } else {
-    d.x_path = base_dir / r.string("x");
-    d.y_path = base_dir / r.string("y");
-    d.samples_as_rows =
-        r.choice("orientation", {"samples_as_rows", "samples_as_columns"}, "samples_as_rows") ==
-        "samples_as_rows";
-  }
-  r.finish();
-  resolved = r.resolved();
-  return d;
-}
 
 SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
   SampleGrid s;
@@ -64,6 +40,7 @@ RunSpec read_run(JsonReader& r) {
   const std::string integrator = r.choice("integrator", method_names(), "dopri5");
   run.method.method = parse_method(integrator);
   run.name = r.string("name", integrator);
+  run.flow = r.has("flow") ? r.string("flow") : std::string();
   if (run.method.method == Method::euler) {
     run.method.dt = r.positive_number("eta");
   } else {
@@ -101,8 +78,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   if (seed < 0) r.fail("seed", fmt::format("expected an integer >= 0, got {}", seed));
   e.seed = static_cast<std::uint64_t>(seed);
   r.skip("experiments");  // already expanded by parse_spec
-  json resolved_data;
-  e.data = read_data(r.object("data", false), base_dir, resolved_data);
+  e.data = r.has("data") ? r.raw("data") : json::object();
+  if (!e.data.is_object()) r.fail("data", "expected an object, got " + describe_json(e.data));
 
   if (!r.has("model")) r.fail("model", "missing required key (expected an object with a \"kind\")");
   e.model = r.raw("model");
@@ -183,7 +160,6 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   r.finish();
 
   e.resolved = r.resolved();
-  e.resolved["data"] = resolved_data;
   e.resolved["sample"] = resolved_sample;
   e.resolved["compare"] = compare;
   e.resolved["seed"] = e.seed;
@@ -241,47 +217,6 @@ std::vector<ExperimentSpec> read_spec_file(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_spec(ss.str(), path.string(), path.parent_path());
-}
-
-namespace {
-Eigen::MatrixXd read_matrix_file(const std::filesystem::path& path, const std::string& file,
-                                 const std::string& key) {
-  const std::string ext = path.extension().string();
-  Eigen::MatrixXd m;
-  if (ext == ".npy") {
-    m = read_npy(path.string()).values;
-  } else if (ext == ".csv" || ext == ".txt") {
-    m = read_csv_matrix(path.string());
-  } else {
-    throw_input_error(file, key, fmt::format("expected a .npy or .csv file, got \"{}\"", path.string()));
-  }
-  if (!m.allFinite()) throw_input_error(path.string(), "", "contains NaN or Inf");
-  return m;
-}
-}  // namespace
-
-Dataset load_dataset(const ExperimentSpec& spec) {
-  const DataSpec& d = spec.data;
-  if (d.kind == "sine") {
-    Rng rng(derive_seed(spec.seed, "data"));
-    return make_sine_dataset(d.sine, rng);
-  }
-  Dataset data;
-  const Eigen::MatrixXd X = read_matrix_file(d.x_path, spec.file, "data.x");
-  const Eigen::MatrixXd Y = read_matrix_file(d.y_path, spec.file, "data.y");
-  // A 1-D y (read as n x 1) is a single output whatever the orientation.
-  const bool y_is_vector = !d.samples_as_rows && Y.cols() == 1 && Y.rows() > 1;
-  data.X = d.samples_as_rows ? Eigen::MatrixXd(X.transpose()) : X;
-  data.Y = (d.samples_as_rows || y_is_vector) ? Eigen::MatrixXd(Y.transpose()) : Y;
-  if (data.X.cols() != data.Y.cols()) {
-    throw_input_error(spec.file, "data", fmt::format(
-        "X ({}) has {} samples but Y ({}) has {} (orientation {}: samples are {}; the two counts should be equal)",
-        d.x_path.string(), data.X.cols(), d.y_path.string(), data.Y.cols(),
-        d.samples_as_rows ? "samples_as_rows" : "samples_as_columns",
-        d.samples_as_rows ? "rows" : "columns"));
-  }
-  data.description = fmt::format("files X = {}, Y = {}", d.x_path.string(), d.y_path.string());
-  return data;
 }
 
 }  // namespace gradflow

@@ -6,7 +6,6 @@
 // rest of the file (RFC 7386 merge patch: objects merge, arrays and values
 // replace), so a depth or step-size sweep is a few lines.
 
-#include "core/dataset.hpp"
 #include "core/sample_times.hpp"
 #include "core/run_options.hpp"
 
@@ -19,15 +18,9 @@
 
 namespace gradflow {
 
-struct DataSpec {
-  std::string kind = "sine";  // "sine" | "files"
-  SineDataOptions sine;
-  std::filesystem::path x_path, y_path;
-  bool samples_as_rows = true;  // files: X is n x d0 and Y is n x dN (numpy's habit)
-};
-
 struct RunSpec {
   std::string name;
+  std::string flow;  // which of the model's flows; empty: its first (default) flow
   MethodOptions method;
 };
 
@@ -35,7 +28,7 @@ struct RecordSpec {
   bool hessian = false;     // smallest and largest Hessian eigenvalue per record
   bool states = false;      // <run>.states.npy, records x dim
   bool projection = false;  // <run>.<projection>.npy, e.g. the e2e matrix per record
-  bool data = true;         // data_X.npy, data_Y.npy and x0.npy
+  bool data = true;         // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
 };
 
 struct ExperimentSpec {
@@ -43,7 +36,7 @@ struct ExperimentSpec {
   std::string file;                  // the spec file, for error messages
   std::filesystem::path base_dir;    // relative paths resolve against it
   std::uint64_t seed = 0;
-  DataSpec data;
+  nlohmann::json data;               // read by the model registry (data is model-specific)
   nlohmann::json model;              // read by the model registry
   nlohmann::json init;               // read by the model registry
   double t_end = 1.0;
@@ -60,8 +53,5 @@ std::vector<ExperimentSpec> read_spec_file(const std::filesystem::path& path);
 // The same from text (`file` names it in messages, `base_dir` anchors paths).
 std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::string& file,
                                        const std::filesystem::path& base_dir);
-
-// Loads (or generates) the data set an experiment describes.
-Dataset load_dataset(const ExperimentSpec& spec);
 
 }  // namespace gradflow

@@ -1,0 +1,30 @@
+#pragma once
+// Helpers shared by the model factories of the registry.
+
+#include "cli/registry.hpp"
+#include "io/json_reader.hpp"
+
+#include <Eigen/Core>
+
+#include <stdexcept>
+#include <string>
+
+namespace gradflow {
+
+// A matrix from a .npy file named relative to the spec; NaN/Inf refused.
+Eigen::MatrixXd read_spec_npy(const ExperimentSpec& spec, const std::string& relative);
+
+// Runs `make`, turning a model's std::invalid_argument into an InputError on `key`.
+template <class F>
+auto checked(const JsonReader& r, const std::string& key, F&& make) {
+  try {
+    return make();
+  } catch (const std::invalid_argument& e) {
+    r.fail(key, e.what());
+  }
+}
+
+// Model factories, one per kind (one file each).
+ModelInstance build_linear_network(const ExperimentSpec& spec);
+
+}  // namespace gradflow

@@ -1,0 +1,58 @@
+#include "io/regression_data.hpp"
+
+#include "io/errors.hpp"
+#include "io/matrix_file.hpp"
+
+#include <fmt/format.h>
+
+namespace gradflow {
+
+Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options) {
+  const std::string kind = r.choice("kind", {"sine", "files"}, "sine");
+  Dataset data;
+  if (kind == "sine") {
+    SineDataOptions sine;
+    sine.samples = r.positive_integer("samples", 100);
+    sine.input_dim = r.positive_integer("inputs", 10);
+    sine.output_dim = r.positive_integer("outputs", 1);
+    sine.noise_std = r.number("noise_std", 0.1);
+    if (sine.noise_std < 0.0) {
+      r.fail("noise_std", fmt::format("expected a number >= 0, got {}", sine.noise_std));
+    }
+    Rng rng(derive_seed(options.seed, "data"));
+    data = make_sine_dataset(sine, rng);
+  } else {
+    const auto x_path = options.base_dir / r.string("x");
+    const auto y_path = options.base_dir / r.string("y");
+    const bool rows = r.choice("orientation", {"samples_as_rows", "samples_as_columns"},
+                               "samples_as_rows") == "samples_as_rows";
+    const Eigen::MatrixXd X = read_matrix_file(x_path, r.file(), r.key_path("x"));
+    const Eigen::MatrixXd Y = read_matrix_file(y_path, r.file(), r.key_path("y"));
+    // A 1-D y (read as n x 1) is a single output whatever the orientation.
+    const bool y_is_vector = !rows && Y.cols() == 1 && Y.rows() > 1;
+    data.X = rows ? Eigen::MatrixXd(X.transpose()) : X;
+    data.Y = (rows || y_is_vector) ? Eigen::MatrixXd(Y.transpose()) : Y;
+    if (data.X.cols() != data.Y.cols()) {
+      r.fail("y", fmt::format("X ({}) has {} samples but Y ({}) has {} (orientation {}: samples "
+                              "are {}; the two counts should be equal)",
+                              x_path.string(), data.X.cols(), y_path.string(), data.Y.cols(),
+                              rows ? "samples_as_rows" : "samples_as_columns", rows ? "rows" : "columns"));
+    }
+    data.description = fmt::format("files X = {}, Y = {}", x_path.string(), y_path.string());
+  }
+  if (r.boolean("unit_norm_inputs", false)) {
+    const Eigen::RowVectorXd norms = data.X.colwise().norm();
+    if ((norms.array() == 0.0).any()) r.fail("unit_norm_inputs", "an input x_i is zero and cannot be normalised");
+    data.X = data.X.array().rowwise() / norms.array();
+    data.description += ", inputs scaled to unit norm";
+  }
+  r.finish();
+  try {
+    validate_dataset(data);
+  } catch (const std::invalid_argument& e) {
+    r.fail("kind", e.what());
+  }
+  return data;
+}
+
+}  // namespace gradflow
