@@ -1,5 +1,7 @@
 #include "models/linear_network.hpp"
 
+#include "models/regression_losses.hpp"
+
 #include <Eigen/SVD>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -10,8 +12,11 @@
 namespace gradflow {
 
 LinearNetwork::LinearNetwork(const Dataset& data, LinearNetworkOptions options)
-    : options_(std::move(options)) {
-  validate_dataset(data);
+    : LinearNetwork(std::make_shared<SquareLoss>(data), std::move(options)) {}
+
+LinearNetwork::LinearNetwork(std::shared_ptr<const MatrixLoss> loss, LinearNetworkOptions options)
+    : loss_(std::move(loss)), options_(std::move(options)) {
+  if (!loss_) throw std::invalid_argument("a linear network needs a loss");
   const auto& w = options_.widths;
   if (w.size() < 2) {
     throw std::invalid_argument(fmt::format(
@@ -23,15 +28,13 @@ LinearNetwork::LinearNetwork(const Dataset& data, LinearNetworkOptions options)
       throw std::invalid_argument(fmt::format("width {} must be positive, got {}", j, w[j]));
     }
   }
-  if (w.front() != data.input_dim()) {
+  if (w.front() != loss_->cols()) {
     throw std::invalid_argument(fmt::format(
-        "the first width d0 = {} must equal the data's input dimension {}", w.front(),
-        data.input_dim()));
+        "the first width d0 = {} must equal the data's input dimension {}", w.front(), loss_->cols()));
   }
-  if (w.back() != data.output_dim()) {
+  if (w.back() != loss_->rows()) {
     throw std::invalid_argument(fmt::format(
-        "the last width dN = {} must equal the data's output dimension {}", w.back(),
-        data.output_dim()));
+        "the last width dN = {} must equal the data's output dimension {}", w.back(), loss_->rows()));
   }
   if (options_.residual &&
       std::any_of(w.begin(), w.end(), [&](Eigen::Index d) { return d != w.front(); })) {
@@ -41,25 +44,18 @@ LinearNetwork::LinearNetwork(const Dataset& data, LinearNetworkOptions options)
   }
   const int N = depth();
   for (int j = 1; j <= N; ++j) layout_.append(fmt::format("W{}", j), w[j], w[j - 1]);
-
-  X_ = data.X;
-  Y_ = data.Y;
-  const double n = static_cast<double>(data.samples());
-  sxx_ = X_ * X_.transpose() / n;
-  syx_ = Y_ * X_.transpose() / n;
-
   const Eigen::Index d0 = w.front();
   for (int j = 1; j <= N; ++j) {
     layers_.emplace_back(w[j], w[j - 1]);
     prefix_.emplace_back(w[j], d0);
     back_.emplace_back(w[j], d0);
   }
-  residual_.resize(w.back(), data.samples());
 }
 
 std::string LinearNetwork::describe() const {
-  return fmt::format("deep linear network, depth {}, widths [{}]{}", depth(),
-                     fmt::join(options_.widths, ", "), options_.residual ? ", residual" : "");
+  return fmt::format("deep linear network, depth {}, widths [{}]{}, {}", depth(),
+                     fmt::join(options_.widths, ", "), options_.residual ? ", residual" : "",
+                     loss_->describe());
 }
 
 void LinearNetwork::forward(const Eigen::VectorXd& x) const {
@@ -74,22 +70,15 @@ void LinearNetwork::forward(const Eigen::VectorXd& x) const {
 
 double LinearNetwork::loss(const Eigen::VectorXd& x) const {
   forward(x);
-  residual_.noalias() = prefix_.back() * X_;
-  residual_ -= Y_;
-  return 0.5 * residual_.squaredNorm() / static_cast<double>(X_.cols());
-}
-
-Eigen::MatrixXd LinearNetwork::loss_gradient_e2e(const Eigen::MatrixXd& W) const {
-  return W * sxx_ - syx_;
+  return loss_->value(prefix_.back());
 }
 
 void LinearNetwork::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
   const int N = depth();
   forward(x);
   g.resize(dim());
-  // B_N = ∇ℓ(W) = W Σxx − Σyx;  B_{j-1} = A_jᵀ B_j;  ∇_{W_j} = B_j P_{j-1}ᵀ (P_0 = I).
-  back_[N - 1].noalias() = prefix_[N - 1] * sxx_;
-  back_[N - 1] -= syx_;
+  // B_N = ∇ℓ(W);  B_{j-1} = A_jᵀ B_j;  ∇_{W_j} = B_j P_{j-1}ᵀ (P_0 = I).
+  loss_->gradient(prefix_[N - 1], back_[N - 1]);
   for (int j = N - 1; j >= 1; --j) back_[j - 1].noalias() = layers_[j].transpose() * back_[j];
   for (int j = N - 1; j >= 1; --j) {
     layout_.view(g, j).noalias() = back_[j] * prefix_[j - 1].transpose();
@@ -99,7 +88,7 @@ void LinearNetwork::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const
 
 // Forward-mode derivative of the gradient recursion along V = (V_j):
 //   dP_j = V_j P_{j-1} + A_j dP_{j-1}        (dP_1 = V_1)
-//   dB_N = dP_N Σxx,   dB_{j-1} = V_jᵀ B_j + A_jᵀ dB_j
+//   dB_N = ∇²ℓ(W)[dP_N],   dB_{j-1} = V_jᵀ B_j + A_jᵀ dB_j
 //   H[V]_j = dB_j P_{j-1}ᵀ + B_j dP_{j-1}ᵀ   (H[V]_1 = dB_1)
 // Not on the hot path, so it allocates freely.
 void LinearNetwork::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
@@ -111,7 +100,8 @@ void LinearNetwork::hessian_vector(const Eigen::VectorXd& x, const Eigen::Vector
   dP[0] = layout_.view(v, 0);
   for (int j = 1; j < N; ++j) dP[j] = layout_.view(v, j) * prefix_[j - 1] + layers_[j] * dP[j - 1];
   std::vector<Eigen::MatrixXd> dB(N);
-  dB[N - 1] = dP[N - 1] * sxx_;
+  dB[N - 1].resize(back_[N - 1].rows(), back_[N - 1].cols());
+  loss_->hessian_action(prefix_[N - 1], dP[N - 1], dB[N - 1]);
   for (int j = N - 1; j >= 1; --j) {
     dB[j - 1] = layout_.view(v, j).transpose() * back_[j] + layers_[j].transpose() * dB[j];
   }

@@ -3,22 +3,24 @@
 //
 // Parameters W_j ∈ R^{d_j × d_{j-1}}, j = 1..N, end-to-end matrix
 // W = A_N ⋯ A_1 with layer matrix A_j = W_j (or I + W_j for the residual
-// variant, Hardt & Ma 2017). Loss φ = ℓ(W) = 1/(2n)‖WX − Y‖_F².
+// variant, Hardt & Ma 2017). Loss φ = ℓ(W) for any MatrixLoss ℓ, by default the
+// square loss 1/(2n)‖WX − Y‖_F².
 //
 // Gradient (Arora, Cohen & Hazan 2018, eq. 3):
-//   ∇_{W_j} φ = A_{N:j+1}ᵀ ∇ℓ(W) A_{j-1:1}ᵀ,   ∇ℓ(W) = W Σxx − Σyx,
-// with the second moments Σxx = XXᵀ/n and Σyx = YXᵀ/n computed once, so a field
-// evaluation costs O(d0²·dN + Σ_j d_j·d_{j-1}·d0), independent of n. The loss
-// itself uses the samples (no cancellation between ½tr(WΣxxWᵀ) and ½tr(Σyy)).
+//   ∇_{W_j} φ = A_{N:j+1}ᵀ ∇ℓ(W) A_{j-1:1}ᵀ.
+// With the square loss ∇ℓ(W) = WΣxx − Σyx from second moments computed once,
+// so a field evaluation costs O(d0²·dN + Σ_j d_j·d_{j-1}·d0), independent of n.
 //
 // Invariant of the exact flow: A_{j+1}ᵀA_{j+1} − A_jA_jᵀ is constant in t.
 
 #include "core/dataset.hpp"
 #include "core/field.hpp"
 #include "core/rng.hpp"
+#include "models/matrix_loss.hpp"
 
 #include <Eigen/Core>
 
+#include <memory>
 #include <vector>
 
 namespace gradflow {
@@ -30,7 +32,10 @@ struct LinearNetworkOptions {
 
 class LinearNetwork final : public Field {
  public:
-  // Throws std::invalid_argument when widths do not fit the data.
+  // Throws std::invalid_argument when the widths do not fit the loss's matrix
+  // (d0 = loss.cols(), dN = loss.rows()).
+  LinearNetwork(std::shared_ptr<const MatrixLoss> loss, LinearNetworkOptions options);
+  // The square loss 1/(2n)‖WX − Y‖_F² on `data`.
   LinearNetwork(const Dataset& data, LinearNetworkOptions options);
 
   Eigen::Index dim() const override { return layout_.dim(); }
@@ -55,10 +60,7 @@ class LinearNetwork final : public Field {
   // The layer matrix A_j (1-based j): W_j, or I + W_j for the residual variant.
   Eigen::MatrixXd layer_matrix(const Eigen::VectorXd& x, int j) const;
 
-  // ∇ℓ at the end-to-end matrix W (used by tests and the end-to-end flow).
-  Eigen::MatrixXd loss_gradient_e2e(const Eigen::MatrixXd& W) const;
-  const Eigen::MatrixXd& input_moment() const { return sxx_; }   // XXᵀ/n
-  const Eigen::MatrixXd& cross_moment() const { return syx_; }   // YXᵀ/n
+  const std::shared_ptr<const MatrixLoss>& matrix_loss() const { return loss_; }
 
   // Initialisations, each returning a state of length dim().
   Eigen::VectorXd init_gaussian(double std, Rng& rng) const;
@@ -77,16 +79,14 @@ class LinearNetwork final : public Field {
   // products P_j = A_j ⋯ A_1 (P_0 = I is never formed).
   void forward(const Eigen::VectorXd& x) const;
 
+  std::shared_ptr<const MatrixLoss> loss_;
   LinearNetworkOptions options_;
   Layout layout_;
-  Eigen::MatrixXd X_, Y_;
-  Eigen::MatrixXd sxx_, syx_;
 
   // Scratch for the hot path, sized once in the constructor.
   mutable std::vector<Eigen::MatrixXd> layers_;   // A_j, index j-1
   mutable std::vector<Eigen::MatrixXd> prefix_;   // P_j, index j-1
   mutable std::vector<Eigen::MatrixXd> back_;     // B_j = A_{N:j+1}ᵀ ∇ℓ, index j-1
-  mutable Eigen::MatrixXd residual_;              // WX − Y
 };
 
 }  // namespace gradflow
