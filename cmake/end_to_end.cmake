@@ -1,3 +1,3 @@
 # End-to-end flow of deep linear networks (issue 3).
-# Sources: target_sources(gradflow_models PRIVATE ...), and for the CLI factory
-# target_sources(gradflow_app PRIVATE ...). Tests: gradflow_add_test(test_name).
+target_sources(gradflow_models PRIVATE ${PROJECT_SOURCE_DIR}/models/end_to_end_flow.cpp)
+gradflow_add_test(test_end_to_end_flow)

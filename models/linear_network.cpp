@@ -1,5 +1,6 @@
 #include "models/linear_network.hpp"
 
+#include "models/matrix_powers.hpp"
 #include "models/regression_losses.hpp"
 
 #include <Eigen/SVD>
@@ -127,13 +128,27 @@ Eigen::MatrixXd LinearNetwork::end_to_end(const Eigen::VectorXd& x) const {
 
 Observation LinearNetwork::observe(const Eigen::VectorXd& x) const {
   Observation obs;
-  for (int j = 1; j < depth(); ++j) {
+  const int N = depth();
+  double worst = 0.0;
+  for (int j = 1; j < N; ++j) {
     const Eigen::MatrixXd Aj = layer_matrix(x, j);
     const Eigen::MatrixXd Ak = layer_matrix(x, j + 1);
-    obs.scalars.emplace_back(fmt::format("balancedness_{}", j),
-                             (Ak.transpose() * Ak - Aj * Aj.transpose()).norm());
+    const double imbalance = (Ak.transpose() * Ak - Aj * Aj.transpose()).norm();
+    worst = std::max(worst, imbalance);
+    obs.scalars.emplace_back(fmt::format("balancedness_{}", j), imbalance);
   }
+  // δ = max_j ‖A_{j+1}ᵀA_{j+1} − A_jA_jᵀ‖_F, the imbalance that bounds how far
+  // the product may stray from the end-to-end flow.
+  if (N > 1) obs.scalars.emplace_back("balancedness_max", worst);
   Eigen::MatrixXd W = end_to_end(x);
+  // Arora et al. 2018, Thm 1's identity for balanced layers:
+  // A_{1:j}ᵀA_{1:j} = (WᵀW)^{j/N}; the residual measures how far it fails.
+  Eigen::MatrixXd prefix = layer_matrix(x, 1);
+  for (int j = 1; j < N; ++j) {
+    if (j > 1) prefix = layer_matrix(x, j) * prefix;
+    obs.scalars.emplace_back(fmt::format("power_identity_{}", j),
+                             (prefix.transpose() * prefix - gram_power(W, double(j) / N)).norm());
+  }
   obs.scalars.emplace_back("e2e_norm", W.norm());
   obs.matrices.emplace_back("e2e", std::move(W));
   return obs;

@@ -59,14 +59,16 @@ TEST_CASE("diagnostics report loss, gradient norm and balancedness per record") 
   t.record(0.5, 3, 2.0 * x);
   const Diagnostics d = diagnose(net, t, {.hessian_eigenvalues = true});
   REQUIRE(d.series.columns == std::vector<std::string>{"t", "step", "loss", "grad_norm", "hess_min",
-                                                         "hess_max", "balancedness_1", "e2e_norm"});
+                                                         "hess_max", "balancedness_1", "balancedness_max",
+                                                         "power_identity_1", "e2e_norm"});
   REQUIRE(d.series.rows.size() == 2);
   CHECK(d.series.rows[1][0] == 0.5);
   CHECK(d.series.rows[1][1] == 3.0);
   CHECK(d.series.rows[1][2] == net.loss(2.0 * x));
   // Balancedness is quadratic in the layers, the e2e norm of depth 2 too.
   CHECK(d.series.rows[1][6] == Approx(4.0 * d.series.rows[0][6]));
-  CHECK(d.series.rows[1][7] == Approx(4.0 * d.series.rows[0][7]));
+  CHECK(d.series.rows[1][7] == d.series.rows[1][6]);
+  CHECK(d.series.rows[1][9] == Approx(4.0 * d.series.rows[0][9]));
   REQUIRE(d.stacked_matrices.size() == 1);
   CHECK(d.stacked_matrices[0].first == "e2e");
   CHECK(d.stacked_matrices[0].second.rows() == 2);

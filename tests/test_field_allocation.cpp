@@ -2,7 +2,9 @@
 // call: counted by replacing the global operator new in this test binary.
 
 #include "integrators/integrate.hpp"
+#include "models/end_to_end_flow.hpp"
 #include "models/linear_network.hpp"
+#include "models/regression_losses.hpp"
 
 #include "support.hpp"
 
@@ -45,6 +47,23 @@ TEST_CASE("a linear-network field evaluation allocates nothing once warmed up") 
     for (int i = 0; i < 100; ++i) sink += net.loss(x);
     CHECK(g_allocations.load() - before_loss == 0);
     CHECK(sink > 0.0);
+  }
+}
+
+TEST_CASE("an end-to-end field evaluation allocates nothing once warmed up") {
+  for (Eigen::Index outputs : {1, 3, 10}) {
+    for (int depth : {1, 2, 3}) {
+      INFO("outputs " << outputs << ", depth " << depth);
+      const Dataset data = random_dataset(10, outputs, 100, 2);
+      const EndToEndFlow e2e(std::make_shared<SquareLoss>(data), depth);
+      Rng rng(1);
+      const Eigen::VectorXd x = rng.normal_matrix(e2e.dim(), 1);
+      Eigen::VectorXd v(e2e.dim());
+      e2e.velocity(x, 0.0, v);
+      const long before = g_allocations.load();
+      for (int i = 0; i < 20; ++i) e2e.velocity(x, 0.0, v);
+      CHECK(g_allocations.load() - before == 0);
+    }
   }
 }
 

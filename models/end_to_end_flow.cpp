@@ -1,0 +1,137 @@
+#include "models/end_to_end_flow.hpp"
+
+#include "models/matrix_powers.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace gradflow {
+
+EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
+    : loss_(std::move(loss)), depth_(depth) {
+  if (!loss_) throw std::invalid_argument("the end-to-end flow needs a loss");
+  if (depth_ < 1) {
+    throw std::invalid_argument(fmt::format("the end-to-end flow needs depth N >= 1, got {}", depth_));
+  }
+  const Eigen::Index rows = loss_->rows(), cols = loss_->cols();
+  const Eigen::Index r = std::min(rows, cols);
+  layout_.append("W", rows, cols);
+  grad_.resize(rows, cols);
+  GV_.resize(rows, r);
+  UtG_.resize(r, cols);
+  Ghat_.resize(r, r);
+  sum_.resize(rows, cols);
+  s_.resize(r);
+  s_outer_.resize(r);
+  svd_ = Eigen::JacobiSVD<Eigen::MatrixXd>(rows, cols, Eigen::ComputeThinU | Eigen::ComputeThinV);
+}
+
+std::string EndToEndFlow::describe() const {
+  return fmt::format("end-to-end flow of a depth-{} linear network, W {} x {}, {}", depth_,
+                     loss_->rows(), loss_->cols(), loss_->describe());
+}
+
+double EndToEndFlow::loss(const Eigen::VectorXd& x) const { return loss_->value(layout_.view(x, 0)); }
+
+void EndToEndFlow::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
+  g.resize(dim());
+  loss_->gradient(layout_.view(x, 0), layout_.view(g, 0));
+}
+
+void EndToEndFlow::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                                  Eigen::VectorXd& hv) const {
+  hv.resize(dim());
+  loss_->hessian_action(layout_.view(x, 0), layout_.view(v, 0), layout_.view(hv, 0));
+}
+
+Eigen::MatrixXd EndToEndFlow::project(const Eigen::VectorXd& x) const { return layout_.view(x, 0); }
+
+Observation EndToEndFlow::observe(const Eigen::VectorXd& x) const {
+  Observation obs;
+  const Eigen::MatrixXd W = layout_.view(x, 0);
+  obs.scalars.emplace_back("e2e_norm", W.norm());
+  const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(W).singularValues();
+  for (Eigen::Index k = 0; k < s.size(); ++k) obs.scalars.emplace_back(fmt::format("sv_{}", k + 1), s[k]);
+  return obs;
+}
+
+void EndToEndFlow::velocity(const Eigen::VectorXd& x, double, Eigen::VectorXd& dxdt) const {
+  if (loss_->rows() == 1) {
+    velocity_single_output(x, dxdt);
+  } else {
+    velocity_general(x, dxdt);
+  }
+}
+
+void EndToEndFlow::velocity_single_output(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt) const {
+  dxdt.resize(dim());
+  loss_->gradient(layout_.view(x, 0), grad_);
+  const double N = depth_;
+  const double norm = x.norm();
+  if (norm == 0.0) {
+    // ‖W‖^{2−2/N} vanishes for N ≥ 2; for N = 1 the flow is plain −∇ℓ.
+    if (depth_ == 1) {
+      dxdt = -Eigen::Map<const Eigen::VectorXd>(grad_.data(), grad_.size());
+    } else {
+      dxdt.setZero();
+    }
+    return;
+  }
+  const Eigen::Map<const Eigen::VectorXd> g(grad_.data(), grad_.size());
+  const double along = g.dot(x) / norm;  // ⟨∇ℓ, Ŵ⟩
+  const double scale = std::pow(norm, 2.0 - 2.0 / N);
+  dxdt = -scale * (g + ((N - 1.0) * along / norm) * x);
+}
+
+void EndToEndFlow::velocity_general(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt) const {
+  dxdt.resize(dim());
+  const auto W = layout_.view(x, 0);
+  auto out = layout_.view(dxdt, 0);
+  loss_->gradient(W, grad_);
+  if (depth_ == 1) {
+    out = -grad_;
+    return;
+  }
+  svd_.compute(W);
+  const auto& U = svd_.matrixU();
+  const auto& V = svd_.matrixV();
+  s_ = svd_.singularValues();
+  const double cutoff = singular_value_cutoff(W.rows(), W.cols(), s_.size() ? s_[0] : 0.0);
+  for (Eigen::Index k = 0; k < s_.size(); ++k) {
+    if (s_[k] <= cutoff) s_[k] = 0.0;
+  }
+  const double N = depth_;
+  const double outer = 2.0 * (N - 1.0) / N;  // the power of S in the j = 1 and j = N terms
+  for (Eigen::Index k = 0; k < s_.size(); ++k) s_outer_[k] = std::pow(s_[k], outer);
+
+  // j = 1: ∇ℓ V S^{2(N−1)/N} Vᵀ
+  GV_.noalias() = grad_ * V;
+  UtG_.noalias() = U.transpose() * grad_;
+  if (depth_ > 2) Ghat_.noalias() = UtG_ * V;  // Uᵀ∇ℓV, before the scalings below
+  GV_.array().rowwise() *= s_outer_.transpose().array();
+  sum_.noalias() = GV_ * V.transpose();
+  // j = N: U S^{2(N−1)/N} Uᵀ ∇ℓ
+  UtG_.array().colwise() *= s_outer_.array();
+  sum_.noalias() += U * UtG_;
+  // 1 < j < N: U (Ĝ ∘ M) Vᵀ
+  if (depth_ > 2) {
+    for (Eigen::Index l = 0; l < Ghat_.cols(); ++l) {
+      for (Eigen::Index k = 0; k < Ghat_.rows(); ++k) {
+        double m = 0.0;
+        for (int j = 2; j < depth_; ++j) {
+          m += std::pow(s_[k], 2.0 * (j - 1) / N) * std::pow(s_[l], 2.0 * (depth_ - j) / N);
+        }
+        Ghat_(k, l) *= m;
+      }
+    }
+    GV_.noalias() = U * Ghat_;
+    sum_.noalias() += GV_ * V.transpose();
+  }
+  out = -sum_;
+}
+
+}  // namespace gradflow

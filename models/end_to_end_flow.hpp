@@ -1,0 +1,71 @@
+#pragma once
+// End-to-end flow of a depth-N linear network (Arora, Cohen & Hazan 2018, Thm 1):
+// the flow that the product W = W_N ⋯ W_1 follows when the layers start
+// balanced (DESIGN.md §4):
+//
+//   Ẇ = −Σ_{j=1..N} (WWᵀ)^{(j−1)/N} ∇ℓ(W) (WᵀW)^{(N−j)/N}.
+//
+// Fractional powers come from one thin SVD W = U S Vᵀ: (WᵀW)^p = V S^{2p} Vᵀ and
+// (WWᵀ)^p = U S^{2p} Uᵀ for p > 0, the identity for p = 0. Singular values below
+// the round-off cutoff 10·max(d0, dN)·ε·s_max are exact zeros: they stand for
+// structural zeros of W, which a power p < 1 would otherwise inflate from ε into
+// a visible, jagged field error (never eigendecompose WᵀW and clamp negatives).
+// In the SVD bases, with Ĝ = Uᵀ∇ℓ V, the terms with 0 < j < N sum to
+// U (Ĝ ∘ M) Vᵀ, M_kl = Σ_{j=2}^{N−1} s_k^{2(j−1)/N} s_l^{2(N−j)/N};
+// the j = 1 and j = N terms keep the parts of ∇ℓ outside the ranges of U and V.
+//
+// For one output row (dN = 1) it closes (Arora et al. 2018, Claim 1):
+//   Ẇ = −‖W‖^{2−2/N} (∇ℓ + (N−1)⟨∇ℓ, Ŵ⟩Ŵ),  Ŵ = W/‖W‖,
+// used automatically; at W = 0 the field is 0 for N ≥ 2 and −∇ℓ for N = 1.
+// Forward Euler of this field is the discrete end-to-end update.
+
+#include "core/field.hpp"
+#include "models/matrix_loss.hpp"
+
+#include <Eigen/SVD>
+
+#include <memory>
+
+namespace gradflow {
+
+class EndToEndFlow final : public Field {
+ public:
+  // Throws std::invalid_argument for depth < 1.
+  EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth);
+
+  Eigen::Index dim() const override { return layout_.dim(); }
+  double loss(const Eigen::VectorXd& x) const override;
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override;  // ∇ℓ(W)
+  void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
+  const Layout& layout() const override { return layout_; }
+  std::string describe() const override;
+
+  bool has_analytic_hessian_vector() const override { return true; }
+  // The Hessian of ℓ(W) (the flow itself is preconditioned, not a gradient flow).
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override;
+
+  std::string projection_name() const override { return "e2e"; }
+  Eigen::MatrixXd project(const Eigen::VectorXd& x) const override;
+  // e2e_norm and the singular values sv_1 ≥ sv_2 ≥ … of W.
+  Observation observe(const Eigen::VectorXd& x) const override;
+
+  int depth() const { return depth_; }
+  // The general (SVD) formula even when dN = 1; for tests of the closed form.
+  void velocity_general(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt) const;
+  Eigen::Index rows() const { return loss_->rows(); }
+  Eigen::Index cols() const { return loss_->cols(); }
+
+ private:
+  void velocity_single_output(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt) const;
+
+  std::shared_ptr<const MatrixLoss> loss_;
+  int depth_;
+  Layout layout_;
+  // Scratch, sized once.
+  mutable Eigen::MatrixXd grad_, GV_, UtG_, Ghat_, sum_;
+  mutable Eigen::VectorXd s_, s_outer_;
+  mutable Eigen::JacobiSVD<Eigen::MatrixXd> svd_;
+};
+
+}  // namespace gradflow

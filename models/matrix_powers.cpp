@@ -1,0 +1,17 @@
+#include "models/matrix_powers.hpp"
+
+#include <Eigen/SVD>
+
+#include <cmath>
+
+namespace gradflow {
+
+Eigen::MatrixXd gram_power(const Eigen::MatrixXd& W, double p) {
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(W, Eigen::ComputeThinV);
+  Eigen::VectorXd s = svd.singularValues();
+  const double cutoff = singular_value_cutoff(W.rows(), W.cols(), s.size() ? s[0] : 0.0);
+  for (Eigen::Index k = 0; k < s.size(); ++k) s[k] = s[k] <= cutoff ? 0.0 : std::pow(s[k], 2.0 * p);
+  return svd.matrixV() * s.asDiagonal() * svd.matrixV().transpose();
+}
+
+}  // namespace gradflow
