@@ -160,7 +160,11 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"kind\": \"sine\"", "\"kind\": \"mnist\""),
                 "key 'data.kind': unknown value \"mnist\" (valid: sine, files)");
   check_refused(dir, spec_with("\"name\": \"gf\",", "\"name\": \"gf\", \"flow\": \"e2e\","),
-                "key 'runs[1].flow': unknown flow \"e2e\" for this model (valid: layers)");
+                "key 'runs[1].flow': unknown flow \"e2e\" for this model (valid: layers, end_to_end)");
+  check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"loss\": {\"kind\": \"lp\", \"p\": 1.5}"),
+                "key 'model.loss.p': the lp loss needs p >= 2");
+  check_refused(dir, spec_with("\"hidden\": [3]", "\"depth\": 0"),
+                "key 'model.depth': expected a positive integer, got 0");
   check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": -0.01"),
                 "key 'runs[0].eta': expected a positive number, got -0.01");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 0"),
@@ -194,6 +198,9 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"init\": {\"kind\": \"gaussian\", \"std\": 0.5}",
                                "\"init\": {\"kind\": \"file\", \"layers\": [\"X5.npy\", \"Y.npy\"]}"),
                 "layer W1 must be 3 x 4 (d1 x d0), got 20 x 5");
+  check_refused(dir, spec_with("\"init\": {\"kind\": \"gaussian\", \"std\": 0.5}",
+                               "\"init\": {\"kind\": \"gaussian\", \"end_to_end\": \"X5.npy\"}"),
+                "key 'init.end_to_end': X5.npy holds a 20 x 5 matrix; the end-to-end matrix must be dN x d0 = 1 x 4");
 }
 
 TEST_CASE("an output directory that cannot be written is refused before any integration") {

@@ -1,9 +1,14 @@
-// model.kind = "linear_network": the per-layer flow of a deep linear network.
+// model.kind = "linear_network": a deep linear network with two flows, the
+// per-layer gradient flow ("layers", the default) and the end-to-end flow of
+// its product ("end_to_end", Arora, Cohen & Hazan 2018), started from the
+// product of the initial layers unless init.end_to_end names a matrix.
 
 #include "cli/factory_support.hpp"
 #include "core/rng.hpp"
 #include "io/regression_data.hpp"
+#include "models/end_to_end_flow.hpp"
 #include "models/linear_network.hpp"
+#include "models/regression_losses.hpp"
 
 #include <fmt/format.h>
 
@@ -35,8 +40,18 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   }
   widths.push_back(data.output_dim());
   const LinearNetworkOptions options{.widths = widths, .residual = m.boolean("residual", false)};
+  JsonReader l = m.object("loss", false);
+  std::shared_ptr<const MatrixLoss> loss;
+  if (l.choice("kind", {"square", "lp"}, "square") == "square") {
+    loss = std::make_shared<SquareLoss>(data);
+  } else {
+    const double p = l.number("p", 4.0);
+    loss = checked(l, "p", [&] { return std::make_shared<LpLoss>(data, p); });
+  }
+  l.finish();
+  m.adopt("loss", l);
   m.finish();
-  auto net = checked(m, "hidden", [&] { return std::make_unique<LinearNetwork>(data, options); });
+  auto net = checked(m, "hidden", [&] { return std::make_unique<LinearNetwork>(loss, options); });
   out.resolved_model = m.resolved();
   out.resolved_model["widths"] = widths;
 
@@ -66,9 +81,29 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
     }
     x0 = Eigen::Map<const Eigen::VectorXd>(flat.data(), flat.size());
   }
+  // Noise on top of any start: a balanced start plus perturb·N(0, I) has an
+  // imbalance δ that grows with perturb, the knob of the e2e comparison.
+  const double perturb = i.number("perturb", 0.0);
+  if (perturb < 0.0) i.fail("perturb", fmt::format("expected a number >= 0, got {}", perturb));
+  if (perturb > 0.0) {
+    for (Eigen::Index k = 0; k < x0.size(); ++k) x0[k] += perturb * rng.normal();
+  }
+  Eigen::MatrixXd W0 = net->end_to_end(x0);
+  if (i.has("end_to_end")) {
+    const std::string path = i.string("end_to_end");
+    W0 = read_spec_npy(spec, path);
+    if (W0.rows() != loss->rows() || W0.cols() != loss->cols()) {
+      i.fail("end_to_end", fmt::format("{} holds a {} x {} matrix; the end-to-end matrix must be "
+                                       "dN x d0 = {} x {}", path, W0.rows(), W0.cols(), loss->rows(), loss->cols()));
+    }
+  } else {
+    i.skip("end_to_end");
+  }
   i.finish();
   out.resolved_init = i.resolved();
+  auto e2e = std::make_unique<EndToEndFlow>(loss, net->depth());
   out.flows.push_back({"layers", std::move(net), std::move(x0)});
+  out.flows.push_back({"end_to_end", std::move(e2e), Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size())});
   return out;
 }
 
