@@ -27,7 +27,10 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
   sum_.resize(rows, cols);
   s_.resize(r);
   s_outer_.resize(r);
-  svd_ = Eigen::JacobiSVD<Eigen::MatrixXd>(rows, cols, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  mix_.resize(r, r);
+  left_powers_.resize(r, std::max(depth_ - 2, 0));
+  right_powers_.resize(r, std::max(depth_ - 2, 0));
+  svd_ = Eigen::BDCSVD<Eigen::MatrixXd>(rows, cols, Eigen::ComputeThinU | Eigen::ComputeThinV);
 }
 
 std::string EndToEndFlow::describe() const {
@@ -119,15 +122,16 @@ void EndToEndFlow::velocity_general(const Eigen::VectorXd& x, Eigen::VectorXd& d
   sum_.noalias() += U * UtG_;
   // 1 < j < N: U (Ĝ ∘ M) Vᵀ
   if (depth_ > 2) {
-    for (Eigen::Index l = 0; l < Ghat_.cols(); ++l) {
-      for (Eigen::Index k = 0; k < Ghat_.rows(); ++k) {
-        double m = 0.0;
-        for (int j = 2; j < depth_; ++j) {
-          m += std::pow(s_[k], 2.0 * (j - 1) / N) * std::pow(s_[l], 2.0 * (depth_ - j) / N);
-        }
-        Ghat_(k, l) *= m;
+    // M = Σ_j a_j b_jᵀ with a_j = s^{2(j−1)/N}, b_j = s^{2(N−j)/N}: 2r(N−2)
+    // powers and one r x r x (N−2) product instead of r²(N−2) pairs of powers.
+    for (int j = 2; j < depth_; ++j) {
+      for (Eigen::Index k = 0; k < s_.size(); ++k) {
+        left_powers_(k, j - 2) = std::pow(s_[k], 2.0 * (j - 1) / N);
+        right_powers_(k, j - 2) = std::pow(s_[k], 2.0 * (depth_ - j) / N);
       }
     }
+    mix_.noalias() = left_powers_ * right_powers_.transpose();
+    Ghat_.array() *= mix_.array();
     GV_.noalias() = U * Ghat_;
     sum_.noalias() += GV_ * V.transpose();
   }

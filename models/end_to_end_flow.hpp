@@ -63,9 +63,9 @@ class EndToEndFlow final : public Field {
   int depth_;
   Layout layout_;
   // Scratch, sized once.
-  mutable Eigen::MatrixXd grad_, GV_, UtG_, Ghat_, sum_;
+  mutable Eigen::MatrixXd grad_, GV_, UtG_, Ghat_, sum_, mix_, left_powers_, right_powers_;
   mutable Eigen::VectorXd s_, s_outer_;
-  mutable Eigen::JacobiSVD<Eigen::MatrixXd> svd_;
+  mutable Eigen::BDCSVD<Eigen::MatrixXd> svd_;  // divide and conquer; Jacobi below 16 columns
 };
 
 }  // namespace gradflow

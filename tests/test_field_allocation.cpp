@@ -51,10 +51,11 @@ TEST_CASE("a linear-network field evaluation allocates nothing once warmed up") 
 }
 
 TEST_CASE("an end-to-end field evaluation allocates nothing once warmed up") {
-  for (Eigen::Index outputs : {1, 3, 10}) {
+  // Shapes on both sides of BDCSVD's switch to Jacobi at 16 columns.
+  for (const auto& [inputs, outputs] : {std::pair<Eigen::Index, Eigen::Index>{10, 1}, {10, 3}, {10, 10}, {24, 20}}) {
     for (int depth : {1, 2, 3}) {
-      INFO("outputs " << outputs << ", depth " << depth);
-      const Dataset data = random_dataset(10, outputs, 100, 2);
+      INFO("inputs " << inputs << ", outputs " << outputs << ", depth " << depth);
+      const Dataset data = random_dataset(inputs, outputs, 100, 2);
       const EndToEndFlow e2e(std::make_shared<SquareLoss>(data), depth);
       Rng rng(1);
       const Eigen::VectorXd x = rng.normal_matrix(e2e.dim(), 1);
