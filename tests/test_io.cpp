@@ -153,6 +153,17 @@ TEST_CASE("staged output appears only on commit, and vanishes if never committed
   CHECK(std::distance(fs::directory_iterator(dir / "run"), fs::directory_iterator{}) == 2);
 }
 
+TEST_CASE("staging left by a killed run is removed by the next run, a live one is kept") {
+  const fs::path dir = temp_dir("abandoned");
+  // No process has pid 2^22 + 1 (above Linux's pid_max default of 2^22).
+  fs::create_directories(dir / ".gradflow-staging-4194305" / "half");
+  std::ofstream(dir / ".gradflow-staging-4194305" / "half" / "x.csv") << "1,";
+  fs::create_directories(dir / ".gradflow-staging-1");  // pid 1 is alive
+  { OutputDirectory out(dir); }
+  CHECK_FALSE(fs::exists(dir / ".gradflow-staging-4194305"));
+  CHECK(fs::exists(dir / ".gradflow-staging-1"));
+}
+
 TEST_CASE("an output directory that cannot be created is refused before any work") {
   const fs::path dir = temp_dir("blocked");
   write_file(dir / "file", "x");

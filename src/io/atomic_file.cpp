@@ -3,15 +3,39 @@
 #include "io/errors.hpp"
 
 #include <fmt/format.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <system_error>
 
 namespace gradflow {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::string_view kStagingPrefix = ".gradflow-staging-";
+
+// A run killed before commit() (Ctrl-C, SIGKILL) cannot clean up after itself;
+// the next run in the same directory removes staging folders whose process is
+// gone, so only complete files remain.
+void remove_abandoned_staging(const fs::path& target) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(target, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(kStagingPrefix, 0) != 0) continue;
+    const long pid = std::strtol(name.c_str() + kStagingPrefix.size(), nullptr, 10);
+    if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+      fs::remove_all(entry.path(), ec);
+    }
+  }
+}
+
+}  // namespace
 
 OutputDirectory::OutputDirectory(fs::path target) : target_(std::move(target)) {
   std::error_code ec;
@@ -21,7 +45,8 @@ OutputDirectory::OutputDirectory(fs::path target) : target_(std::move(target)) {
                       fmt::format("cannot create the output directory ({})",
                                   ec ? ec.message() : "a file of that name exists"));
   }
-  staging_ = target_ / fmt::format(".gradflow-staging-{}", ::getpid());
+  remove_abandoned_staging(target_);
+  staging_ = target_ / fmt::format("{}{}", kStagingPrefix, ::getpid());
   fs::create_directories(staging_, ec);
   std::ofstream probe(staging_ / ".probe");
   if (ec || !probe) {
@@ -55,7 +80,6 @@ void OutputDirectory::commit() {
     fs::create_directories(dest.parent_path());
     fs::rename(staging_ / f, dest);
   }
-  committed_ = true;
 }
 
 }  // namespace gradflow

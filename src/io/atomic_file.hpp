@@ -3,8 +3,9 @@
 //
 // An OutputDirectory stages every file in a hidden directory inside the target
 // and moves them into place (rename, atomic per file) only in commit(), with
-// meta.json last. If the run fails or is interrupted before commit(), the
-// staging directory is removed and the target is left as it was.
+// meta.json last. If the run fails before commit(), the staging directory is
+// removed and the target is left as it was; if the process is killed, the next
+// OutputDirectory on the same target removes the abandoned staging directory.
 
 #include <filesystem>
 #include <string>
@@ -33,7 +34,6 @@ class OutputDirectory {
   std::filesystem::path target_;
   std::filesystem::path staging_;
   std::vector<std::string> files_;
-  bool committed_ = false;
 };
 
 }  // namespace gradflow
