@@ -1,3 +1,26 @@
 # Wide two-layer ReLU networks and their kernel flow (issue 4).
 # Sources: target_sources(gradflow_models PRIVATE ...), and for the CLI factory
 # target_sources(gradflow_app PRIVATE ...). Tests: gradflow_add_test(test_name).
+target_sources(gradflow_models PRIVATE
+  ${PROJECT_SOURCE_DIR}/models/two_layer_relu.cpp
+  ${PROJECT_SOURCE_DIR}/models/kernel_flow.cpp)
+# event_driven.cpp instantiates its own dopri5 (one more odeint translation unit).
+target_sources(gradflow_integrators PRIVATE
+  ${PROJECT_SOURCE_DIR}/integrators/event_driven.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/exact_linear.cpp)
+target_sources(gradflow_app PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/factory_two_layer_relu.cpp)
+foreach(name IN ITEMS
+    test_two_layer_relu
+    test_two_layer_relu_flow
+    test_two_layer_relu_allocation
+    test_two_layer_relu_cli
+    test_kernel_flow
+    test_event_driven)
+  gradflow_add_test(${name})
+endforeach()
+if(GRADFLOW_BUILD_BENCH)
+  # bench/relu/run.sh runs it next to the numpy and PyTorch versions of the step.
+  add_executable(bench_relu_step ${PROJECT_SOURCE_DIR}/bench/relu/bench_relu_step.cpp)
+  target_link_libraries(bench_relu_step PRIVATE gradflow_app)
+  gradflow_warnings(bench_relu_step)
+endif()

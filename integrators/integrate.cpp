@@ -1,5 +1,7 @@
 #include "integrators/integrate.hpp"
 
+#include "integrators/event_driven.hpp"
+#include "integrators/exact_linear.hpp"
 #include "integrators/odeint_runs.hpp"
 
 #include <fmt/format.h>
@@ -8,6 +10,23 @@
 #include <stdexcept>
 
 namespace gradflow {
+
+void check_method_fits(const Field& field, const MethodOptions& m) {
+  if ((m.method == Method::event_driven || m.method == Method::exact) && !m.adaptive) {
+    throw std::invalid_argument(
+        fmt::format("{} has no fixed-step mode (drop \"adaptive\": false)", to_string(m.method)));
+  }
+  if (m.method == Method::event_driven && dynamic_cast<const SwitchedField*>(&field) == nullptr) {
+    throw std::invalid_argument(fmt::format(
+        "event_driven integrates fields with switching surfaces (e.g. the two-layer ReLU network); "
+        "this flow ({}) has none: use dopri5", field.describe()));
+  }
+  if (m.method == Method::exact && dynamic_cast<const LinearRelaxationField*>(&field) == nullptr) {
+    throw std::invalid_argument(fmt::format(
+        "exact solves linear flows dx/dt = -A(x - b) (e.g. a kernel flow); this flow ({}) is not "
+        "one: use dopri5", field.describe()));
+  }
+}
 
 namespace {
 void validate(const Field& field, const Eigen::VectorXd& x0, const std::vector<double>& times,
@@ -28,6 +47,7 @@ void validate(const Field& field, const Eigen::VectorXd& x0, const std::vector<d
   if (stop.max_steps <= 0) {
     throw std::invalid_argument(fmt::format("max_steps must be > 0, got {}", stop.max_steps));
   }
+  check_method_fits(field, m);
   const bool fixed = is_fixed_step(m.method) || !m.adaptive;
   if (fixed) {
     if (!(m.dt > 0.0)) {
@@ -49,6 +69,12 @@ RunResult integrate(const Field& field, const Eigen::VectorXd& x0, const std::ve
                     const MethodOptions& method, const StopOptions& stop) {
   validate(field, x0, times, method, stop);
   if (method.method == Method::euler) return gradient_descent(field, x0, method.dt, times, stop);
+  if (method.method == Method::event_driven) {
+    return integrate_event_driven(dynamic_cast<const SwitchedField&>(field), x0, times, method, stop).run;
+  }
+  if (method.method == Method::exact) {
+    return integrate_exact_linear(dynamic_cast<const LinearRelaxationField&>(field), x0, times, stop);
+  }
   if (method.method == Method::rk4 || !method.adaptive) {
     return detail::run_fixed_runge_kutta(field, x0, times, method, stop);
   }

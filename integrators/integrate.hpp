@@ -30,6 +30,11 @@ struct RunResult {
 RunResult integrate(const Field& field, const Eigen::VectorXd& x0, const std::vector<double>& times,
                     const MethodOptions& method, const StopOptions& stop);
 
+// Throws std::invalid_argument if `method` cannot integrate `field` (event_driven
+// needs switching surfaces, exact a linear field), so callers can refuse a spec
+// before any work.
+void check_method_fits(const Field& field, const MethodOptions& method);
+
 // Gradient descent x_{k+1} = x_k + η v(x_k) (forward Euler on the field).
 RunResult gradient_descent(const Field& field, const Eigen::VectorXd& x0, double eta,
                            const std::vector<double>& times, const StopOptions& stop);

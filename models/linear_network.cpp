@@ -50,6 +50,8 @@ LinearNetwork::LinearNetwork(std::shared_ptr<const MatrixLoss> loss, LinearNetwo
     layers_.emplace_back(w[j], w[j - 1]);
     prefix_.emplace_back(w[j], d0);
     back_.emplace_back(w[j], d0);
+    dprefix_.emplace_back(w[j], d0);
+    dback_.emplace_back(w[j], d0);
   }
 }
 
@@ -74,13 +76,19 @@ double LinearNetwork::loss(const Eigen::VectorXd& x) const {
   return loss_->value(prefix_.back());
 }
 
+void LinearNetwork::backward() const {
+  const int N = depth();
+  // B_N = ∇ℓ(W);  B_{j-1} = A_jᵀ B_j.
+  loss_->gradient(prefix_[N - 1], back_[N - 1]);
+  for (int j = N - 1; j >= 1; --j) back_[j - 1].noalias() = layers_[j].transpose() * back_[j];
+}
+
 void LinearNetwork::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
   const int N = depth();
   forward(x);
+  backward();
   g.resize(dim());
-  // B_N = ∇ℓ(W);  B_{j-1} = A_jᵀ B_j;  ∇_{W_j} = B_j P_{j-1}ᵀ (P_0 = I).
-  loss_->gradient(prefix_[N - 1], back_[N - 1]);
-  for (int j = N - 1; j >= 1; --j) back_[j - 1].noalias() = layers_[j].transpose() * back_[j];
+  // ∇_{W_j} = B_j P_{j-1}ᵀ (P_0 = I).
   for (int j = N - 1; j >= 1; --j) {
     layout_.view(g, j).noalias() = back_[j] * prefix_[j - 1].transpose();
   }
@@ -91,27 +99,29 @@ void LinearNetwork::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const
 //   dP_j = V_j P_{j-1} + A_j dP_{j-1}        (dP_1 = V_1)
 //   dB_N = ∇²ℓ(W)[dP_N],   dB_{j-1} = V_jᵀ B_j + A_jᵀ dB_j
 //   H[V]_j = dB_j P_{j-1}ᵀ + B_j dP_{j-1}ᵀ   (H[V]_1 = dB_1)
-// Not on the hot path, so it allocates freely.
+// Allocation-free: the modified flow calls it on its hot path.
 void LinearNetwork::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
                                    Eigen::VectorXd& hv) const {
   const int N = depth();
-  Eigen::VectorXd g(dim());
-  gradient(x, g);  // fills layers_, prefix_, back_
-  std::vector<Eigen::MatrixXd> dP(N);
-  dP[0] = layout_.view(v, 0);
-  for (int j = 1; j < N; ++j) dP[j] = layout_.view(v, j) * prefix_[j - 1] + layers_[j] * dP[j - 1];
-  std::vector<Eigen::MatrixXd> dB(N);
-  dB[N - 1].resize(back_[N - 1].rows(), back_[N - 1].cols());
-  loss_->hessian_action(prefix_[N - 1], dP[N - 1], dB[N - 1]);
+  forward(x);
+  backward();
+  dprefix_[0] = layout_.view(v, 0);
+  for (int j = 1; j < N; ++j) {
+    dprefix_[j].noalias() = layout_.view(v, j) * prefix_[j - 1];
+    dprefix_[j].noalias() += layers_[j] * dprefix_[j - 1];
+  }
+  loss_->hessian_action(prefix_[N - 1], dprefix_[N - 1], dback_[N - 1]);
   for (int j = N - 1; j >= 1; --j) {
-    dB[j - 1] = layout_.view(v, j).transpose() * back_[j] + layers_[j].transpose() * dB[j];
+    dback_[j - 1].noalias() = layout_.view(v, j).transpose() * back_[j];
+    dback_[j - 1].noalias() += layers_[j].transpose() * dback_[j];
   }
   hv.resize(dim());
   for (int j = N - 1; j >= 1; --j) {
-    layout_.view(hv, j) =
-        dB[j] * prefix_[j - 1].transpose() + back_[j] * dP[j - 1].transpose();
+    auto block = layout_.view(hv, j);
+    block.noalias() = dback_[j] * prefix_[j - 1].transpose();
+    block.noalias() += back_[j] * dprefix_[j - 1].transpose();
   }
-  layout_.view(hv, 0) = dB[0];
+  layout_.view(hv, 0) = dback_[0];
 }
 
 Eigen::MatrixXd LinearNetwork::layer_matrix(const Eigen::VectorXd& x, int j) const {

@@ -45,6 +45,7 @@ class LinearNetwork final : public Field {
   std::string describe() const override;
 
   bool has_analytic_hessian_vector() const override { return true; }
+  // Allocation-free, like velocity().
   void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
                       Eigen::VectorXd& hv) const override;
 
@@ -78,6 +79,8 @@ class LinearNetwork final : public Field {
   // Copies the layer matrices A_j of x into scratch and forms the prefix
   // products P_j = A_j ⋯ A_1 (P_0 = I is never formed).
   void forward(const Eigen::VectorXd& x) const;
+  // From the prefix products, B_j = A_{N:j+1}ᵀ ∇ℓ(W) for every j.
+  void backward() const;
 
   std::shared_ptr<const MatrixLoss> loss_;
   LinearNetworkOptions options_;
@@ -87,6 +90,8 @@ class LinearNetwork final : public Field {
   mutable std::vector<Eigen::MatrixXd> layers_;   // A_j, index j-1
   mutable std::vector<Eigen::MatrixXd> prefix_;   // P_j, index j-1
   mutable std::vector<Eigen::MatrixXd> back_;     // B_j = A_{N:j+1}ᵀ ∇ℓ, index j-1
+  mutable std::vector<Eigen::MatrixXd> dprefix_;  // directional derivatives of P_j
+  mutable std::vector<Eigen::MatrixXd> dback_;    // and of B_j, for hessian_vector
 };
 
 }  // namespace gradflow

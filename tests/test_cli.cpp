@@ -134,6 +134,26 @@ TEST_CASE("the same spec and seed give identical files, and exported data reprod
   CHECK(read_file(a / "gf.csv") == read_file(dir / "c" / "spec" / "gf.csv"));
 }
 
+TEST_CASE("a run can integrate the modified flow of a GD step, and GD is closer to it than to the flow") {
+  const fs::path dir = temp_dir("modified");
+  write_file(dir / "spec.json",
+             spec_with("{\"name\": \"gf\",", R"({"name": "mf", "integrator": "dopri5", "modified_eta": 0.01, "rtol": 1e-10, "atol": 1e-12},
+           {"name": "gf",)"));
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto meta = nlohmann::json::parse(read_file(dir / "out" / "spec" / "meta.json"));
+  REQUIRE(meta["runs"][1]["name"] == "mf");
+  CHECK_THAT(meta["runs"][1]["field"].get<std::string>(), Catch::StartsWith("modified flow of GD with eta = 0.01"));
+  double to_flow = 0.0, to_modified = 0.0;
+  for (const auto& c : meta["comparisons"]) {
+    if (c["a"] == "gd" && c["b"] == "gf") to_flow = c["max_state_dist"];
+    if (c["a"] == "gd" && c["b"] == "mf") to_modified = c["max_state_dist"];
+  }
+  CHECK(to_modified > 0.0);
+  CHECK(to_modified < 0.2 * to_flow);
+}
+
 TEST_CASE("a diverging gradient descent is a result: status diverged, files written, exit 0") {
   const fs::path dir = temp_dir("diverge");
   write_file(dir / "spec.json", spec_with({{R"("eta": 0.01})", R"("eta": 5.0})"}, {"\"t_end\": 0.5", "\"t_end\": 500"}}));
@@ -153,7 +173,7 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"widht\": 2"),
                 "key 'model.widht': unknown key (valid keys here: depth, hidden, kind");
   check_refused(dir, spec_with("\"kind\": \"linear_network\"", "\"kind\": \"mlp\""),
-                "key 'model.kind': unknown value \"mlp\" (valid: linear_network)");
+                "key 'model.kind': unknown value \"mlp\" (valid: linear_network");
   check_refused(dir, spec_with("\"std\": 0.5", "\"std\": \"big\""),
                 "key 'init.std': expected a number, got the string \"big\"");
   check_refused(dir, spec_with("\"t_end\": 0.5,", ""), "key 't_end': missing required key");
@@ -167,6 +187,12 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
                 "key 'model.depth': expected a positive integer, got 0");
   check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": -0.01"),
                 "key 'runs[0].eta': expected a positive number, got -0.01");
+  check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 1e-10, \"modified_eta\": -1"),
+                "key 'runs[1].modified_eta': expected a positive number, got -1");
+  check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtl\": 1e-10"),
+                "key 'runs[1].rtl': unknown key (valid keys here: adaptive, atol, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
+  check_refused(dir, spec_with("\"integrator\": \"dopri5\"", "\"integrator\": \"event_driven\""),
+                "key 'runs[1].integrator': event_driven integrates fields with switching surfaces");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 0"),
                 "key 'runs[1].rtol': expected a positive number, got 0");
   check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": 0.03"),

@@ -93,3 +93,18 @@ TEST_CASE("runs are compared only at matched times") {
   CHECK(c.max_state_dist == Approx(std::sqrt(3.0) * 2.0));
   CHECK(c.has_projection_dist);
 }
+
+TEST_CASE("states are compared only between runs with the same layout") {
+  // Per-layer state (W1, W2) against the end-to-end state (W) of equal size:
+  // only the projection distance is meaningful.
+  const Dataset data = random_dataset(2, 2, 10, 9);
+  const LinearNetwork layers(data, {.widths = {2, 1, 2}});  // 2 + 2 = 4 entries
+  const LinearNetwork single(data, {.widths = {2, 2}});     // 4 entries, block W1 only
+  Trajectory a, b;
+  a.record(0.0, 0, Eigen::VectorXd::Ones(4));
+  b.record(0.0, 0, Eigen::VectorXd::Ones(4));
+  const Comparison c = compare_runs({"a", layers, a}, {"b", single, b});
+  CHECK_FALSE(c.has_state_dist);
+  CHECK(c.has_projection_dist);
+  CHECK(compare_runs({"a", layers, a}, {"b", layers, b}).has_state_dist);
+}

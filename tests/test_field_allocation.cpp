@@ -41,6 +41,12 @@ TEST_CASE("a linear-network field evaluation allocates nothing once warmed up") 
     const long before = g_allocations.load();
     for (int i = 0; i < 100; ++i) net.velocity(x, 0.0, v);
     CHECK(g_allocations.load() - before == 0);
+    // So is the Hessian-vector product, which the modified flow evaluates.
+    Eigen::VectorXd hv(net.dim());
+    net.hessian_vector(x, v, hv);
+    const long before_hv = g_allocations.load();
+    for (int i = 0; i < 100; ++i) net.hessian_vector(x, v, hv);
+    CHECK(g_allocations.load() - before_hv == 0);
     // The loss (used by the loss-threshold stop) is allocation-free too.
     const long before_loss = g_allocations.load();
     double sink = 0.0;

@@ -4,6 +4,7 @@
 #include "io/csv.hpp"
 #include "io/errors.hpp"
 #include "io/npy.hpp"
+#include "models/modified_flow.hpp"
 
 #include <Eigen/Core>
 #include <boost/version.hpp>
@@ -21,14 +22,26 @@ namespace gradflow {
 using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
-  PreparedExperiment p{spec, build_model(spec), {}, {}};
+  PreparedExperiment p{spec, build_model(spec), {}, {}, {}};
   try {
     p.times = sample_times(spec.sample, spec.t_end);
   } catch (const std::invalid_argument& e) {
     throw_input_error(spec.file, "sample", e.what());
   }
   for (std::size_t r = 0; r < spec.runs.size(); ++r) {
-    p.run_flows.push_back(&p.model.flow(spec.runs[r].flow, spec.file, fmt::format("runs[{}].flow", r)));
+    const RunSpec& run = spec.runs[r];
+    const Flow& flow = p.model.flow(run.flow, spec.file, fmt::format("runs[{}].flow", r));
+    const Field* field = flow.field.get();
+    if (run.modified_eta > 0.0) {
+      p.wrappers.push_back(std::make_unique<ModifiedFlow>(*field, run.modified_eta));
+      field = p.wrappers.back().get();
+    }
+    try {
+      check_method_fits(*field, run.method);
+    } catch (const std::invalid_argument& e) {
+      throw_input_error(spec.file, fmt::format("runs[{}].integrator", r), e.what());
+    }
+    p.targets.push_back({flow.name, field, &flow.x0});
   }
   // Fixed-step runs must fit a whole number of steps into t_end: say so now,
   // not after the other runs have been integrated.
@@ -51,9 +64,9 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
   const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian};
   for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
     const RunSpec& run = p.spec.runs[i];
-    const Flow& flow = *p.run_flows[i];
-    RunOutcome r{run, integrate(*flow.field, flow.x0, p.times, run.method, p.spec.stop), {}};
-    r.diagnostics = diagnose(*flow.field, r.result.trajectory, diag);
+    const RunTarget& target = p.targets[i];
+    RunOutcome r{run, integrate(*target.field, *target.x0, p.times, run.method, p.spec.stop), {}};
+    r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
     const RunStats& s = r.result.stats;
     fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals {:>9.3f} s  {}\n", run.name,
                to_string(run.method.method), s.steps, s.field_evaluations, s.wall_seconds,
@@ -70,8 +83,8 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
     const std::size_t ia = find(a), ib = find(b);
     outcome.comparisons.push_back(
         {a, b,
-         compare_runs({a, *p.run_flows[ia]->field, outcome.runs[ia].result.trajectory},
-                      {b, *p.run_flows[ib]->field, outcome.runs[ib].result.trajectory})});
+         compare_runs({a, *p.targets[ia].field, outcome.runs[ia].result.trajectory},
+                      {b, *p.targets[ib].field, outcome.runs[ib].result.trajectory})});
   }
   return outcome;
 }
@@ -122,9 +135,10 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
   json runs = json::array();
   for (std::size_t i = 0; i < outcome.runs.size(); ++i) {
     const RunOutcome& r = outcome.runs[i];
-    const Field& field = *p.run_flows[i]->field;
+    const Field& field = *p.targets[i].field;
     json run = {{"name", r.spec.name},
-                {"flow", p.run_flows[i]->name},
+                {"flow", p.targets[i].flow},
+                {"field", field.describe()},
                 {"integrator", to_string(r.spec.method.method)},
                 {"records", r.result.trajectory.size()},
                 {"series", r.spec.name + ".csv"}};

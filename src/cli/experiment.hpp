@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -19,10 +20,17 @@ namespace gradflow {
 
 // Everything that can be checked before any integration: data loaded, model
 // built, initial state drawn, each run's flow found. Throws InputError.
+struct RunTarget {
+  std::string flow;           // the model flow's name
+  const Field* field;         // that flow's field, or a wrapper of it (modified flow)
+  const Eigen::VectorXd* x0;  // that flow's start
+};
+
 struct PreparedExperiment {
   ExperimentSpec spec;
   ModelInstance model;
-  std::vector<const Flow*> run_flows;  // the flow of spec.runs[r]
+  std::vector<RunTarget> targets;                 // what spec.runs[r] integrates
+  std::vector<std::unique_ptr<Field>> wrappers;   // fields the targets own
   std::vector<double> times;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);

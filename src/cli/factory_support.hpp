@@ -26,5 +26,7 @@ auto checked(const JsonReader& r, const std::string& key, F&& make) {
 
 // Model factories, one per kind (one file each).
 ModelInstance build_linear_network(const ExperimentSpec& spec);
+ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec);
+ModelInstance build_two_layer_relu(const ExperimentSpec& spec);
 
 }  // namespace gradflow

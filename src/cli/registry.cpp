@@ -15,6 +15,8 @@ struct Factory {
 };
 const Factory kFactories[] = {
     {"linear_network", build_linear_network},
+    {"symmetric_factorisation", build_symmetric_factorisation},
+    {"two_layer_relu", build_two_layer_relu},
 };
 }  // namespace
 

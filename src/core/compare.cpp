@@ -9,11 +9,24 @@ namespace {
 bool same_time(double s, double t) {
   return std::abs(s - t) <= 1e-9 * std::max(1.0, std::abs(t));
 }
+
+// Two states are comparable when they hold the same named blocks: equal
+// dimensions alone (U ∈ R^{d×d} against W = UUᵀ) would compare apples with pears.
+bool same_layout(const Layout& a, const Layout& b) {
+  if (a.blocks().size() != b.blocks().size()) return false;
+  for (std::size_t i = 0; i < a.blocks().size(); ++i) {
+    const Block& x = a.blocks()[i];
+    const Block& y = b.blocks()[i];
+    if (x.name != y.name || x.rows != y.rows || x.cols != y.cols) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 Comparison compare_runs(const RunView& a, const RunView& b) {
   Comparison out;
-  out.has_state_dist = a.field.dim() == b.field.dim();
+  out.has_state_dist = same_layout(a.field.layout(), b.field.layout());
   const std::string proj = a.field.projection_name();
   out.has_projection_dist = !proj.empty() && proj == b.field.projection_name();
   out.projection_name = proj;

@@ -18,8 +18,8 @@ struct RunView {
 };
 
 struct Comparison {
-  // t, step_a, step_b, loss_a, loss_b, loss_diff, state_dist (same state
-  // space only), <projection>_dist (both runs with the same projection).
+  // t, step_a, step_b, loss_a, loss_b, loss_diff, state_dist (same layout:
+  // the same named blocks), <projection>_dist (both runs with the same projection).
   Table series;
   double max_state_dist = 0.0;
   double max_projection_dist = 0.0;

@@ -71,7 +71,7 @@ Diagnostics diagnose(const Field& field, const Trajectory& trajectory,
       row.push_back(h.min);
       row.push_back(h.max);
     }
-    const Observation obs = field.observe(x);
+    const Observation obs = field.observe_at(x, trajectory.times[r]);
     if (r == 0) {
       for (const auto& [name, value] : obs.scalars) columns.push_back(name);
       for (const auto& [name, m] : obs.matrices) {

@@ -15,6 +15,7 @@
 //   hessian_vector(x, v, hv)   hv = ∇²L(x) v; analytic where the model has it,
 //                              else central differences of the gradient
 //   project(x), observe(x)     function-space image and model metrics
+//   observe_at(x, t)           metrics that also need the time (default: observe)
 //
 // Models keep scratch space for the hot path, so one model object must not be
 // evaluated from two threads at once.
@@ -59,6 +60,8 @@ class Field {
   virtual std::string projection_name() const { return {}; }
   virtual Eigen::MatrixXd project(const Eigen::VectorXd& x) const;
   virtual Observation observe(const Eigen::VectorXd& /*x*/) const { return {}; }
+  // The same at a known time, for metrics that compare with a bound in t.
+  virtual Observation observe_at(const Eigen::VectorXd& x, double /*t*/) const { return observe(x); }
 };
 
 }  // namespace gradflow

@@ -21,6 +21,8 @@ constexpr NamedMethod kMethods[] = {
     {Method::bulirsch_stoer, "bulirsch_stoer"},
     {Method::rk4, "rk4"},
     {Method::euler, "euler"},
+    {Method::event_driven, "event_driven"},
+    {Method::exact, "exact"},
 };
 }  // namespace
 

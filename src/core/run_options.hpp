@@ -8,7 +8,9 @@
 
 namespace gradflow {
 
-enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler };
+// event_driven: dopri5 with event location for switched fields (core/switched_field.hpp);
+// exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp).
+enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact };
 
 const char* to_string(Method method);
 // Throws std::invalid_argument listing the valid names.

@@ -40,7 +40,16 @@ RunSpec read_run(JsonReader& r) {
   const std::string integrator = r.choice("integrator", method_names(), "dopri5");
   run.method.method = parse_method(integrator);
   run.name = r.string("name", integrator);
-  run.flow = r.has("flow") ? r.string("flow") : std::string();
+  if (r.has("flow")) {
+    run.flow = r.string("flow");
+  } else {
+    r.skip("flow");
+  }
+  if (r.has("modified_eta")) {
+    run.modified_eta = r.positive_number("modified_eta");
+  } else {
+    r.skip("modified_eta");
+  }
   if (run.method.method == Method::euler) {
     run.method.dt = r.positive_number("eta");
   } else {

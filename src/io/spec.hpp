@@ -21,6 +21,7 @@ namespace gradflow {
 struct RunSpec {
   std::string name;
   std::string flow;  // which of the model's flows; empty: its first (default) flow
+  double modified_eta = 0.0;  // > 0: integrate that flow's modified flow for GD with this step
   MethodOptions method;
 };
 

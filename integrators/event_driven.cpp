@@ -1,0 +1,332 @@
+// dopri5 with event location for switched fields (see event_driven.hpp). This
+// file instantiates its own odeint stepper: the mode-aware system and the
+// restarts at events do not fit the generic loops of odeint_steppers.cpp.
+
+#include "integrators/event_driven.hpp"
+
+#include "integrators/stop_monitor.hpp"
+
+#include <boost/numeric/odeint.hpp>
+#include <boost/numeric/odeint/external/eigen/eigen.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+
+namespace gradflow {
+
+namespace {
+
+namespace odeint = boost::numeric::odeint;
+using State = Eigen::VectorXd;
+using Algebra = odeint::vector_space_algebra;
+using Operations = odeint::default_operations;
+
+// odeint's default error checker, counting the trials it rejects (err > 1).
+class RejectionCounter : public odeint::default_error_checker<double, Algebra, Operations> {
+  using Base = odeint::default_error_checker<double, Algebra, Operations>;
+
+ public:
+  RejectionCounter(long* rejected, double atol, double rtol) : Base(atol, rtol), rejected_(rejected) {}
+
+  template <class S, class D, class E, class T>
+  double error(const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
+    return count(Base::error(x_old, dxdt_old, x_err, dt));
+  }
+  template <class S, class D, class E, class T>
+  double error(Algebra& algebra, const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
+    return count(Base::error(algebra, x_old, dxdt_old, x_err, dt));
+  }
+
+ private:
+  double count(double err) const {
+    if (err > 1.0) ++*rejected_;
+    return err;
+  }
+  long* rejected_;
+};
+
+using Adjuster = odeint::default_step_adjuster<double, double>;
+using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra>;
+using Controlled = odeint::controlled_runge_kutta<Dopri5, RejectionCounter, Adjuster>;
+using Stepper = odeint::dense_output_runge_kutta<Controlled>;
+
+// The field of the current mode; the mode object is updated in place at events.
+struct ModeSystem {
+  const SwitchedField* field;
+  const SwitchedField::Mode* mode;
+  long* evaluations;
+  void operator()(const State& x, State& dxdt, double /*t*/) const {
+    ++*evaluations;
+    field->velocity_in_mode(x, *mode, dxdt);
+  }
+};
+
+// Hairer, Nørsett & Wanner (1993), II.4: h0 = 0.01 ‖x0‖/‖f(x0)‖ in the
+// error-weighted norm, 1e-6 when either is tiny; capped by max_dt and t_end.
+double initial_step(const ModeSystem& system, const State& x0, const MethodOptions& m,
+                    double t_end) {
+  if (m.initial_dt > 0.0) return std::min(m.initial_dt, t_end);
+  State f0(x0.size());
+  system(x0, f0, 0.0);
+  const Eigen::ArrayXd scale = m.atol + m.rtol * x0.array().abs();
+  const double n = std::sqrt(static_cast<double>(x0.size()));
+  const double d0 = (x0.array() / scale).matrix().norm() / n;
+  const double d1 = (f0.array() / scale).matrix().norm() / n;
+  double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+  if (m.max_dt > 0.0) h0 = std::min(h0, m.max_dt);
+  return std::min(h0, t_end);
+}
+
+bool step_underflows(double dt, double t) {
+  return std::abs(dt) < 64.0 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
+}
+
+// Locates the earliest event of a step [t0, t1] among `candidates` (margins
+// ≤ 0 at t1) on the dense output.
+class EventLocator {
+ public:
+  EventLocator(const SwitchedField& field, Stepper& stepper, Eigen::Index dim)
+      : field_(field), stepper_(stepper), x_(dim) {}
+
+  struct Event {
+    double t;                          // just past the event: margins of `touched` are ≤ 0 here
+    std::vector<Eigen::Index> touched;
+  };
+
+  Event locate(const SwitchedField::Mode& mode, const std::vector<Eigen::Index>& candidates) {
+    constexpr int kScan = 8;
+    const double t0 = stepper_.previous_time();
+    const double t1 = stepper_.current_time();
+    lo_h_.resize(candidates.size());
+    hi_h_.resize(candidates.size());
+    stepper_.calc_state(t0, x_);
+    field_.margins_of(x_, mode, candidates, lo_h_);
+    Event event{t0, {}};
+    for (std::size_t j = 0; j < candidates.size(); ++j) {
+      if (lo_h_[j] <= 0.0) event.touched.push_back(candidates[j]);
+    }
+    if (!event.touched.empty()) return event;  // already at zero where the step began
+    // Scan for the first sub-interval in which some margin reaches zero.
+    double lo = t0, hi = t1;
+    for (int s = 1; s <= kScan; ++s) {
+      hi = s == kScan ? t1 : t0 + (t1 - t0) * s / kScan;
+      if (s == kScan) {
+        x_ = stepper_.current_state();
+      } else {
+        stepper_.calc_state(hi, x_);
+      }
+      field_.margins_of(x_, mode, candidates, hi_h_);
+      if (std::any_of(hi_h_.begin(), hi_h_.end(), [](double v) { return v <= 0.0; })) break;
+      lo = hi;
+      std::swap(lo_h_, hi_h_);
+    }
+    // Refine each surface that switches in [lo, hi]; the earliest wins.
+    const double tol = 16.0 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t1)) +
+                       1e-12 * (t1 - t0);
+    double earliest = hi;
+    for (std::size_t j = 0; j < candidates.size(); ++j) {
+      if (hi_h_[j] > 0.0) continue;
+      earliest = std::min(earliest, illinois(mode, candidates[j], lo, lo_h_[j], hi, hi_h_[j], tol));
+    }
+    event.t = earliest;
+    if (earliest == t1) {
+      x_ = stepper_.current_state();
+    } else {
+      stepper_.calc_state(earliest, x_);
+    }
+    field_.margins_of(x_, mode, candidates, hi_h_);
+    for (std::size_t j = 0; j < candidates.size(); ++j) {
+      if (hi_h_[j] <= 0.0) event.touched.push_back(candidates[j]);
+    }
+    return event;
+  }
+
+  const State& state() const { return x_; }  // the state at the last located event
+
+ private:
+  double margin_at(const SwitchedField::Mode& mode, Eigen::Index k, double t) {
+    stepper_.calc_state(t, x_);
+    double h = 0.0;
+    field_.margins_of(x_, mode, std::span<const Eigen::Index>(&k, 1), std::span<double>(&h, 1));
+    return h;
+  }
+
+  // Illinois variant of regula falsi (Dowell & Jarratt 1971) on a bracket
+  // with fa > 0 ≥ fb; returns the right end of a bracket narrower than tol.
+  double illinois(const SwitchedField::Mode& mode, Eigen::Index k, double a, double fa, double b,
+                  double fb, double tol) {
+    int last_side = 0;
+    for (int iteration = 0; iteration < 200 && b - a > tol; ++iteration) {
+      double c = (a * fb - b * fa) / (fb - fa);
+      if (!(c > a && c < b)) c = 0.5 * (a + b);
+      const double fc = margin_at(mode, k, c);
+      if (fc > 0.0) {
+        a = c;
+        fa = fc;
+        if (last_side == 1) fb *= 0.5;
+        last_side = 1;
+      } else {
+        b = c;
+        fb = fc;
+        if (last_side == -1) fa *= 0.5;
+        last_side = -1;
+      }
+    }
+    return b;
+  }
+
+  const SwitchedField& field_;
+  Stepper& stepper_;
+  State x_;
+  std::vector<double> lo_h_, hi_h_;
+};
+
+}  // namespace
+
+EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen::VectorXd& x0,
+                                         const std::vector<double>& times,
+                                         const MethodOptions& method, const StopOptions& stop) {
+  const auto clock_start = std::chrono::steady_clock::now();
+  EventDrivenResult out;
+  RunResult& result = out.run;
+  RunStats& stats = result.stats;
+  EventCounts& counts = out.events;
+
+  std::unique_ptr<SwitchedField::Mode> mode = field.make_mode(x0);
+  const ModeSystem system{&field, mode.get(), &stats.field_evaluations};
+  const detail::StopMonitor monitor(field, stop);
+  Stepper stepper(Controlled(RejectionCounter(&stats.rejected_steps, method.atol, method.rtol),
+                             Adjuster(method.max_dt)));
+  EventLocator locator(field, stepper, x0.size());
+
+  const Eigen::Index K = field.switch_count();
+  Eigen::VectorXd margins(K);
+  State buffer(x0.size());
+  std::vector<Eigen::Index> candidates, muted;
+  std::vector<double> recent_events(static_cast<std::size_t>(kStallEvents),
+                                    -std::numeric_limits<double>::infinity());
+
+  stepper.initialize(x0, 0.0, initial_step(system, x0, method, stop.t_end));
+  result.trajectory.record(0.0, 0, x0);
+  std::size_t next = times.front() == 0.0 ? 1 : 0;
+  long step = 0;
+  // Records every requested time up to t_limit from the current dense output.
+  auto record_until = [&](double t_limit) {
+    while (next < times.size() && times[next] <= t_limit) {
+      stepper.calc_state(times[next], buffer);
+      result.trajectory.record(times[next], step, buffer);
+      ++next;
+    }
+  };
+  bool stopped = false;
+  while (next < times.size() && !stopped) {
+    if (monitor.out_of_budget(step + counts.events, stepper.current_time(), stats)) break;
+    try {
+      stepper.do_step(system);
+    } catch (const odeint::odeint_error& e) {
+      stats.status = RunStatus::step_size_underflow;
+      stats.message = fmt::format("step size underflow at step {} (t = {:.6g}): {}", step,
+                                  stepper.current_time(), e.what());
+      break;
+    }
+    ++step;
+    const double t1 = stepper.current_time();
+    if (monitor.should_stop(stepper.current_state(), t1, step, stats)) {
+      while (next < times.size() && times[next] < t1) {
+        stepper.calc_state(times[next], buffer);
+        if (!buffer.allFinite()) break;
+        result.trajectory.record(times[next++], step, buffer);
+      }
+      result.trajectory.record(t1, step, stepper.current_state());
+      break;
+    }
+
+    // Margins at the step's end: a muted margin (at zero by round-off) only
+    // counts again once it falls below a round-off threshold.
+    field.margins(stepper.current_state(), *mode, margins);
+    const double mute_floor =
+        -100.0 * (method.atol + method.rtol * std::max(1.0, stepper.current_state().cwiseAbs().maxCoeff()));
+    muted.erase(std::remove_if(muted.begin(), muted.end(), [&](Eigen::Index k) { return margins[k] > 0.0; }),
+                muted.end());
+    candidates.clear();
+    for (Eigen::Index k = 0; k < K; ++k) {
+      if (margins[k] > 0.0) continue;
+      if (margins[k] > mute_floor && std::binary_search(muted.begin(), muted.end(), k)) continue;
+      candidates.push_back(k);
+    }
+
+    bool restarted = false;
+    while (!candidates.empty()) {
+      EventLocator::Event event = locator.locate(*mode, candidates);
+      State x_event = locator.state();
+      record_until(event.t);  // the old mode's dense output is valid up to the event
+      const SwitchedField::Transition change = field.enter(x_event, *mode, event.touched);
+      if (!change.changed()) {
+        // At zero by round-off (e.g. leaving a surface tangentially): mute, keep looking.
+        counts.spurious += static_cast<long>(event.touched.size());
+        for (Eigen::Index k : event.touched) muted.push_back(k);
+        std::sort(muted.begin(), muted.end());
+        muted.erase(std::unique(muted.begin(), muted.end()), muted.end());
+        candidates.erase(std::remove_if(candidates.begin(), candidates.end(),
+                                        [&](Eigen::Index k) {
+                                          return std::binary_search(muted.begin(), muted.end(), k);
+                                        }),
+                         candidates.end());
+        continue;
+      }
+      counts.crossings += change.crossings;
+      counts.slides_started += change.slides_started;
+      counts.slides_ended += change.slides_ended;
+      const std::size_t slot = static_cast<std::size_t>(counts.events % kStallEvents);
+      const double oldest = recent_events[slot];
+      recent_events[slot] = event.t;
+      ++counts.events;
+      // At the rate of the last kStallEvents events, reaching t_end would take
+      // more events than the step budget has left (or they share one instant).
+      const double span = event.t - oldest;
+      const double budget_left = static_cast<double>(stop.max_steps - step - counts.events);
+      const double needed = span > 0.0 ? (stop.t_end - event.t) / span * kStallEvents
+                                       : std::numeric_limits<double>::infinity();
+      if (std::isfinite(oldest) &&
+          (span <= 1e-9 * std::max(1.0, std::abs(event.t)) || needed > budget_left)) {
+        stats.status = RunStatus::step_size_underflow;
+        stats.message = fmt::format(
+            "stalled at t = {:.9g}: the last {} switching events fell within {:.3g} time units, so "
+            "t_end = {:.6g} would take ~{:.3g} more (step budget left: {:.3g}); events accumulate "
+            "here (a Zeno point, or chattering that sliding does not resolve)",
+            event.t, kStallEvents, span, stop.t_end, needed, budget_left);
+        result.trajectory.record(event.t, step, x_event);
+        stopped = true;  // the stall's state is the last record
+        break;
+      }
+      stepper.initialize(x_event, event.t, stepper.current_time_step());
+      restarted = true;
+      break;
+    }
+    if (stopped || restarted) continue;
+    record_until(t1);
+    if (next < times.size() && step_underflows(stepper.current_time_step(), t1)) {
+      stats.status = RunStatus::step_size_underflow;
+      stats.message = fmt::format("step size underflow at step {} (t = {:.6g}, dt = {:.3g})", step,
+                                  t1, stepper.current_time_step());
+      break;
+    }
+  }
+  counts.sliding_at_end = field.sliding_count(*mode);
+  stats.steps = step;
+  stats.stop_time = stopped ? result.trajectory.times.back() : std::min(stepper.current_time(), stop.t_end);
+  const std::string summary = fmt::format(
+      "{} switching events: {} crossings, {} slides started, {} ended, {} surfaces sliding at the "
+      "end, {} round-off zeros muted",
+      counts.events, counts.crossings, counts.slides_started, counts.slides_ended,
+      counts.sliding_at_end, counts.spurious);
+  stats.message = stats.message.empty() ? summary : stats.message + "; " + summary;
+  stats.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+  return out;
+}
+
+}  // namespace gradflow

@@ -1,0 +1,216 @@
+// model.kind = "symmetric_factorisation": W = UUᵀ trained on matrix sensing or
+// matrix completion (issue 5; Gunasekar et al. 2017, Arora, Cohen, Hu & Luo 2019).
+//
+// Flows: "U" (the parameter flow, default), "W" (the induced flow closed in W,
+// from W(0) = U(0)U(0)ᵀ) and "deep" (W = W_N ⋯ W_1, balanced from the same
+// W(0)); all three project to "W", so any two runs compare as ‖W_a − W_b‖_F.
+//
+// Spec keys (defaults in brackets):
+//   data.kind                  "sensing" or "completion"
+//   data.size, data.rank       d and r of a generated W* = BBᵀ, B ~ N(0, 1/r)
+//   data.ground_truth_file     or W* from .npy (d x d, symmetric); then no rank
+//   data.psd [true]            W* declared positive semidefinite: checked
+//   data.measurements          sensing: m, drawn symmetric Gaussian
+//   data.measurements_file     or A from .npy: m x d², row i = A_i flattened
+//   data.observed              completion: |Ω|, uniform without replacement
+//   data.observed_file         or Ω from .npy: |Ω| x 2, 0-based (row, col)
+//   model.width [d]            k, the columns of U
+//   model.depth [3]            N of the "deep" flow
+//   model.top_singular_values [5]   sigma_1..sigma_q recorded
+//   init.kind                  "gaussian" (U₀ ~ N(0, 1/k)), "identity" (I_{d×k})
+//                              or "file" (init.path: d x k, or flat d·k as x0.npy)
+//   init.alpha                 α > 0 in U(0) = α·U₀ (required; [1] for "file")
+// Exports (record.data): ground_truth, sensing_measurements and
+// sensing_targets, or completion_observed, and U0 (unscaled): fed back through
+// the *_file keys and init.kind = "file" they reproduce a run bit for bit.
+//
+// Randomness: the data seed derive_seed(seed, "data") is split once more by
+// purpose, "ground_truth" and "measurements" / "observed", so loading W* from a
+// file leaves the generated measurements unchanged and vice versa. U₀ is drawn
+// from derive_seed(seed, "init").
+
+#include "cli/factory_support.hpp"
+#include "core/rng.hpp"
+#include "models/induced_w_flow.hpp"
+#include "models/matrix_completion.hpp"
+#include "models/matrix_sensing.hpp"
+#include "models/psd_ground_truth.hpp"
+#include "models/symmetric_factorisation.hpp"
+#include "models/symmetric_factorisation_deep.hpp"
+#include "models/symmetric_factorisation_metrics.hpp"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+namespace gradflow {
+
+namespace {
+
+struct GroundTruth {
+  Eigen::MatrixXd matrix;
+  std::string description;
+};
+
+GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::uint64_t data_seed) {
+  const bool psd = d.boolean("psd", true);
+  if (d.has("ground_truth_file")) {
+    const std::string path = d.string("ground_truth_file");
+    if (d.has("rank")) {
+      d.fail("rank", "the rank is that of ground_truth_file; give either \"size\" and \"rank\" or the file");
+    }
+    d.skip("rank");
+    const Eigen::MatrixXd raw = read_spec_npy(spec, path);
+    GroundTruth t{checked(d, "ground_truth_file", [&] { return validated_ground_truth(raw, psd); }),
+                  fmt::format("W* {} x {} from {}", raw.rows(), raw.cols(), path)};
+    if (d.has("size")) {
+      const long size = d.positive_integer("size");
+      if (size != t.matrix.rows()) {
+        d.fail("size", fmt::format("{} is {} x {}, but size = {}", path, raw.rows(), raw.cols(), size));
+      }
+    } else {
+      d.skip("size");
+    }
+    return t;
+  }
+  d.skip("ground_truth_file");
+  const long size = d.positive_integer("size");
+  const long rank = d.positive_integer("rank");
+  if (rank > size) d.fail("rank", fmt::format("expected a rank between 1 and size = {}, got {}", size, rank));
+  Rng rng(derive_seed(data_seed, "ground_truth"));
+  return {make_psd_ground_truth({.size = size, .rank = rank}, rng),
+          fmt::format("W* = BBᵀ {} x {} of rank {}, B ~ N(0, 1/{})", size, size, rank, rank)};
+}
+
+}  // namespace
+
+ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
+  ModelInstance out;
+  const std::uint64_t data_seed = derive_seed(spec.seed, "data");
+
+  // --- data: the ground truth and its observations
+  JsonReader d(spec.data, spec.file, "data");
+  const std::string task = d.choice("kind", {"sensing", "completion"});
+  const GroundTruth truth = read_ground_truth(d, spec, data_seed);
+  const Eigen::Index size = truth.matrix.rows();
+  out.exports.emplace_back("ground_truth", truth.matrix);
+
+  std::shared_ptr<const MatrixLoss> loss;
+  FactorisationMetricsOptions metric_options{.truth = truth.matrix};
+  if (task == "sensing") {
+    Eigen::MatrixXd A;
+    std::string source;
+    if (d.has("measurements_file")) {
+      if (d.has("measurements")) {
+        d.fail("measurements", "give either \"measurements\" (a count to draw) or \"measurements_file\", not both");
+      }
+      d.skip("measurements");
+      const std::string path = d.string("measurements_file");
+      A = read_spec_npy(spec, path);
+      if (A.cols() != size * size) {
+        d.fail("measurements_file",
+               fmt::format("{} holds a {} x {} array; expected m x d² = m x {} (row i: A_i flattened, d = {})", path,
+                           A.rows(), A.cols(), size * size, size));
+      }
+      source = "from " + path;
+    } else {
+      d.skip("measurements_file");
+      const long m = d.positive_integer("measurements");
+      Rng rng(derive_seed(data_seed, "measurements"));
+      A = draw_symmetric_gaussian_measurements(size, m, rng);
+      source = "symmetric Gaussian";
+    }
+    const std::string key = d.has("measurements_file") ? "measurements_file" : "measurements";
+    Eigen::VectorXd b = sensing_targets(A, truth.matrix);
+    auto sensing = checked(d, key, [&] { return std::make_shared<const MatrixSensingLoss>(A, b); });
+    out.data_description = fmt::format("matrix sensing, {}, m = {} measurements ({})", truth.description,
+                                       sensing->measurement_count(), source);
+    out.exports.emplace_back("sensing_measurements", std::move(A));
+    out.exports.emplace_back("sensing_targets", std::move(b));
+    loss = std::move(sensing);
+  } else {
+    std::vector<MatrixEntry> entries;
+    std::string key;
+    if (d.has("observed_file")) {
+      if (d.has("observed")) {
+        d.fail("observed", "give either \"observed\" (a count to sample) or \"observed_file\", not both");
+      }
+      d.skip("observed");
+      key = "observed_file";
+      const Eigen::MatrixXd raw = read_spec_npy(spec, d.string(key));
+      entries = checked(d, key, [&] { return entries_from_array(raw); });
+    } else {
+      d.skip("observed_file");
+      key = "observed";
+      const long count = d.positive_integer(key);
+      Rng rng(derive_seed(data_seed, "observed"));
+      entries = checked(d, key, [&] { return sample_observed_entries(size, count, rng); });
+    }
+    auto completion =
+        checked(d, key, [&] { return std::make_shared<const MatrixCompletionLoss>(truth.matrix, entries); });
+    metric_options.unobserved_mask = Eigen::MatrixXd::Ones(size, size);
+    for (const auto& [i, j] : completion->entries()) metric_options.unobserved_mask(i, j) = 0.0;
+    out.data_description = fmt::format("matrix completion, {}, |Ω| = {} of {} entries observed{}", truth.description,
+                                       completion->observed_count(), size * size,
+                                       key == "observed" ? " (uniform without replacement)" : " (from file)");
+    out.exports.emplace_back("completion_observed", entries_to_array(completion->entries()));
+    loss = std::move(completion);
+  }
+  d.finish();
+  out.resolved_data = d.resolved();
+  out.resolved_data["size"] = size;
+
+  // --- model: the width of U, the depth of the deep flow, what to observe
+  JsonReader m(spec.model, spec.file, "model");
+  m.string("kind");
+  const long width = m.positive_integer("width", size);
+  const long depth = m.positive_integer("depth", 3);
+  const long top = m.integer("top_singular_values", 5);
+  if (top < 0) m.fail("top_singular_values", fmt::format("expected an integer >= 0, got {}", top));
+  metric_options.top_singular_values = top;
+  m.finish();
+  out.resolved_model = m.resolved();
+  auto metrics = std::make_shared<const FactorisationMetrics>(std::move(metric_options));
+  auto factor = checked(m, "width", [&] {
+    return std::make_unique<SymmetricFactorisation>(loss, SymmetricFactorisationOptions{.width = width}, metrics);
+  });
+  auto w_flow = std::make_unique<InducedWFlow>(loss, metrics);
+  auto deep = checked(m, "depth", [&] { return std::make_unique<DeepFactorisation>(loss, static_cast<int>(depth), metrics); });
+
+  // --- init: U(0) = α·U₀
+  JsonReader i(spec.init, spec.file, "init");
+  const std::string init = i.choice("kind", {"gaussian", "identity", "file"});
+  const double alpha = i.positive_number("alpha", init == "file" ? std::optional(1.0) : std::nullopt);
+  Eigen::MatrixXd U0;
+  if (init == "gaussian") {
+    Rng rng(derive_seed(spec.seed, "init"));
+    U0 = gaussian_direction(size, width, rng);
+  } else if (init == "identity") {
+    U0 = identity_direction(size, width);
+  } else {
+    const std::string path = i.string("path");
+    U0 = read_spec_npy(spec, path);
+    // A flat vector of d·k entries is a state as x0.npy holds it (column-major).
+    if ((U0.cols() == 1 || U0.rows() == 1) && U0.size() == size * width && width > 1) {
+      U0 = Eigen::Map<const Eigen::MatrixXd>(U0.data(), size, width).eval();
+    }
+    checked(i, "path", [&] { return factor->pack(U0); });
+  }
+  i.finish();
+  out.resolved_init = i.resolved();
+  out.exports.emplace_back("U0", U0);
+
+  Eigen::VectorXd x0 = factor->pack(alpha * U0);
+  const Eigen::MatrixXd W0 = factor->product(x0);
+  // The W-flow keeps an exactly symmetric start exactly symmetric; a general
+  // product UUᵀ is symmetric only up to round-off.
+  const Eigen::MatrixXd W0_sym = 0.5 * (W0 + W0.transpose());
+  Eigen::VectorXd w0 = w_flow->pack(W0_sym);
+  Eigen::VectorXd deep0 = deep->balanced_start(W0_sym);
+  out.flows.push_back({"U", std::move(factor), std::move(x0)});
+  out.flows.push_back({"W", std::move(w_flow), std::move(w0)});
+  out.flows.push_back({"deep", std::move(deep), std::move(deep0)});
+  return out;
+}
+
+}  // namespace gradflow

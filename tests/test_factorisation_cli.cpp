@@ -1,0 +1,286 @@
+// The symmetric factorisation through the gradflow command: files and
+// metrics, runs reproduced from the exported arrays, bad input refused with
+// the key named, and the implicit-regularisation trend of the shipped sweep.
+
+#include "cli/command.hpp"
+#include "cli/experiment.hpp"
+#include "io/npy.hpp"
+#include "io/spec.hpp"
+
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace gradflow;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result gradflow_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "gradflow");
+  std::ostringstream out, err;
+  const int code = run_command(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("gradflow_test_factorisation_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_file(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A spec with `data` and `init` objects spliced in; three flows from one start.
+std::string spec(const std::string& data, const std::string& init = R"({"kind": "gaussian", "alpha": 0.3})",
+                 const std::string& t_end = "0.5") {
+  return R"({
+  "seed": 4,
+  "data": )" + data + R"(,
+  "model": {"kind": "symmetric_factorisation", "depth": 2, "top_singular_values": 3},
+  "init": )" + init + R"(,
+  "t_end": )" + t_end + R"(,
+  "sample": {"kind": "grid", "spacing": 0.05},
+  "runs": [{"name": "gd", "flow": "U", "integrator": "euler", "eta": 0.005},
+           {"name": "gf", "flow": "U", "integrator": "dopri5", "rtol": 1e-11, "atol": 1e-13},
+           {"name": "wflow", "flow": "W", "integrator": "dopri5", "rtol": 1e-11, "atol": 1e-13},
+           {"name": "deep", "flow": "deep", "integrator": "dopri5", "rtol": 1e-10, "atol": 1e-12}],
+  "compare": [["gd", "gf"], ["gf", "wflow"], ["gf", "deep"]]
+})";
+}
+
+const char* kSensing = R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40})";
+const char* kCompletion = R"({"kind": "completion", "size": 6, "rank": 2, "observed": 20})";
+
+Result run_spec(const fs::path& dir, const std::string& text, const std::string& out) {
+  write_file(dir / "spec.json", text);
+  return gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / out).string(), "-q"});
+}
+
+// Bad input: exit 2, the message contains `expected`, and no output directory.
+void check_refused(const fs::path& dir, const std::string& text, const std::string& expected) {
+  write_file(dir / "spec.json", text);
+  const fs::path out = dir / "out";
+  fs::remove_all(out);
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(expected));
+  CHECK_FALSE(fs::exists(out));
+}
+
+std::vector<std::string> csv_header(const fs::path& path) {
+  std::istringstream in(read_file(path));
+  std::string line, cell;
+  std::getline(in, line);
+  std::vector<std::string> out;
+  std::istringstream cells(line);
+  while (std::getline(cells, cell, ',')) out.push_back(cell);
+  return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("a factorisation run writes the metrics of every flow, the comparisons in W and the exports") {
+  const fs::path dir = temp_dir("run");
+  for (const char* data : {kSensing, kCompletion}) {
+    INFO(data);
+    const Result r = run_spec(dir, spec(data), "out");
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    const fs::path exp = dir / "out" / "spec";
+    const auto gf = csv_header(exp / "gf.csv");
+    for (const char* column : {"reconstruction_error", "nuclear_norm", "effective_rank", "sigma_1", "sigma_3"}) {
+      CHECK(contains(gf, column));
+    }
+    CHECK_FALSE(contains(gf, "sigma_4"));
+    CHECK(contains(gf, "unobserved_error") == (std::string(data) == kCompletion));
+    CHECK(contains(csv_header(exp / "wflow.csv"), "symmetry_drift"));
+    CHECK(contains(csv_header(exp / "deep.csv"), "balancedness_1"));
+    CHECK(contains(csv_header(exp / "compare_gf_vs_wflow.csv"), "W_dist"));
+    const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
+    REQUIRE(meta["flows"].size() == 3);
+    CHECK(meta["flows"][0]["name"] == "U");
+    CHECK(meta["flows"][1]["name"] == "W");
+    CHECK(meta["flows"][2]["name"] == "deep");
+    for (const auto& f : meta["flows"]) CHECK(f["projection"] == "W");
+    CHECK(meta["spec"]["model"]["width"] == 6);
+    CHECK(meta["spec"]["init"]["alpha"] == 0.3);
+    // The U-flow and the W-flow are one flow in two coordinates: their W agree
+    // to the solvers' tolerance (rtol 1e-11 over ~10² steps, ‖W‖ = O(1)).
+    double max_w_dist = -1.0;
+    for (const auto& c : meta["comparisons"]) {
+      if (c["a"] == "gf" && c["b"] == "wflow") max_w_dist = c["max_W_dist"].get<double>();
+    }
+    CHECK(max_w_dist >= 0.0);
+    CHECK(max_w_dist <= 1e-8);
+    const std::vector<std::string> exports =
+        std::string(data) == kSensing
+            ? std::vector<std::string>{"ground_truth.npy", "sensing_measurements.npy", "sensing_targets.npy"}
+            : std::vector<std::string>{"ground_truth.npy", "completion_observed.npy"};
+    for (const auto& f : exports) CHECK(fs::exists(exp / f));
+    CHECK(fs::exists(exp / "U0.npy"));
+    CHECK(read_npy((exp / "ground_truth.npy").string()).values.rows() == 6);
+  }
+}
+
+TEST_CASE("the exported ground truth, observations and U0 reproduce a run bit for bit") {
+  const fs::path dir = temp_dir("repro");
+  REQUIRE(run_spec(dir, spec(kSensing), "a").code == 0);
+  REQUIRE(run_spec(dir, spec(kCompletion), "b").code == 0);
+  const Result sensing = run_spec(
+      dir,
+      spec(R"({"kind": "sensing", "ground_truth_file": "a/spec/ground_truth.npy",
+               "measurements_file": "a/spec/sensing_measurements.npy"})",
+           R"({"kind": "file", "path": "a/spec/U0.npy", "alpha": 0.3})"),
+      "c");
+  INFO(sensing.err);
+  REQUIRE(sensing.code == 0);
+  const Result completion = run_spec(
+      dir,
+      spec(R"({"kind": "completion", "ground_truth_file": "b/spec/ground_truth.npy",
+               "observed_file": "b/spec/completion_observed.npy"})",
+           R"({"kind": "file", "path": "b/spec/U0.npy", "alpha": 0.3})"),
+      "d");
+  INFO(completion.err);
+  REQUIRE(completion.code == 0);
+  // The flat start x0.npy with α = 1 is the same start as U0.npy with α.
+  const Result flat = run_spec(dir, spec(kSensing, R"({"kind": "file", "path": "a/spec/x0.npy"})"), "e");
+  INFO(flat.err);
+  REQUIRE(flat.code == 0);
+  for (const char* f : {"gd.csv", "gf.csv", "wflow.csv", "deep.csv", "compare_gf_vs_wflow.csv"}) {
+    INFO(f);
+    CHECK(read_file(dir / "a" / "spec" / f) == read_file(dir / "c" / "spec" / f));
+    CHECK(read_file(dir / "b" / "spec" / f) == read_file(dir / "d" / "spec" / f));
+    CHECK(read_file(dir / "a" / "spec" / f) == read_file(dir / "e" / "spec" / f));
+  }
+}
+
+TEST_CASE("bad factorisation input is refused naming the key, with nothing written") {
+  const fs::path dir = temp_dir("bad");
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 0})"),
+                "key 'data.measurements': expected a positive integer, got 0");
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 7, "measurements": 10})"),
+                "key 'data.rank': expected a rank between 1 and size = 6, got 7");
+  check_refused(dir, spec(R"({"kind": "completion", "size": 6, "rank": 2, "observed": 37})"),
+                "key 'data.observed': the number of observed entries must be between 1 and d² = 36");
+  check_refused(dir, spec(kSensing, R"({"kind": "gaussian", "alpha": 0})"),
+                "key 'init.alpha': expected a positive number, got 0");
+  check_refused(dir, spec(kSensing, R"({"kind": "identity", "alpha": -0.1})"),
+                "key 'init.alpha': expected a positive number, got -0.1");
+  check_refused(dir, spec(kSensing, R"({"kind": "gaussian"})"), "key 'init.alpha': missing required key");
+
+  // Observed index sets from files: out of range, duplicated.
+  Eigen::MatrixXd omega(3, 2);
+  omega << 0, 1, 2, 6, 3, 3;
+  write_file(dir / "omega_range.npy", npy_bytes(omega));
+  omega << 0, 1, 2, 5, 0, 1;
+  write_file(dir / "omega_twice.npy", npy_bytes(omega));
+  const std::string truth_diag = R"({"kind": "completion", "size": 6, "rank": 2, "observed_file": ")";
+  check_refused(dir, spec(truth_diag + R"(omega_range.npy"})"),
+                "key 'data.observed_file': observed entry 1 is (2, 6), outside the 6 x 6 matrix (indices are 0-based");
+  check_refused(dir, spec(truth_diag + R"(omega_twice.npy"})"),
+                "key 'data.observed_file': observed entry (0, 1) is listed twice (entries 0 and 2)");
+
+  // Ground truth from a file: not symmetric; not PSD when declared PSD.
+  Eigen::MatrixXd W = Eigen::MatrixXd::Identity(6, 6);
+  W(0, 1) = 0.5;
+  write_file(dir / "W_asym.npy", npy_bytes(W));
+  W(1, 0) = 0.5;
+  W(2, 2) = -1.0;
+  write_file(dir / "W_indef.npy", npy_bytes(W));
+  auto from_file = [](const std::string& file, const std::string& extra = "") {
+    return R"({"kind": "completion", "ground_truth_file": ")" + file + R"(", "observed": 10)" + extra + "}";
+  };
+  check_refused(dir, spec(from_file("W_asym.npy")), "key 'data.ground_truth_file': the ground truth W* must be symmetric");
+  check_refused(dir, spec(from_file("W_indef.npy")),
+                "key 'data.ground_truth_file': the ground truth W* is declared positive semidefinite (\"psd\": true) "
+                "but has the eigenvalue -1");
+  // Declared indefinite, the same matrix is accepted.
+  write_file(dir / "spec.json", spec(from_file("W_indef.npy", R"(, "psd": false)")));
+  CHECK(gradflow_cli({"check", (dir / "spec.json").string()}).code == 0);
+  check_refused(dir, spec(from_file("W_indef.npy", R"(, "rank": 2)")), "key 'data.rank': the rank is that of ground_truth_file");
+  check_refused(dir, spec(from_file("W_indef.npy", R"(, "size": 5, "psd": false)")), "key 'data.size': W_indef.npy is 6 x 6, but size = 5");
+
+  // Measurement matrices and U0 of the wrong shape; asymmetric measurements.
+  write_file(dir / "A_shape.npy", npy_bytes(Eigen::MatrixXd(Eigen::MatrixXd::Ones(4, 35))));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements_file": "A_shape.npy"})"),
+                "key 'data.measurements_file': A_shape.npy holds a 4 x 35 array; expected m x d² = m x 36");
+  Eigen::MatrixXd A = Eigen::MatrixXd::Zero(2, 36);
+  A(1, 1) = 1.0;  // A_1(1, 0) without A_1(0, 1)
+  write_file(dir / "A_asym.npy", npy_bytes(A));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements_file": "A_asym.npy"})"),
+                "key 'data.measurements_file': measurement 1 (0-based) is not symmetric");
+  write_file(dir / "A_none.npy", npy_bytes(Eigen::MatrixXd(0, 36)));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements_file": "A_none.npy"})"),
+                "key 'data.measurements_file': matrix sensing needs at least one measurement, got 0");
+  write_file(dir / "U_shape.npy", npy_bytes(Eigen::MatrixXd(Eigen::MatrixXd::Ones(6, 4))));
+  check_refused(dir, spec(kSensing, R"({"kind": "file", "path": "U_shape.npy"})"),
+                "key 'init.path': U must be 6 x 6 (d x k), got 6 x 4");
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 10, "observed": 3})"),
+                "key 'data.observed': unknown key");
+}
+
+TEST_CASE("the shipped sensing sweep shows implicit regularisation: smaller alpha, smaller nuclear norm") {
+  // data/factorisation_sensing_sweep.json as shipped; only its gradient-flow
+  // run "gf" is integrated here (the bench runs the whole sweep).
+  const auto specs = read_spec_file(gradflow::testing::source_dir() / "data" / "factorisation_sensing_sweep.json");
+  REQUIRE(specs.size() == 4);
+  std::vector<double> alphas, nuclear, error;
+  for (const ExperimentSpec& s : specs) {
+    const PreparedExperiment p = prepare_experiment(s);
+    const RunSpec& run = s.runs.front();
+    REQUIRE(run.name == "gf");
+    const Field& field = *p.model.flow(run.flow, s.file, "runs[0].flow").field;
+    const Eigen::VectorXd& x0 = p.model.flow(run.flow, s.file, "runs[0].flow").x0;
+    const RunResult r = integrate(field, x0, {0.0, s.t_end}, run.method, s.stop);
+    REQUIRE(r.stats.status == RunStatus::completed);
+    const Observation obs = field.observe(r.trajectory.states.back());
+    auto get = [&](const std::string& name) {
+      for (const auto& [n, v] : obs.scalars) {
+        if (n == name) return v;
+      }
+      FAIL("no metric " << name);
+      return 0.0;
+    };
+    alphas.push_back(p.model.resolved_init["alpha"].get<double>());
+    nuclear.push_back(get("nuclear_norm"));
+    error.push_back(get("reconstruction_error"));
+    // The horizon covers the fit: the loss fell by 10⁴ or more. (What is left
+    // decays only algebraically, slowest for the largest α: σ̇ ∝ −σ² along the
+    // directions that the measurements do not see.)
+    CHECK(field.loss(r.trajectory.states.back()) <= 1e-4 * field.loss(x0));
+    WARN(s.name << ": final nuclear norm " << nuclear.back() << ", reconstruction error " << error.back());
+  }
+  REQUIRE(alphas == std::vector<double>{1e-1, 1e-2, 1e-3, 1e-4});
+  for (std::size_t k = 1; k < nuclear.size(); ++k) {
+    INFO("alpha " << alphas[k - 1] << " -> " << alphas[k]);
+    CHECK(nuclear[k] < nuclear[k - 1]);
+    CHECK(error[k] < error[k - 1]);
+  }
+  CHECK(error[2] < 1e-2);  // α = 1e-3
+}

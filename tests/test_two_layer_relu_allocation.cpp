@@ -1,0 +1,62 @@
+// The network's hot paths (the GD field, a mode's field, the margins) allocate
+// nothing per call: counted by replacing the global operator new in this binary.
+
+#include "models/two_layer_relu.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+namespace {
+std::atomic<long> g_allocations{0};
+}
+
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace gradflow;
+
+TEST_CASE("a two-layer ReLU field evaluation allocates nothing once warmed up") {
+  Rng rng(3);
+  Dataset data;
+  data.X = rng.normal_matrix(10, 100);
+  data.X.colwise().normalize();
+  data.Y = rng.normal_matrix(1, 100);
+  const TwoLayerRelu net(data, TwoLayerRelu::draw_start(500, 10, 1.0, rng));
+  Eigen::VectorXd x = net.initial_state();
+  Eigen::VectorXd v(net.dim()), h(net.switch_count());
+  // Put one pair on its surface, w_r ⟂ x_i, where both one-sided fields point
+  // into it, so the mode's field solves for a sliding weight on every call.
+  std::unique_ptr<SwitchedField::Mode> mode;
+  Eigen::VectorXd on_surface;
+  for (Eigen::Index r = 0; r < 500 && !(mode && net.sliding_count(*mode) > 0); ++r) {
+    on_surface = x;
+    Eigen::Map<Eigen::MatrixXd> W(on_surface.data(), 500, 10);
+    const Eigen::VectorXd xi = data.X.col(0);
+    W.row(r) -= W.row(r).dot(xi.transpose()) * xi.transpose();
+    mode = net.make_mode(on_surface);
+    const std::vector<Eigen::Index> pair{r};  // surface k = r + m·i with i = 0
+    net.enter(on_surface, *mode, pair);
+  }
+  REQUIRE(net.sliding_count(*mode) > 0);
+  net.velocity(x, 0.0, v);
+  net.velocity_in_mode(on_surface, *mode, v);
+  net.margins(on_surface, *mode, h);
+  const long before = g_allocations.load();
+  double sink = 0.0;
+  for (int i = 0; i < 20; ++i) {
+    net.velocity(x, 0.0, v);
+    net.velocity_in_mode(on_surface, *mode, v);
+    net.margins(on_surface, *mode, h);
+    sink += net.loss(x);
+  }
+  CHECK(g_allocations.load() - before == 0);
+  CHECK(sink > 0.0);
+}

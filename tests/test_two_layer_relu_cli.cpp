@@ -1,0 +1,185 @@
+// The two_layer_relu model kind through the gradflow command: the shipped
+// example runs and writes the NTK comparison, a user's own inputs, labels and
+// weights (.npy) are used exactly, and bad input ends with a clear message.
+
+#include "cli/command.hpp"
+
+#include "io/npy.hpp"
+#include "support.hpp"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+using namespace gradflow;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result gradflow_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "gradflow");
+  std::ostringstream out, err;
+  const int code = run_command(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::temp_directory_path() / ("gradflow_test_relu_cli_" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+void write_file(const fs::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A user's own data set: n = 12 inputs in R^3 (rows, not unit norm), labels
+// ±1, and a start of width 8.
+struct OwnFiles {
+  Eigen::MatrixXd X, W0;
+  Eigen::VectorXd y, a;
+};
+
+OwnFiles write_own_files(const fs::path& dir) {
+  Rng rng(5);
+  OwnFiles f;
+  f.X = rng.normal_matrix(12, 3, 2.0);
+  f.y = Eigen::VectorXd(12);
+  for (Eigen::Index i = 0; i < 12; ++i) f.y[i] = f.X(i, 0) > 0 ? 1.0 : -1.0;
+  f.W0 = rng.normal_matrix(8, 3);
+  f.a = Eigen::VectorXd(8);
+  for (Eigen::Index r = 0; r < 8; ++r) f.a[r] = r % 2 == 0 ? 1.0 : -1.0;
+  write_file(dir / "X.npy", npy_bytes(f.X));
+  write_file(dir / "y.npy", npy_bytes(f.y));
+  write_file(dir / "W0.npy", npy_bytes(f.W0));
+  write_file(dir / "a.npy", npy_bytes(f.a));
+  return f;
+}
+
+const char* kOwnSpec = R"({
+  "data": {"kind": "files", "x": "X.npy", "y": "y.npy"},
+  "model": {"kind": "two_layer_relu", "width": 8},
+  "init": {"kind": "file", "weights": "W0.npy", "signs": "a.npy"},
+  "t_end": 0.5,
+  "runs": [{"name": "gf", "integrator": "event_driven"},
+           {"name": "gd", "integrator": "euler", "eta": 0.05},
+           {"name": "kernel", "flow": "kernel", "integrator": "exact"}],
+  "record": {"projection": true}
+})";
+
+std::string own_spec_with(const std::string& from, const std::string& to) {
+  std::string s = kOwnSpec;
+  const auto at = s.find(from);
+  REQUIRE(at != std::string::npos);
+  s.replace(at, from.size(), to);
+  return s;
+}
+
+void check_refused(const fs::path& dir, const std::string& spec, const std::string& expected) {
+  write_file(dir / "spec.json", spec);
+  const fs::path out = dir / "out";
+  fs::remove_all(out);
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(expected));
+  CHECK_FALSE(fs::exists(out));
+}
+
+}  // namespace
+
+TEST_CASE("the shipped small NTK spec runs and writes the network-versus-kernel comparison") {
+  const fs::path dir = temp_dir("small");
+  const fs::path spec = gradflow::testing::source_dir() / "data" / "ntk_small.json";
+  const Result r = gradflow_cli({"run", spec.string(), "--out", dir.string(), "--quiet"});
+  INFO(r.err << r.out);
+  REQUIRE(r.code == 0);
+  const fs::path exp = dir / "ntk_small";
+  const std::string csv = read_file(exp / "net_gf.csv");
+  const std::string header = csv.substr(0, csv.find('\n'));
+  for (const char* column : {"weight_change", "pattern_changed", "kernel_dist_inf", "kernel_drift",
+                             "lambda_min_inf", "bound_time", "loss_bound", "under_bound"}) {
+    CHECK_THAT(header, Catch::Contains(column));
+  }
+  CHECK_THAT(read_file(exp / "compare_net_gf_vs_kernel_gf.csv"), Catch::Contains("u_dist"));
+  const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
+  bool found = false;
+  for (const auto& run : meta["runs"]) {
+    if (run["name"] == "net_gf") {
+      found = true;
+      CHECK(run["status"] == "completed");
+      CHECK_THAT(run["message"].get<std::string>(), Catch::Contains("crossings"));
+    }
+  }
+  CHECK(found);
+}
+
+TEST_CASE("a run uses the user's own inputs, labels, weights and signs exactly") {
+  const fs::path dir = temp_dir("own");
+  const OwnFiles f = write_own_files(dir);
+  write_file(dir / "spec.json", kOwnSpec);
+  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path exp = dir / "out" / "spec";
+  // The start is W0 itself (flattened column-major, as x0.npy always is).
+  const Eigen::MatrixXd x0 = read_npy((exp / "x0.npy").string()).values;
+  CHECK((Eigen::Map<const Eigen::VectorXd>(x0.data(), x0.size()) -
+         Eigen::Map<const Eigen::VectorXd>(f.W0.data(), f.W0.size())).norm() == 0.0);
+  // The predictions at t = 0, from the files by the definition (inputs
+  // normalised, as the model announces in the data description).
+  const Eigen::MatrixXd u = read_npy((exp / "gf.u.npy").string()).values;  // records × n
+  for (Eigen::Index i = 0; i < 12; ++i) {
+    const Eigen::RowVectorXd xi = f.X.row(i) / f.X.row(i).norm();
+    double sum = 0.0;
+    for (Eigen::Index k = 0; k < 8; ++k) sum += f.a[k] * std::max(0.0, f.W0.row(k).dot(xi));
+    INFO("sample " << i);
+    CHECK(u(0, i) == Approx(sum / std::sqrt(8.0)).margin(1e-14));
+  }
+  const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
+  CHECK_THAT(meta["data"]["description"].get<std::string>(), Catch::Contains("normalised to unit norm"));
+}
+
+TEST_CASE("bad two-layer ReLU input ends with a message naming the key, exit 2 and no files") {
+  const fs::path dir = temp_dir("bad");
+  write_own_files(dir);
+  SECTION("inputs not of unit norm, when asked to refuse them") {
+    check_refused(dir, own_spec_with("\"width\": 8", "\"width\": 8, \"non_unit_inputs\": \"refuse\""),
+                  "model.non_unit_inputs': input 10 has norm 3.29");  // the input farthest from norm 1
+  }
+  SECTION("labels of the wrong length") {
+    write_file(dir / "y5.npy", npy_bytes(Eigen::VectorXd(Eigen::VectorXd::Ones(5))));
+    check_refused(dir, own_spec_with("\"y.npy\"", "\"y5.npy\""), "has 12 samples but Y");
+  }
+  SECTION("width 0") {
+    check_refused(dir, own_spec_with("\"width\": 8", "\"width\": 0"), "model.width");
+  }
+  SECTION("weights that do not match the width") {
+    check_refused(dir, own_spec_with("\"width\": 8", "\"width\": 9"),
+                  "init.weights': W0.npy holds a 8 x 3 array; expected m x d = 9 x 3");
+  }
+  SECTION("signs other than plus or minus one") {
+    write_file(dir / "a.npy", npy_bytes(Eigen::VectorXd(Eigen::VectorXd::Constant(8, 0.5))));
+    check_refused(dir, kOwnSpec, "init.signs': a.npy: entry 0 is 0.5");
+  }
+  SECTION("the exact solver asked for the network's nonlinear flow") {
+    check_refused(dir, own_spec_with("\"integrator\": \"event_driven\"", "\"integrator\": \"exact\""),
+                  "runs[0].integrator");
+  }
+}
