@@ -16,7 +16,7 @@
 //   gradflow.json     medians, counts and allocation checks
 // and prints a short summary.
 
-#include "allocation_counter.hpp"
+#include "allocation_counter.hpp"  // tests/allocation_counter.hpp
 #include "timing.hpp"
 
 #include "core/dataset.hpp"
@@ -83,9 +83,9 @@ json measure_field(const Field& field, const Eigen::VectorXd& x) {
     observed = v[0];
   });
   // Warmed up by the timing above; any allocation from here on is per call.
-  const long before = bench::heap_allocations_so_far();
+  const long before = testing::heap_allocations_so_far();
   for (int i = 0; i < kAllocationCheckCalls; ++i) field.velocity(x, 0.0, v);
-  const long allocations = bench::heap_allocations_so_far() - before;
+  const long allocations = testing::heap_allocations_so_far() - before;
   return {{"seconds_per_call", batch.median_seconds / kCallsPerBatch},
           {"min_seconds_per_call", batch.min_seconds / kCallsPerBatch},
           {"calls_per_batch", kCallsPerBatch},
@@ -143,9 +143,9 @@ int main(int argc, char** argv) try {
   const bench::Timing flow_timing = bench::time_median(
       kRunRepeats, [&] { flow = run_flow(net, x0, Method::dopri5, kFlowTolerance); });
   require_completed(flow, "dopri5 at 1e-8");
-  const long before_flow = bench::heap_allocations_so_far();
+  const long before_flow = testing::heap_allocations_so_far();
   run_flow(net, x0, Method::dopri5, kFlowTolerance);
-  const long flow_allocations = bench::heap_allocations_so_far() - before_flow;
+  const long flow_allocations = testing::heap_allocations_so_far() - before_flow;
   const Eigen::VectorXd& x_flow = flow.trajectory.states.back();
   write_file(out / "x_flow.npy", npy_bytes(x_flow));
 

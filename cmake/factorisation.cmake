@@ -17,7 +17,6 @@ foreach(name IN ITEMS
     test_matrix_completion
     test_factorisation
     test_factorisation_flow
-    test_factorisation_allocation
     test_factorisation_cli
 )
   gradflow_add_test(${name})
@@ -25,13 +24,15 @@ endforeach()
 
 if(GRADFLOW_BUILD_BENCH)
   # Release numbers only. The allocation counter interposes malloc (see
-  # bench/allocation_counter.hpp), so it is compiled into this executable alone.
+  # tests/allocation_counter.hpp), so it is compiled into this executable alone.
   add_executable(bench_factorisation
     ${PROJECT_SOURCE_DIR}/bench/factorisation/bench_factorisation.cpp
-    ${PROJECT_SOURCE_DIR}/bench/allocation_counter.cpp
+    ${PROJECT_SOURCE_DIR}/tests/allocation_counter.cpp
   )
-  target_include_directories(bench_factorisation PRIVATE ${PROJECT_SOURCE_DIR}/bench)
+  target_include_directories(bench_factorisation PRIVATE ${PROJECT_SOURCE_DIR}/tests)
   target_link_libraries(bench_factorisation PRIVATE gradflow_app)
   target_compile_definitions(bench_factorisation PRIVATE GRADFLOW_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
   gradflow_warnings(bench_factorisation)
 endif()
+# Counts heap allocations by interposing malloc: its own executable only.
+gradflow_add_test(test_factorisation_allocation ${PROJECT_SOURCE_DIR}/tests/allocation_counter.cpp)

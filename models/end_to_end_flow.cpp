@@ -21,6 +21,7 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
   const Eigen::Index r = std::min(rows, cols);
   layout_.append("W", rows, cols);
   grad_.resize(rows, cols);
+  w_.resize(rows, cols);
   GV_.resize(rows, r);
   UtG_.resize(r, cols);
   Ghat_.resize(r, r);
@@ -30,7 +31,13 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
   mix_.resize(r, r);
   left_powers_.resize(r, std::max(depth_ - 2, 0));
   right_powers_.resize(r, std::max(depth_ - 2, 0));
-  svd_ = Eigen::BDCSVD<Eigen::MatrixXd>(rows, cols, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  divide_and_conquer_ = r > kDivideAndConquerAbove;
+  const unsigned thin = Eigen::ComputeThinU | Eigen::ComputeThinV;
+  if (divide_and_conquer_) {
+    divide_ = Eigen::BDCSVD<Eigen::MatrixXd>(rows, cols, thin);
+  } else {
+    jacobi_ = Eigen::JacobiSVD<Eigen::MatrixXd>(rows, cols, thin);
+  }
 }
 
 std::string EndToEndFlow::describe() const {
@@ -99,10 +106,16 @@ void EndToEndFlow::velocity_general(const Eigen::VectorXd& x, Eigen::VectorXd& d
     out = -grad_;
     return;
   }
-  svd_.compute(W);
-  const auto& U = svd_.matrixU();
-  const auto& V = svd_.matrixV();
-  s_ = svd_.singularValues();
+  // compute() takes a const MatrixXd&: a Map would become a fresh temporary.
+  w_ = W;
+  if (divide_and_conquer_) {
+    divide_.compute(w_);
+  } else {
+    jacobi_.compute(w_);
+  }
+  const Eigen::MatrixXd& U = divide_and_conquer_ ? divide_.matrixU() : jacobi_.matrixU();
+  const Eigen::MatrixXd& V = divide_and_conquer_ ? divide_.matrixV() : jacobi_.matrixV();
+  s_ = divide_and_conquer_ ? divide_.singularValues() : jacobi_.singularValues();
   const double cutoff = singular_value_cutoff(W.rows(), W.cols(), s_.size() ? s_[0] : 0.0);
   for (Eigen::Index k = 0; k < s_.size(); ++k) {
     if (s_[k] <= cutoff) s_[k] = 0.0;

@@ -1,8 +1,8 @@
 // The factorisation fields allocate nothing per evaluation once warmed up.
 //
 // Counted by interposing glibc's malloc/calloc/realloc in this test binary
-// (as bench/allocation_counter.cpp does): replacing operator new alone would
-// not see Eigen, which allocates matrix storage with std::malloc.
+// (tests/allocation_counter.cpp): replacing operator new alone would not see
+// Eigen, which allocates matrix storage with std::malloc.
 
 #include "models/induced_w_flow.hpp"
 #include "models/matrix_completion.hpp"
@@ -11,33 +11,13 @@
 #include "models/symmetric_factorisation.hpp"
 #include "models/symmetric_factorisation_deep.hpp"
 
+#include "allocation_counter.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <cstddef>
 
-extern "C" {
-void* __libc_malloc(std::size_t size);
-void* __libc_calloc(std::size_t count, std::size_t size);
-void* __libc_realloc(void* ptr, std::size_t size);
-}
-
-namespace {
-std::atomic<long> g_allocations{0};
-}
-
-extern "C" void* malloc(std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_malloc(size);
-}
-extern "C" void* calloc(std::size_t count, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_calloc(count, size);
-}
-extern "C" void* realloc(void* ptr, std::size_t size) {
-  g_allocations.fetch_add(1, std::memory_order_relaxed);
-  return __libc_realloc(ptr, size);
-}
 
 using namespace gradflow;
 
@@ -48,12 +28,12 @@ long allocations_per_50_calls(const Field& field, const Eigen::VectorXd& x) {
   Eigen::VectorXd v(field.dim());
   field.velocity(x, 0.0, v);
   double sink = field.loss(x);
-  const long before = g_allocations.load();
+  const long before = gradflow::testing::heap_allocations_so_far();
   for (int i = 0; i < 50; ++i) {
     field.velocity(x, 0.0, v);
     sink += field.loss(x) + v[0];
   }
-  const long used = g_allocations.load() - before;
+  const long used = gradflow::testing::heap_allocations_so_far() - before;
   CHECK(std::isfinite(sink));
   return used;
 }
@@ -62,10 +42,10 @@ long allocations_per_50_calls(const Field& field, const Eigen::VectorXd& x) {
 
 TEST_CASE("the counter sees Eigen's heap allocations") {
   // The control: without it a broken counter would pass every check below.
-  const long before = g_allocations.load();
+  const long before = gradflow::testing::heap_allocations_so_far();
   Eigen::MatrixXd m(40, 40);
   m.setOnes();
-  CHECK(g_allocations.load() - before >= 1);
+  CHECK(gradflow::testing::heap_allocations_so_far() - before >= 1);
   CHECK(m.sum() == 1600.0);
 }
 

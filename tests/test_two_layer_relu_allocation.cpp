@@ -3,23 +3,14 @@
 
 #include "models/two_layer_relu.hpp"
 
+#include "allocation_counter.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <atomic>
 #include <cstdlib>
 #include <new>
 
-namespace {
-std::atomic<long> g_allocations{0};
-}
-
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 using namespace gradflow;
 
@@ -49,14 +40,16 @@ TEST_CASE("a two-layer ReLU field evaluation allocates nothing once warmed up") 
   net.velocity(x, 0.0, v);
   net.velocity_in_mode(on_surface, *mode, v);
   net.margins(on_surface, *mode, h);
-  const long before = g_allocations.load();
+  // Each call on its own, so a failure names the culprit.
+  auto allocations_of = [](auto&& call) {
+    const long before = gradflow::testing::heap_allocations_so_far();
+    for (int i = 0; i < 20; ++i) call();
+    return gradflow::testing::heap_allocations_so_far() - before;
+  };
   double sink = 0.0;
-  for (int i = 0; i < 20; ++i) {
-    net.velocity(x, 0.0, v);
-    net.velocity_in_mode(on_surface, *mode, v);
-    net.margins(on_surface, *mode, h);
-    sink += net.loss(x);
-  }
-  CHECK(g_allocations.load() - before == 0);
+  CHECK(allocations_of([&] { net.velocity(x, 0.0, v); }) == 0);
+  CHECK(allocations_of([&] { net.velocity_in_mode(on_surface, *mode, v); }) == 0);
+  CHECK(allocations_of([&] { net.margins(on_surface, *mode, h); }) == 0);
+  CHECK(allocations_of([&] { sink += net.loss(x); }) == 0);
   CHECK(sink > 0.0);
 }

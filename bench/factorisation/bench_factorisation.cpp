@@ -14,7 +14,7 @@
 // Prints a summary. Field times are medians over repeated batches, in thread
 // CPU time (robust on a shared machine) and wall time.
 
-#include "allocation_counter.hpp"
+#include "allocation_counter.hpp"  // tests/allocation_counter.hpp
 
 #include "cli/experiment.hpp"
 #include "core/rng.hpp"
@@ -104,9 +104,9 @@ void measure_field(const char* label, const Field& field, const Eigen::VectorXd&
     cpu.push_back((thread_cpu_seconds() - cpu_start) / calls);
     wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls);
   }
-  const long before = bench::heap_allocations_so_far();
+  const long before = testing::heap_allocations_so_far();
   for (int i = 0; i < kAllocationCheckCalls; ++i) field.velocity(x, 0.0, v);
-  const long allocations = bench::heap_allocations_so_far() - before;
+  const long allocations = testing::heap_allocations_so_far() - before;
   const double per_call = median(cpu);
   fmt::print("  {:<50} {:>8.1f} us/eval (cpu) {:>8.0f} evals/s {:>8.1f} us/eval (wall)   {} allocations in {} calls{}\n",
              label, per_call * 1e6, 1.0 / per_call, median(wall) * 1e6, allocations, kAllocationCheckCalls,

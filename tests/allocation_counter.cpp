@@ -33,8 +33,8 @@ extern "C" void* realloc(void* ptr, std::size_t size) {
   return __libc_realloc(ptr, size);
 }
 
-namespace gradflow::bench {
+namespace gradflow::testing {
 
 long heap_allocations_so_far() { return g_heap_allocations.load(std::memory_order_relaxed); }
 
-}  // namespace gradflow::bench
+}  // namespace gradflow::testing
