@@ -52,7 +52,10 @@ LinearNetwork::LinearNetwork(std::shared_ptr<const MatrixLoss> loss, LinearNetwo
     back_.emplace_back(w[j], d0);
     dprefix_.emplace_back(w[j], d0);
     dback_.emplace_back(w[j], d0);
+    suffix_.emplace_back(w.back(), w[j - 1]);  // S_{j−1}, index j−1
+    carry_.emplace_back(w.back(), w[j - 1]);   // C_j, index j−1
   }
+  output_side_ = w.back() < w.front();
 }
 
 std::string LinearNetwork::describe() const {
@@ -61,12 +64,16 @@ std::string LinearNetwork::describe() const {
                      loss_->describe());
 }
 
-void LinearNetwork::forward(const Eigen::VectorXd& x) const {
-  const int N = depth();
-  for (int j = 0; j < N; ++j) {
+void LinearNetwork::load_layers(const Eigen::VectorXd& x) const {
+  for (int j = 0; j < depth(); ++j) {
     layers_[j] = layout_.view(x, j);
     if (options_.residual) layers_[j].diagonal().array() += 1.0;
   }
+}
+
+void LinearNetwork::forward(const Eigen::VectorXd& x) const {
+  const int N = depth();
+  load_layers(x);
   prefix_[0] = layers_[0];
   for (int j = 1; j < N; ++j) prefix_[j].noalias() = layers_[j] * prefix_[j - 1];
 }
@@ -84,15 +91,48 @@ void LinearNetwork::backward() const {
 }
 
 void LinearNetwork::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
+  scaled_gradient(x, 1.0, g);
+}
+
+// −∇L written directly: the sign rides on the products (no extra pass).
+void LinearNetwork::velocity(const Eigen::VectorXd& x, double, Eigen::VectorXd& dxdt) const {
+  scaled_gradient(x, -1.0, dxdt);
+}
+
+void LinearNetwork::scaled_gradient(const Eigen::VectorXd& x, double scale, Eigen::VectorXd& g) const {
+  if (output_side_) {
+    gradient_from_output_side(x, scale, g);
+    return;
+  }
   const int N = depth();
   forward(x);
   backward();
   g.resize(dim());
   // ∇_{W_j} = B_j P_{j-1}ᵀ (P_0 = I).
   for (int j = N - 1; j >= 1; --j) {
-    layout_.view(g, j).noalias() = back_[j] * prefix_[j - 1].transpose();
+    layout_.view(g, j).noalias() = scale * back_[j] * prefix_[j - 1].transpose();
   }
-  layout_.view(g, 0) = back_[0];
+  layout_.view(g, 0) = scale * back_[0];
+}
+
+// The same gradient grouped from the output side, for dN < d0:
+//   S_{N−1} = A_N, S_{j−1} = S_j A_j (S_0 = W);  C_1 = ∇ℓ(W), C_{j+1} = C_j A_jᵀ;
+//   ∇_{W_j} = S_jᵀ C_j (j < N),  ∇_{W_N} = C_N.
+// Cost ≈ 3·dN·Σ_j d_j d_{j−1} instead of 3·d0·Σ_j d_j d_{j−1}: for one output the
+// products become matrix-vector and outer products.
+void LinearNetwork::gradient_from_output_side(const Eigen::VectorXd& x, double scale,
+                                              Eigen::VectorXd& g) const {
+  const int N = depth();
+  load_layers(x);
+  suffix_[N - 1] = layers_[N - 1];
+  for (int j = N - 1; j >= 1; --j) suffix_[j - 1].noalias() = suffix_[j] * layers_[j - 1];
+  loss_->gradient(suffix_[0], carry_[0]);
+  for (int j = 1; j < N; ++j) carry_[j].noalias() = carry_[j - 1] * layers_[j - 1].transpose();
+  g.resize(dim());
+  for (int j = 1; j < N; ++j) {
+    layout_.view(g, j - 1).noalias() = scale * suffix_[j].transpose() * carry_[j - 1];
+  }
+  layout_.view(g, N - 1) = scale * carry_[N - 1];
 }
 
 // Forward-mode derivative of the gradient recursion along V = (V_j):

@@ -41,6 +41,7 @@ class LinearNetwork final : public Field {
   Eigen::Index dim() const override { return layout_.dim(); }
   double loss(const Eigen::VectorXd& x) const override;
   void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override;
+  void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
   const Layout& layout() const override { return layout_; }
   std::string describe() const override;
 
@@ -79,6 +80,10 @@ class LinearNetwork final : public Field {
   // Copies the layer matrices A_j of x into scratch and forms the prefix
   // products P_j = A_j ⋯ A_1 (P_0 = I is never formed).
   void forward(const Eigen::VectorXd& x) const;
+  void load_layers(const Eigen::VectorXd& x) const;
+  // g = scale · ∇L(x) (scale −1 gives the velocity without a negation pass).
+  void scaled_gradient(const Eigen::VectorXd& x, double scale, Eigen::VectorXd& g) const;
+  void gradient_from_output_side(const Eigen::VectorXd& x, double scale, Eigen::VectorXd& g) const;
   // From the prefix products, B_j = A_{N:j+1}ᵀ ∇ℓ(W) for every j.
   void backward() const;
 
@@ -92,6 +97,10 @@ class LinearNetwork final : public Field {
   mutable std::vector<Eigen::MatrixXd> back_;     // B_j = A_{N:j+1}ᵀ ∇ℓ, index j-1
   mutable std::vector<Eigen::MatrixXd> dprefix_;  // directional derivatives of P_j
   mutable std::vector<Eigen::MatrixXd> dback_;    // and of B_j, for hessian_vector
+  // The output-side grouping of the gradient, used when dN < d0.
+  bool output_side_ = false;
+  mutable std::vector<Eigen::MatrixXd> suffix_;   // S_j = A_N ⋯ A_{j+1}, index j
+  mutable std::vector<Eigen::MatrixXd> carry_;    // C_j = ∇ℓ A_{j−1:1}ᵀ, index j−1
 };
 
 }  // namespace gradflow

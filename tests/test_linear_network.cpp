@@ -24,6 +24,10 @@ const std::vector<Shape> kShapes = {
     {"depth 3, unequal widths", {5, 2, 6, 3}, false},
     {"depth 4, unequal widths", {4, 7, 3, 5, 2}, false},
     {"depth 3, square", {4, 4, 4, 4}, false},
+    // More outputs than inputs: the gradient is grouped from the input side
+    // (the shapes above, with dN < d0, take the output side).
+    {"depth 2, more outputs than inputs", {2, 5, 6}, false},
+    {"depth 3, more outputs than inputs", {3, 4, 2, 6}, false},
     {"depth 2, residual", {4, 4, 4}, true},
     {"depth 4, residual", {3, 3, 3, 3, 3}, true},
 };
