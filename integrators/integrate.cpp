@@ -70,7 +70,15 @@ RunResult integrate(const Field& field, const Eigen::VectorXd& x0, const std::ve
   validate(field, x0, times, method, stop);
   if (method.method == Method::euler) return gradient_descent(field, x0, method.dt, times, stop);
   if (method.method == Method::event_driven) {
-    return integrate_event_driven(dynamic_cast<const SwitchedField&>(field), x0, times, method, stop).run;
+    EventDrivenResult r =
+        integrate_event_driven(dynamic_cast<const SwitchedField&>(field), x0, times, method, stop);
+    r.run.stats.counters = {{"events", r.events.events},
+                            {"crossings", r.events.crossings},
+                            {"slides_started", r.events.slides_started},
+                            {"slides_ended", r.events.slides_ended},
+                            {"spurious_zeros_muted", r.events.spurious},
+                            {"sliding_at_end", r.events.sliding_at_end}};
+    return r.run;
   }
   if (method.method == Method::exact) {
     return integrate_exact_linear(dynamic_cast<const LinearRelaxationField&>(field), x0, times, stop);

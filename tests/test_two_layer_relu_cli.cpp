@@ -124,6 +124,9 @@ TEST_CASE("the shipped small NTK spec runs and writes the network-versus-kernel 
     if (run["name"] == "net_gf") {
       found = true;
       CHECK(run["status"] == "completed");
+      // The event-driven run reports its switching events.
+      CHECK(run["counters"]["crossings"].get<long>() > 0);
+      CHECK(run["counters"]["events"].get<long>() >= run["counters"]["crossings"].get<long>());
       CHECK_THAT(run["message"].get<std::string>(), Catch::Contains("crossings"));
     }
   }

@@ -101,13 +101,16 @@ json layout_json(const Layout& layout) {
 }
 
 json stats_json(const RunStats& s) {
+  json counters = json::object();
+  for (const auto& [name, value] : s.counters) counters[name] = value;
   return {{"status", to_string(s.status)},
           {"message", s.message},
           {"steps", s.steps},
           {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
           {"field_evaluations", s.field_evaluations},
           {"wall_seconds", s.wall_seconds},
-          {"stop_time", s.stop_time}};
+          {"stop_time", s.stop_time},
+          {"counters", counters}};
 }
 
 Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {

@@ -4,6 +4,7 @@
 #include <Eigen/Core>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gradflow {
@@ -28,6 +29,9 @@ struct RunStats {
   long field_evaluations = 0;
   double wall_seconds = 0.0;
   double stop_time = 0.0;        // time reached
+  // Integrator-specific counts (e.g. switching events, crossings, sliding
+  // pairs of an event-driven run), exported by name in meta.json.
+  std::vector<std::pair<std::string, long>> counters;
 };
 
 struct Trajectory {
