@@ -4,6 +4,7 @@
 
 #include "integrators/event_driven.hpp"
 
+#include "integrators/initial_step.hpp"
 #include "integrators/stop_monitor.hpp"
 
 #include <boost/numeric/odeint.hpp>
@@ -63,22 +64,6 @@ struct ModeSystem {
     field->velocity_in_mode(x, *mode, dxdt);
   }
 };
-
-// Hairer, Nørsett & Wanner (1993), II.4: h0 = 0.01 ‖x0‖/‖f(x0)‖ in the
-// error-weighted norm, 1e-6 when either is tiny; capped by max_dt and t_end.
-double initial_step(const ModeSystem& system, const State& x0, const MethodOptions& m,
-                    double t_end) {
-  if (m.initial_dt > 0.0) return std::min(m.initial_dt, t_end);
-  State f0(x0.size());
-  system(x0, f0, 0.0);
-  const Eigen::ArrayXd scale = m.atol + m.rtol * x0.array().abs();
-  const double n = std::sqrt(static_cast<double>(x0.size()));
-  const double d0 = (x0.array() / scale).matrix().norm() / n;
-  const double d1 = (f0.array() / scale).matrix().norm() / n;
-  double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
-  if (m.max_dt > 0.0) h0 = std::min(h0, m.max_dt);
-  return std::min(h0, t_end);
-}
 
 bool step_underflows(double dt, double t) {
   return std::abs(dt) < 64.0 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
@@ -209,7 +194,7 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   std::vector<double> recent_events(static_cast<std::size_t>(kStallEvents),
                                     -std::numeric_limits<double>::infinity());
 
-  stepper.initialize(x0, 0.0, initial_step(system, x0, method, stop.t_end));
+  stepper.initialize(x0, 0.0, detail::initial_step(system, x0, method, stop.t_end));
   result.trajectory.record(0.0, 0, x0);
   std::size_t next = times.front() == 0.0 ? 1 : 0;
   long step = 0;

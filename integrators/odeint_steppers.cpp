@@ -2,6 +2,7 @@
 // costs seconds and hundreds of MB to compile.
 
 #include "integrators/fixed_step_loop.hpp"
+#include "integrators/initial_step.hpp"
 #include "integrators/odeint_runs.hpp"
 #include "integrators/stop_monitor.hpp"
 
@@ -59,21 +60,6 @@ using Fehlberg78 = odeint::runge_kutta_fehlberg78<State, double, State, double, 
 using Rk4 = odeint::runge_kutta4<State, double, State, double, Algebra>;
 using DenseDopri5 = odeint::dense_output_runge_kutta<Controlled<Dopri5>>;
 using DenseBulirschStoer = odeint::bulirsch_stoer_dense_out<State, double, State, double, Algebra>;
-
-// Hairer, Nørsett & Wanner (1993), II.4: h0 = 0.01 ‖x0‖/‖f(x0)‖ in the
-// error-weighted norm, 1e-6 when either is tiny; capped by max_dt and t_end.
-double initial_step(const FieldSystem& system, const State& x0, const MethodOptions& m,
-                    double t_end) {
-  if (m.initial_dt > 0.0) return std::min(m.initial_dt, t_end);
-  State f0(x0.size());
-  system(x0, f0, 0.0);
-  const Eigen::ArrayXd scale = m.atol + m.rtol * x0.array().abs();
-  const double d0 = (x0.array() / scale).matrix().norm() / std::sqrt(double(x0.size()));
-  const double d1 = (f0.array() / scale).matrix().norm() / std::sqrt(double(x0.size()));
-  double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
-  if (m.max_dt > 0.0) h0 = std::min(h0, m.max_dt);
-  return std::min(h0, t_end);
-}
 
 class Clock {
  public:

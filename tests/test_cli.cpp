@@ -4,6 +4,7 @@
 #include "cli/command.hpp"
 
 #include "io/npy.hpp"
+#include "cli_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -15,36 +16,14 @@
 
 using namespace gradflow;
 namespace fs = std::filesystem;
+using gradflow::testing::CliResult;
+using gradflow::testing::gradflow_cli;
+using gradflow::testing::read_file;
+using gradflow::testing::write_file;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result gradflow_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "gradflow");
-  std::ostringstream out, err;
-  const int code = run_command(args, out, err);
-  return {code, out.str(), err.str()};
-}
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("gradflow_test_cli_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_file(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+fs::path temp_dir(const std::string& name) { return testing::fresh_temp_dir("cli", name); }
 
 const char* kSpec = R"({
   "seed": 3,
@@ -74,7 +53,7 @@ void check_refused(const fs::path& dir, const std::string& spec, const std::stri
   write_file(dir / "spec.json", spec);
   const fs::path out = dir / "out";
   fs::remove_all(out);
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
   INFO(r.err);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains(expected));
@@ -86,7 +65,7 @@ void check_refused(const fs::path& dir, const std::string& spec, const std::stri
 TEST_CASE("a run writes series, states, comparisons and meta.json") {
   const fs::path dir = temp_dir("run");
   write_file(dir / "spec.json", kSpec);
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("gd vs gf: 51 matched times"));
@@ -139,7 +118,7 @@ TEST_CASE("a run can integrate the modified flow of a GD step, and GD is closer 
   write_file(dir / "spec.json",
              spec_with("{\"name\": \"gf\",", R"({"name": "mf", "integrator": "dopri5", "modified_eta": 0.01, "rtol": 1e-10, "atol": 1e-12},
            {"name": "gf",)"));
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto meta = nlohmann::json::parse(read_file(dir / "out" / "spec" / "meta.json"));
@@ -157,7 +136,7 @@ TEST_CASE("a run can integrate the modified flow of a GD step, and GD is closer 
 TEST_CASE("a diverging gradient descent is a result: status diverged, files written, exit 0") {
   const fs::path dir = temp_dir("diverge");
   write_file(dir / "spec.json", spec_with({{R"("eta": 0.01})", R"("eta": 5.0})"}, {"\"t_end\": 0.5", "\"t_end\": 500"}}));
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("diverged at step"));
@@ -233,17 +212,17 @@ TEST_CASE("an output directory that cannot be written is refused before any inte
   const fs::path dir = temp_dir("unwritable");
   write_file(dir / "spec.json", kSpec);
   write_file(dir / "blocker", "a file where a directory should go");
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "blocker" / "out").string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "blocker" / "out").string()});
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains("cannot create the output directory"));
   CHECK_THAT(r.out, !Catch::Contains("running"));
 }
 
 TEST_CASE("help and usage errors come from the option parser") {
-  const Result help = gradflow_cli({"--help"});
+  const CliResult help = gradflow_cli({"--help"});
   CHECK(help.code == 0);
   CHECK_THAT(help.out, Catch::Contains("run") && Catch::Contains("check"));
-  const Result run_help = gradflow_cli({"run", "--help"});
+  const CliResult run_help = gradflow_cli({"run", "--help"});
   CHECK_THAT(run_help.out, Catch::Contains("--out"));
   CHECK(gradflow_cli({}).code == 2);
   CHECK(gradflow_cli({"run"}).code == 2);
@@ -257,7 +236,7 @@ TEST_CASE("every shipped example spec is valid") {
   for (const auto& entry : fs::directory_iterator(data)) {
     if (entry.path().extension() != ".json") continue;
     INFO(entry.path());
-    const Result r = gradflow_cli({"check", entry.path().string()});
+    const CliResult r = gradflow_cli({"check", entry.path().string()});
     INFO(r.err);
     CHECK(r.code == 0);
     ++checked;

@@ -7,6 +7,7 @@
 #include "io/npy.hpp"
 #include "io/spec.hpp"
 
+#include "cli_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -18,38 +19,14 @@
 
 using namespace gradflow;
 namespace fs = std::filesystem;
+using gradflow::testing::CliResult;
+using gradflow::testing::gradflow_cli;
+using gradflow::testing::read_file;
+using gradflow::testing::write_file;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result gradflow_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "gradflow");
-  std::ostringstream out, err;
-  const int code = run_command(args, out, err);
-  return {code, out.str(), err.str()};
-}
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("gradflow_test_factorisation_cli_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_file(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+fs::path temp_dir(const std::string& name) { return testing::fresh_temp_dir("factorisation_cli", name); }
 
 // A spec with `data` and `init` objects spliced in; three flows from one start.
 std::string spec(const std::string& data, const std::string& init = R"({"kind": "gaussian", "alpha": 0.3})",
@@ -72,7 +49,7 @@ std::string spec(const std::string& data, const std::string& init = R"({"kind": 
 const char* kSensing = R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40})";
 const char* kCompletion = R"({"kind": "completion", "size": 6, "rank": 2, "observed": 20})";
 
-Result run_spec(const fs::path& dir, const std::string& text, const std::string& out) {
+CliResult run_spec(const fs::path& dir, const std::string& text, const std::string& out) {
   write_file(dir / "spec.json", text);
   return gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / out).string(), "-q"});
 }
@@ -82,7 +59,7 @@ void check_refused(const fs::path& dir, const std::string& text, const std::stri
   write_file(dir / "spec.json", text);
   const fs::path out = dir / "out";
   fs::remove_all(out);
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
   INFO(r.err);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains(expected));
@@ -109,7 +86,7 @@ TEST_CASE("a factorisation run writes the metrics of every flow, the comparisons
   const fs::path dir = temp_dir("run");
   for (const char* data : {kSensing, kCompletion}) {
     INFO(data);
-    const Result r = run_spec(dir, spec(data), "out");
+    const CliResult r = run_spec(dir, spec(data), "out");
     INFO(r.err);
     REQUIRE(r.code == 0);
     const fs::path exp = dir / "out" / "spec";
@@ -152,7 +129,7 @@ TEST_CASE("the exported ground truth, observations and U0 reproduce a run bit fo
   const fs::path dir = temp_dir("repro");
   REQUIRE(run_spec(dir, spec(kSensing), "a").code == 0);
   REQUIRE(run_spec(dir, spec(kCompletion), "b").code == 0);
-  const Result sensing = run_spec(
+  const CliResult sensing = run_spec(
       dir,
       spec(R"({"kind": "sensing", "ground_truth_file": "a/spec/ground_truth.npy",
                "measurements_file": "a/spec/sensing_measurements.npy"})",
@@ -160,7 +137,7 @@ TEST_CASE("the exported ground truth, observations and U0 reproduce a run bit fo
       "c");
   INFO(sensing.err);
   REQUIRE(sensing.code == 0);
-  const Result completion = run_spec(
+  const CliResult completion = run_spec(
       dir,
       spec(R"({"kind": "completion", "ground_truth_file": "b/spec/ground_truth.npy",
                "observed_file": "b/spec/completion_observed.npy"})",
@@ -169,7 +146,7 @@ TEST_CASE("the exported ground truth, observations and U0 reproduce a run bit fo
   INFO(completion.err);
   REQUIRE(completion.code == 0);
   // The flat start x0.npy with α = 1 is the same start as U0.npy with α.
-  const Result flat = run_spec(dir, spec(kSensing, R"({"kind": "file", "path": "a/spec/x0.npy"})"), "e");
+  const CliResult flat = run_spec(dir, spec(kSensing, R"({"kind": "file", "path": "a/spec/x0.npy"})"), "e");
   INFO(flat.err);
   REQUIRE(flat.code == 0);
   for (const char* f : {"gd.csv", "gf.csv", "wflow.csv", "deep.csv", "compare_gf_vs_wflow.csv"}) {

@@ -5,6 +5,7 @@
 #include "cli/command.hpp"
 
 #include "io/npy.hpp"
+#include "cli_support.hpp"
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
@@ -16,38 +17,14 @@
 
 using namespace gradflow;
 namespace fs = std::filesystem;
+using gradflow::testing::CliResult;
+using gradflow::testing::gradflow_cli;
+using gradflow::testing::read_file;
+using gradflow::testing::write_file;
 
 namespace {
 
-struct Result {
-  int code;
-  std::string out, err;
-};
-
-Result gradflow_cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "gradflow");
-  std::ostringstream out, err;
-  const int code = run_command(args, out, err);
-  return {code, out.str(), err.str()};
-}
-
-fs::path temp_dir(const std::string& name) {
-  const fs::path dir = fs::temp_directory_path() / ("gradflow_test_relu_cli_" + name);
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
-
-void write_file(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+fs::path temp_dir(const std::string& name) { return testing::fresh_temp_dir("relu_cli", name); }
 
 // A user's own data set: n = 12 inputs in R^3 (rows, not unit norm), labels
 // ±1, and a start of width 8.
@@ -95,7 +72,7 @@ void check_refused(const fs::path& dir, const std::string& spec, const std::stri
   write_file(dir / "spec.json", spec);
   const fs::path out = dir / "out";
   fs::remove_all(out);
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
   INFO(r.err);
   CHECK(r.code == 2);
   CHECK_THAT(r.err, Catch::Contains(expected));
@@ -107,7 +84,7 @@ void check_refused(const fs::path& dir, const std::string& spec, const std::stri
 TEST_CASE("the shipped small NTK spec runs and writes the network-versus-kernel comparison") {
   const fs::path dir = temp_dir("small");
   const fs::path spec = gradflow::testing::source_dir() / "data" / "ntk_small.json";
-  const Result r = gradflow_cli({"run", spec.string(), "--out", dir.string(), "--quiet"});
+  const CliResult r = gradflow_cli({"run", spec.string(), "--out", dir.string(), "--quiet"});
   INFO(r.err << r.out);
   REQUIRE(r.code == 0);
   const fs::path exp = dir / "ntk_small";
@@ -137,7 +114,7 @@ TEST_CASE("a run uses the user's own inputs, labels, weights and signs exactly")
   const fs::path dir = temp_dir("own");
   const OwnFiles f = write_own_files(dir);
   write_file(dir / "spec.json", kOwnSpec);
-  const Result r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   const fs::path exp = dir / "out" / "spec";

@@ -1,0 +1,46 @@
+#pragma once
+// Helpers for tests that drive the gradflow command in-process.
+
+#include "cli/command.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace gradflow::testing {
+
+struct CliResult {
+  int code;
+  std::string out, err;
+};
+
+// Runs `gradflow ARGS...` in-process, capturing both streams.
+inline CliResult gradflow_cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "gradflow");
+  std::ostringstream out, err;
+  const int code = run_command(args, out, err);
+  return {code, out.str(), err.str()};
+}
+
+// A fresh, empty directory; `scope` keeps test binaries that run in parallel apart.
+inline std::filesystem::path fresh_temp_dir(const std::string& scope, const std::string& name) {
+  const auto dir = std::filesystem::temp_directory_path() / ("gradflow_test_" + scope + "_" + name);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+inline void write_file(const std::filesystem::path& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary) << bytes;
+}
+
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace gradflow::testing
