@@ -133,6 +133,37 @@ TEST_CASE("a run can integrate the modified flow of a GD step, and GD is closer 
   CHECK(to_modified < 0.2 * to_flow);
 }
 
+TEST_CASE("sharpness is recorded beside 2 over eta, and the edge-of-stability outcome is reported") {
+  // Depth 1 is least squares: the sharpness is λ_max(XXᵀ/n) at every state,
+  // so GD with 2/η below it crosses at t = 0 and diverges; above it, never.
+  const fs::path dir = temp_dir("sharpness");
+  const std::string base = R"({
+    "data": {"kind": "sine", "samples": 30, "inputs": 4},
+    "model": {"kind": "linear_network", "hidden": []},
+    "init": {"kind": "gaussian", "std": 0.5},
+    "t_end": 250.0,
+    "runs": [{"name": "gd", "integrator": "euler", "eta": ETA}],
+    "record": {"sharpness": true}
+  })";
+  auto run_with = [&](const std::string& eta) {
+    std::string text = base;
+    text.replace(text.find("ETA"), 3, eta);
+    write_file(dir / "spec.json", text);
+    const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / ("out" + eta)).string(), "-q"});
+    INFO(r.err);
+    REQUIRE(r.code == 0);
+    return nlohmann::json::parse(read_file(dir / ("out" + eta) / "spec" / "meta.json"));
+  };
+  const auto unstable = run_with("2.5");
+  CHECK(unstable["runs"][0]["edge_of_stability"]["outcome"] == "diverged");
+  CHECK(unstable["runs"][0]["edge_of_stability"]["first_crossing_time"] == 0.0);
+  CHECK(unstable["flows"][0]["sharpness_method"] == "dense eigensolver of the assembled Hessian");
+  const auto stable = run_with("0.1");
+  CHECK(stable["runs"][0]["edge_of_stability"]["outcome"] == "never crossed");
+  const std::string csv = read_file(dir / "out0.1" / "spec" / "gd.csv");
+  CHECK_THAT(csv.substr(0, csv.find('\n')), Catch::Contains("sharpness,two_over_eta"));
+}
+
 TEST_CASE("a diverging gradient descent is a result: status diverged, files written, exit 0") {
   const fs::path dir = temp_dir("diverge");
   write_file(dir / "spec.json", spec_with({{R"("eta": 0.01})", R"("eta": 5.0})"}, {"\"t_end\": 0.5", "\"t_end\": 500"}}));

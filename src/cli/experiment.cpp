@@ -59,14 +59,46 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
   return p;
 }
 
+namespace {
+
+// GD with step η is stable along a direction of curvature λ iff λ < 2/η: the
+// column two_over_eta sits beside sharpness so the edge of stability shows.
+void add_stability_threshold(RunOutcome& r) {
+  Table& t = r.diagnostics.series;
+  const auto at = static_cast<std::ptrdiff_t>(t.column_index("sharpness") + 1);
+  t.columns.insert(t.columns.begin() + at, "two_over_eta");
+  for (auto& row : t.rows) row.insert(row.begin() + at, 2.0 / r.spec.method.dt);
+}
+
+// When GD's sharpness first reaches 2/η, and what the run did afterwards
+// (Cohen et al. 2021, "edge of stability").
+json edge_of_stability(const RunOutcome& r) {
+  const Table& t = r.diagnostics.series;
+  const std::size_t s = t.column_index("sharpness");
+  const double threshold = 2.0 / r.spec.method.dt;
+  json out = {{"two_over_eta", threshold}, {"first_crossing_time", nullptr}, {"outcome", "never crossed"}};
+  for (const auto& row : t.rows) {
+    if (row[s] >= threshold) {
+      out["first_crossing_time"] = row[0];
+      out["outcome"] = r.result.stats.status == RunStatus::diverged ? "diverged" : "hovered";
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log) {
   ExperimentOutcome outcome;
-  const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian};
+  const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian,
+                               .sharpness = p.spec.record.sharpness};
   for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
     const RunSpec& run = p.spec.runs[i];
     const RunTarget& target = p.targets[i];
     RunOutcome r{run, integrate(*target.field, *target.x0, p.times, run.method, p.spec.stop), {}};
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
+    if (diag.sharpness && run.method.method == Method::euler) add_stability_threshold(r);
     const RunStats& s = r.result.stats;
     fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals {:>9.3f} s  {}\n", run.name,
                to_string(run.method.method), s.steps, s.field_evaluations, s.wall_seconds,
@@ -146,6 +178,9 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
                 {"records", r.result.trajectory.size()},
                 {"series", r.spec.name + ".csv"}};
     run.update(stats_json(r.result.stats));
+    if (p.spec.record.sharpness && r.spec.method.method == Method::euler) {
+      run["edge_of_stability"] = edge_of_stability(r);
+    }
     put(r.spec.name + ".csv", csv_text(r.diagnostics.series));
     if (p.spec.record.states) {
       put(r.spec.name + ".states.npy", npy_bytes(stack_states(r.result.trajectory, field.dim())));
@@ -183,7 +218,12 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
                   {"dim", f.field->dim()},
                   {"layout", layout_json(f.field->layout())}};
     if (!f.field->projection_name().empty()) entry["projection"] = f.field->projection_name();
-    if (p.spec.record.hessian) entry["hessian_method"] = f.field->hessian_method();
+    if (p.spec.record.hessian || p.spec.record.sharpness) entry["hessian_method"] = f.field->hessian_method();
+    if (p.spec.record.sharpness) {
+      entry["sharpness_method"] = f.field->dim() <= kDenseSharpnessMaxDim
+                                      ? "dense eigensolver of the assembled Hessian"
+                                      : "Lanczos (Spectra) on Hessian-vector products, tolerance 1e-10";
+    }
     flows.push_back(entry);
   }
   json resolved = p.spec.resolved;

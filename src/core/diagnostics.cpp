@@ -1,8 +1,11 @@
 #include "core/diagnostics.hpp"
 
 #include <Eigen/Eigenvalues>
+#include <Spectra/SymEigsSolver.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <limits>
 #include <stdexcept>
 
 namespace gradflow {
@@ -50,6 +53,46 @@ HessianExtremes hessian_extremes(const Field& field, const Eigen::VectorXd& x) {
   return {solver.eigenvalues().minCoeff(), solver.eigenvalues().maxCoeff()};
 }
 
+namespace {
+// Spectra's operator concept: y = ∇²L(x) v through the field's products.
+class HessianOperator {
+ public:
+  using Scalar = double;
+  HessianOperator(const Field& field, const Eigen::VectorXd& x)
+      : field_(field), x_(x), in_(x.size()), out_(x.size()) {}
+  Eigen::Index rows() const { return x_.size(); }
+  Eigen::Index cols() const { return x_.size(); }
+  void perform_op(const double* x_in, double* y_out) const {
+    in_ = Eigen::Map<const Eigen::VectorXd>(x_in, x_.size());
+    field_.hessian_vector(x_, in_, out_);
+    Eigen::Map<Eigen::VectorXd>(y_out, x_.size()) = out_;
+  }
+
+ private:
+  const Field& field_;
+  const Eigen::VectorXd& x_;
+  mutable Eigen::VectorXd in_, out_;
+};
+}  // namespace
+
+SharpnessResult sharpness_lanczos(const Field& field, const Eigen::VectorXd& x) {
+  HessianOperator op(field, x);
+  const Eigen::Index n = x.size();
+  if (n < 3) return {hessian_extremes(field, x).max, true};  // Lanczos needs ncv > nev + 1
+  Spectra::SymEigsSolver<HessianOperator> eigs(op, 1, std::min<Eigen::Index>(n, 20));
+  eigs.init();
+  eigs.compute(Spectra::SortRule::LargestAlge, 1000, 1e-10);
+  if (eigs.info() != Spectra::CompInfo::Successful) {
+    return {std::numeric_limits<double>::quiet_NaN(), false};
+  }
+  return {eigs.eigenvalues()[0], true};
+}
+
+SharpnessResult sharpness(const Field& field, const Eigen::VectorXd& x) {
+  if (x.size() <= kDenseSharpnessMaxDim) return {hessian_extremes(field, x).max, true};
+  return sharpness_lanczos(field, x);
+}
+
 Diagnostics diagnose(const Field& field, const Trajectory& trajectory,
                      const DiagnosticOptions& options) {
   Diagnostics out;
@@ -59,6 +102,7 @@ Diagnostics diagnose(const Field& field, const Trajectory& trajectory,
     columns.push_back("hess_min");
     columns.push_back("hess_max");
   }
+  if (options.sharpness) columns.push_back("sharpness");
   Eigen::VectorXd g(field.dim());
   for (std::size_t r = 0; r < trajectory.size(); ++r) {
     const Eigen::VectorXd& x = trajectory.states[r];
@@ -71,6 +115,7 @@ Diagnostics diagnose(const Field& field, const Trajectory& trajectory,
       row.push_back(h.min);
       row.push_back(h.max);
     }
+    if (options.sharpness) row.push_back(sharpness(field, x).value);
     const Observation obs = field.observe_at(x, trajectory.times[r]);
     if (r == 0) {
       for (const auto& [name, value] : obs.scalars) columns.push_back(name);

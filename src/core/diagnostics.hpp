@@ -26,8 +26,21 @@ struct HessianExtremes {
 Eigen::MatrixXd assemble_hessian(const Field& field, const Eigen::VectorXd& x);
 HessianExtremes hessian_extremes(const Field& field, const Eigen::VectorXd& x);
 
+// Sharpness λ_max(∇²L(x)): the dense eigensolver up to this dimension, Lanczos
+// (Spectra, on Hessian-vector products, never forming the Hessian) above it.
+inline constexpr Eigen::Index kDenseSharpnessMaxDim = 500;
+
+struct SharpnessResult {
+  double value = 0.0;
+  bool converged = true;
+};
+// Lanczos for the largest algebraic eigenvalue, relative tolerance 1e-10.
+SharpnessResult sharpness_lanczos(const Field& field, const Eigen::VectorXd& x);
+SharpnessResult sharpness(const Field& field, const Eigen::VectorXd& x);
+
 struct DiagnosticOptions {
   bool hessian_eigenvalues = false;
+  bool sharpness = false;  // column "sharpness" (NaN where Lanczos did not converge)
 };
 
 // Series per record: t, step, loss, grad_norm, [hess_min, hess_max], then the

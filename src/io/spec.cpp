@@ -133,6 +133,7 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
 
   JsonReader rec = r.object("record", false);
   e.record.hessian = rec.boolean("hessian", false);
+  e.record.sharpness = rec.boolean("sharpness", false);
   e.record.states = rec.boolean("states", false);
   e.record.projection = rec.boolean("projection", false);
   e.record.data = rec.boolean("data", true);
