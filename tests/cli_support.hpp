@@ -3,6 +3,8 @@
 
 #include "cli/command.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,6 +43,20 @@ inline std::string read_file(const std::filesystem::path& path) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+// Bad input: `gradflow run` on `spec` exits 2, its message contains
+// `expected`, and the output directory is never created.
+inline void check_refused(const std::filesystem::path& dir, const std::string& spec,
+                          const std::string& expected) {
+  write_file(dir / "spec.json", spec);
+  const auto out = dir / "out";
+  std::filesystem::remove_all(out);
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
+  INFO(r.err);
+  CHECK(r.code == 2);
+  CHECK_THAT(r.err, Catch::Contains(expected));
+  CHECK_FALSE(std::filesystem::exists(out));
 }
 
 }  // namespace gradflow::testing

@@ -17,6 +17,7 @@
 using namespace gradflow;
 namespace fs = std::filesystem;
 using gradflow::testing::CliResult;
+using gradflow::testing::check_refused;
 using gradflow::testing::gradflow_cli;
 using gradflow::testing::read_file;
 using gradflow::testing::write_file;
@@ -49,17 +50,6 @@ std::string spec_with(std::vector<std::pair<std::string, std::string>> edits) {
 std::string spec_with(const std::string& from, const std::string& to) { return spec_with({{from, to}}); }
 
 // Bad input: exit 2, the message contains `expected`, and `out` stays absent.
-void check_refused(const fs::path& dir, const std::string& spec, const std::string& expected) {
-  write_file(dir / "spec.json", spec);
-  const fs::path out = dir / "out";
-  fs::remove_all(out);
-  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
-  INFO(r.err);
-  CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains(expected));
-  CHECK_FALSE(fs::exists(out));
-}
-
 }  // namespace
 
 TEST_CASE("a run writes series, states, comparisons and meta.json") {

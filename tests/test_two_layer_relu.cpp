@@ -8,6 +8,8 @@
 
 #include "support.hpp"
 
+#include "relu_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <cmath>
@@ -17,28 +19,14 @@ using namespace gradflow;
 using gradflow::testing::finite_difference_gradient;
 using gradflow::testing::relative_error;
 
-namespace {
+using gradflow::testing::spectral_norm;
+using gradflow::testing::unit_sphere_data;
 
-// Inputs on the unit sphere, targets N(0, 1).
-Dataset unit_sphere_data(Eigen::Index d, Eigen::Index n, std::uint64_t seed) {
-  Rng rng(seed);
-  Dataset data;
-  data.X = rng.normal_matrix(d, n);
-  data.X.colwise().normalize();
-  data.Y = rng.normal_matrix(1, n);
-  return data;
-}
+namespace {
 
 TwoLayerRelu random_network(Eigen::Index m, Eigen::Index d, Eigen::Index n, std::uint64_t seed) {
   Rng rng(seed + 1000);
   return TwoLayerRelu(unit_sphere_data(d, n, seed), TwoLayerRelu::draw_start(m, d, 1.0, rng));
-}
-
-double spectral_norm(const Eigen::MatrixXd& A) {
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(A, Eigen::EigenvaluesOnly)
-      .eigenvalues()
-      .cwiseAbs()
-      .maxCoeff();
 }
 
 }  // namespace

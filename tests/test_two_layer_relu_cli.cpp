@@ -18,6 +18,7 @@
 using namespace gradflow;
 namespace fs = std::filesystem;
 using gradflow::testing::CliResult;
+using gradflow::testing::check_refused;
 using gradflow::testing::gradflow_cli;
 using gradflow::testing::read_file;
 using gradflow::testing::write_file;
@@ -66,17 +67,6 @@ std::string own_spec_with(const std::string& from, const std::string& to) {
   REQUIRE(at != std::string::npos);
   s.replace(at, from.size(), to);
   return s;
-}
-
-void check_refused(const fs::path& dir, const std::string& spec, const std::string& expected) {
-  write_file(dir / "spec.json", spec);
-  const fs::path out = dir / "out";
-  fs::remove_all(out);
-  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", out.string()});
-  INFO(r.err);
-  CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains(expected));
-  CHECK_FALSE(fs::exists(out));
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include "integrators/integrate.hpp"
 #include "models/two_layer_relu.hpp"
 
+#include "relu_support.hpp"
+
 #include <catch2/catch.hpp>
 
 #include <Eigen/Eigenvalues>
@@ -17,27 +19,14 @@
 
 using namespace gradflow;
 
-namespace {
+using gradflow::testing::spectral_norm;
+using gradflow::testing::unit_sphere_data;
 
-Dataset unit_sphere_data(Eigen::Index d, Eigen::Index n, std::uint64_t seed) {
-  Rng rng(seed);
-  Dataset data;
-  data.X = rng.normal_matrix(d, n);
-  data.X.colwise().normalize();
-  data.Y = rng.normal_matrix(1, n);
-  return data;
-}
+namespace {
 
 TwoLayerRelu random_network(Eigen::Index m, Eigen::Index d, Eigen::Index n, std::uint64_t seed) {
   Rng rng(seed + 100);
   return TwoLayerRelu(unit_sphere_data(d, n, seed), TwoLayerRelu::draw_start(m, d, 1.0, rng));
-}
-
-double spectral_norm(const Eigen::MatrixXd& A) {
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(A, Eigen::EigenvaluesOnly)
-      .eigenvalues()
-      .cwiseAbs()
-      .maxCoeff();
 }
 
 // A reference solution: tolerances far below the GD errors it is compared with.
