@@ -85,8 +85,8 @@ void report_underflow(RunStats& stats, long step, double t, double dt, const cha
 // Fills `result`, whose rejected-step counter the stepper already points at.
 template <class Dense>
 void dense_loop(Dense& stepper, const Field& field, const State& x0,
-                     const std::vector<double>& times, const MethodOptions& method,
-                     const StopOptions& stop, RunResult& result) {
+                const std::vector<double>& times, const MethodOptions& method,
+                const StopOptions& stop, RunResult& result) {
   RunStats& stats = result.stats;
   FieldSystem system{&field, &stats.field_evaluations};
   const StopMonitor monitor(field, stop);
@@ -136,8 +136,8 @@ void dense_loop(Dense& stepper, const Field& field, const State& x0,
 
 template <class ControlledStepper>
 void controlled_loop(ControlledStepper& stepper, const Field& field, const State& x0,
-                          const std::vector<double>& times, const MethodOptions& method,
-                          const StopOptions& stop, RunResult& result) {
+                     const std::vector<double>& times, const MethodOptions& method,
+                     const StopOptions& stop, RunResult& result) {
   RunStats& stats = result.stats;
   FieldSystem system{&field, &stats.field_evaluations};
   const StopMonitor monitor(field, stop);
