@@ -40,6 +40,31 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
   }
 }
 
+Eigen::VectorXd SaxeOracle::modes(double t) const {
+  return (s.array() / (1.0 + (s.array() / u0.array() - 1.0) * (-2.0 * s.array() * t).exp())).matrix();
+}
+
+EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, SaxeOracle oracle)
+    : EndToEndFlow(std::move(loss), depth) {
+  if (depth_ != 2) {
+    throw std::invalid_argument(fmt::format("the Saxe oracle's closed form is for depth 2, got {}", depth_));
+  }
+  if ((oracle.u0.array() <= 0.0).any()) {
+    throw std::invalid_argument("the Saxe oracle needs every initial mode u0_k > 0");
+  }
+  oracle_ = std::move(oracle);
+}
+
+Observation EndToEndFlow::observe_at(const Eigen::VectorXd& x, double t) const {
+  Observation obs = observe(x);
+  if (oracle_) {
+    const Eigen::VectorXd u = oracle_->modes(t);
+    for (Eigen::Index k = 0; k < u.size(); ++k) obs.scalars.emplace_back(fmt::format("saxe_u_{}", k + 1), u[k]);
+    obs.scalars.emplace_back("saxe_gap", (project(x) - oracle_->matrix(t)).norm());
+  }
+  return obs;
+}
+
 std::string EndToEndFlow::describe() const {
   return fmt::format("end-to-end flow of a depth-{} linear network, W {} x {}, {}", depth_,
                      loss_->rows(), loss_->cols(), loss_->describe());

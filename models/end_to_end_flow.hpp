@@ -25,13 +25,27 @@
 #include <Eigen/SVD>
 
 #include <memory>
+#include <optional>
 
 namespace gradflow {
+
+// Saxe, McClelland & Ganguli (2014) for depth 2: on whitened inputs (Σxx = I)
+// with Σyx = U S Vᵀ and a start W(0) = U diag(u0) Vᵀ, every mode follows the
+// logistic u(t) = s / (1 + (s/u0 − 1) e^{−2st}).
+struct SaxeOracle {
+  Eigen::MatrixXd U, V;    // singular vectors of Σyx
+  Eigen::VectorXd s, u0;   // its singular values, the start's
+  Eigen::VectorXd modes(double t) const;
+  Eigen::MatrixXd matrix(double t) const { return U * modes(t).asDiagonal() * V.transpose(); }
+};
 
 class EndToEndFlow final : public Field {
  public:
   // Throws std::invalid_argument for depth < 1.
   EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth);
+  // With the oracle's prediction recorded beside the flow (observe_at adds
+  // saxe_u_k and saxe_gap = ‖W(t) − U diag(u(t)) Vᵀ‖_F). Depth 2 only.
+  EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, SaxeOracle oracle);
 
   Eigen::Index dim() const override { return layout_.dim(); }
   double loss(const Eigen::VectorXd& x) const override;
@@ -49,6 +63,7 @@ class EndToEndFlow final : public Field {
   Eigen::MatrixXd project(const Eigen::VectorXd& x) const override;
   // e2e_norm and the singular values sv_1 ≥ sv_2 ≥ … of W.
   Observation observe(const Eigen::VectorXd& x) const override;
+  Observation observe_at(const Eigen::VectorXd& x, double t) const override;
 
   int depth() const { return depth_; }
   // The general (SVD) formula even when dN = 1; for tests of the closed form.
@@ -62,6 +77,7 @@ class EndToEndFlow final : public Field {
   std::shared_ptr<const MatrixLoss> loss_;
   int depth_;
   Layout layout_;
+  std::optional<SaxeOracle> oracle_;
   // Scratch, sized once.
   mutable Eigen::MatrixXd w_, grad_, GV_, UtG_, Ghat_, sum_, mix_, left_powers_, right_powers_;
   mutable Eigen::VectorXd s_, s_outer_;

@@ -183,6 +183,13 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
                 "key 'runs[1].flow': unknown flow \"e2e\" for this model (valid: layers, end_to_end)");
   check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"loss\": {\"kind\": \"lp\", \"p\": 1.5}"),
                 "key 'model.loss.p': the lp loss needs p >= 2");
+  check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3, 3], \"saxe_oracle\": true"),
+                "key 'model.saxe_oracle': the closed form is for depth 2, got depth 3");
+  check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"saxe_oracle\": true"),
+                "key 'model.saxe_oracle': the closed form needs whitened inputs");
+  check_refused(dir, spec_with({{"\"hidden\": [3]", "\"hidden\": [3], \"saxe_oracle\": true"},
+                                {"\"inputs\": 4}", "\"inputs\": 4, \"whiten_inputs\": true}"}}),
+                "needs a start W(0) = U diag(u0) Vᵀ aligned with the SVD of YXᵀ/n");
   check_refused(dir, spec_with("\"hidden\": [3]", "\"depth\": 0"),
                 "key 'model.depth': expected a positive integer, got 0");
   check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": -0.01"),

@@ -98,3 +98,24 @@ TEST_CASE("the lp example: deeper networks reach lower l4 loss at the same time 
     previous = loss[at_one];
   }
 }
+
+TEST_CASE("the Saxe example: the end-to-end flow follows the logistic closed form, strongest mode first") {
+  const fs::path out = run_example("saxe_depth2.json");
+  const auto gap = csv_column(out / "saxe_depth2" / "e2e.csv", "saxe_gap");
+  const auto norm = csv_column(out / "saxe_depth2" / "e2e.csv", "e2e_norm");
+  for (std::size_t k = 0; k < gap.size(); ++k) {
+    // rtol 1e-12 per step, amplified by at most s/u0 ≈ 2e3 through the sigmoid.
+    CHECK(gap[k] <= 1e-8 * std::max(norm[k], 1e-3));
+  }
+  // Half of each target is reached in order of the singular values.
+  const auto t = csv_column(out / "saxe_depth2" / "e2e.csv", "t");
+  auto half_time = [&](const std::string& column) {
+    const auto u = csv_column(out / "saxe_depth2" / "e2e.csv", column);
+    for (std::size_t k = 0; k < u.size(); ++k) {
+      if (u[k] >= 0.5 * u.back()) return t[k];
+    }
+    return t.back();
+  };
+  CHECK(half_time("sv_1") < half_time("sv_2"));
+  CHECK(half_time("sv_2") < half_time("sv_3"));
+}

@@ -4,15 +4,49 @@
 // product of the initial layers unless init.end_to_end names a matrix.
 
 #include "cli/factory_support.hpp"
+#include "io/errors.hpp"
 #include "core/rng.hpp"
 #include "io/regression_data.hpp"
 #include "models/end_to_end_flow.hpp"
 #include "models/linear_network.hpp"
 #include "models/regression_losses.hpp"
 
+#include <Eigen/SVD>
 #include <fmt/format.h>
 
+#include <cmath>
+
 namespace gradflow {
+
+namespace {
+
+// model.saxe_oracle: Saxe's closed form applies to depth 2, the square loss,
+// whitened inputs and a start aligned with the SVD of Σyx; refuse otherwise.
+SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
+                           const Eigen::MatrixXd& W0, int depth) {
+  const std::string key = "model.saxe_oracle";
+  if (depth != 2) throw_input_error(spec.file, key, fmt::format("the closed form is for depth 2, got depth {}", depth));
+  if (square == nullptr) throw_input_error(spec.file, key, "the closed form needs the square loss");
+  const Eigen::MatrixXd& sxx = square->input_moment();
+  const double whitening = (sxx - Eigen::MatrixXd::Identity(sxx.rows(), sxx.cols())).norm();
+  if (whitening > 1e-8 * std::sqrt(static_cast<double>(sxx.rows()))) {
+    throw_input_error(spec.file, key, fmt::format(
+        "the closed form needs whitened inputs, XXᵀ/n = I (got ‖XXᵀ/n − I‖_F = {:.3g}); set "
+        "data.whiten_inputs: true", whitening));
+  }
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(square->cross_moment(), Eigen::ComputeThinU | Eigen::ComputeThinV);
+  SaxeOracle oracle{svd.matrixU(), svd.matrixV(), svd.singularValues(), {}};
+  oracle.u0 = (oracle.U.transpose() * W0 * oracle.V).diagonal();
+  const double misalignment = (W0 - oracle.U * oracle.u0.asDiagonal() * oracle.V.transpose()).norm();
+  if (misalignment > 1e-8 * std::max(W0.norm(), 1e-300) || (oracle.u0.array() <= 0.0).any()) {
+    throw_input_error(spec.file, key, fmt::format(
+        "the closed form needs a start W(0) = U diag(u0) Vᵀ aligned with the SVD of YXᵀ/n, u0 > 0 "
+        "(got a misalignment of {:.3g}); use init.kind = \"aligned\"", misalignment));
+  }
+  return oracle;
+}
+
+}  // namespace
 
 ModelInstance build_linear_network(const ExperimentSpec& spec) {
   ModelInstance out;
@@ -42,21 +76,24 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   const LinearNetworkOptions options{.widths = widths, .residual = m.boolean("residual", false)};
   JsonReader l = m.object("loss", false);
   std::shared_ptr<const MatrixLoss> loss;
+  std::shared_ptr<const SquareLoss> square;  // the aligned start and the Saxe oracle need Σyx
   if (l.choice("kind", {"square", "lp"}, "square") == "square") {
-    loss = std::make_shared<SquareLoss>(data);
+    square = std::make_shared<SquareLoss>(data);
+    loss = square;
   } else {
     const double p = l.number("p", 4.0);
     loss = checked(l, "p", [&] { return std::make_shared<LpLoss>(data, p); });
   }
   l.finish();
   m.adopt("loss", l);
+  const bool saxe_oracle = m.boolean("saxe_oracle", false);
   m.finish();
   auto net = checked(m, "hidden", [&] { return std::make_unique<LinearNetwork>(loss, options); });
   out.resolved_model = m.resolved();
   out.resolved_model["widths"] = widths;
 
   JsonReader i(spec.init, spec.file, "init");
-  const std::string kind = i.choice("kind", {"gaussian", "balanced", "identity", "file"});
+  const std::string kind = i.choice("kind", {"gaussian", "balanced", "aligned", "identity", "file"});
   Rng rng(derive_seed(spec.seed, "init"));
   Eigen::VectorXd x0;
   if (kind == "gaussian") {
@@ -64,6 +101,14 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   } else if (kind == "balanced") {
     const double scale = i.positive_number("scale", 1.0);
     x0 = checked(i, "kind", [&] { return net->init_balanced(scale, rng); });
+  } else if (kind == "aligned") {
+    // W(0) = U (scale·I) Vᵀ with Σyx = U S Vᵀ, split into balanced layers: the
+    // start of Saxe et al.'s analysis, every mode at u0 = scale.
+    if (!square) i.fail("kind", "the aligned start needs the square loss (it aligns with YXᵀ/n)");
+    const double scale = i.positive_number("scale", 1e-2);
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(square->cross_moment(), Eigen::ComputeThinU | Eigen::ComputeThinV);
+    const Eigen::MatrixXd W = scale * svd.matrixU() * svd.matrixV().transpose();
+    x0 = checked(i, "kind", [&] { return net->init_balanced_from(W); });
   } else if (kind == "identity") {
     x0 = net->init_identity(i.number("scale", 1.0));
   } else if (i.has("layers")) {
@@ -101,7 +146,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   }
   i.finish();
   out.resolved_init = i.resolved();
-  auto e2e = std::make_unique<EndToEndFlow>(loss, net->depth());
+  auto e2e = saxe_oracle ? std::make_unique<EndToEndFlow>(loss, net->depth(), saxe_oracle_for(spec, square.get(), W0, net->depth()))
+                         : std::make_unique<EndToEndFlow>(loss, net->depth());
   out.flows.push_back({"layers", std::move(net), std::move(x0)});
   out.flows.push_back({"end_to_end", std::move(e2e), Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size())});
   return out;

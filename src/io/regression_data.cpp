@@ -3,6 +3,7 @@
 #include "io/errors.hpp"
 #include "io/matrix_file.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <fmt/format.h>
 
 namespace gradflow {
@@ -45,6 +46,18 @@ Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options
     if ((norms.array() == 0.0).any()) r.fail("unit_norm_inputs", "an input x_i is zero and cannot be normalised");
     data.X = data.X.array().rowwise() / norms.array();
     data.description += ", inputs scaled to unit norm";
+  }
+  // Σxx = XXᵀ/n = I exactly (Saxe et al. 2014's setting): X ← Σxx^{-1/2} X,
+  // after generating y, so the targets keep their meaning.
+  if (r.boolean("whiten_inputs", false)) {
+    const double n = static_cast<double>(data.samples());
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(data.X * data.X.transpose() / n);
+    if (eig.eigenvalues().minCoeff() <= 1e-12 * eig.eigenvalues().maxCoeff()) {
+      r.fail("whiten_inputs", "the inputs' second moment XXᵀ/n is singular (fewer samples than inputs, "
+                              "or collinear inputs) and cannot be whitened");
+    }
+    data.X = eig.operatorInverseSqrt() * data.X;
+    data.description += ", inputs whitened (XXᵀ/n = I)";
   }
   r.finish();
   try {
