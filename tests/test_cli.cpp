@@ -190,6 +190,12 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with({{"\"hidden\": [3]", "\"hidden\": [3], \"saxe_oracle\": true"},
                                 {"\"inputs\": 4}", "\"inputs\": 4, \"whiten_inputs\": true}"}}),
                 "needs a start W(0) = U diag(u0) Vᵀ aligned with the SVD of YXᵀ/n");
+  check_refused(dir, spec_with("\"t_end\": 0.5,", "\"t_end\": 0.5, \"eta_sweep\": {\"values\": []},"),
+                "key 'eta_sweep.values': expected at least two step sizes");
+  check_refused(dir, spec_with("\"t_end\": 0.5,", "\"t_end\": 0.5, \"eta_sweep\": {\"values\": [0.01, 0.025]},"),
+                "every step must be a whole multiple of the smallest (0.01)");
+  check_refused(dir, spec_with("\"t_end\": 0.5,", "\"t_end\": 0.5, \"eta_sweep\": {\"values\": [0.01, -0.02]},"),
+                "key 'eta_sweep.values': expected step sizes > 0, got -0.02");
   check_refused(dir, spec_with("\"hidden\": [3]", "\"depth\": 0"),
                 "key 'model.depth': expected a positive integer, got 0");
   check_refused(dir, spec_with("\"eta\": 0.01", "\"eta\": -0.01"),

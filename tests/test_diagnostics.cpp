@@ -1,3 +1,4 @@
+#include "cli/eta_sweep.hpp"
 #include "core/compare.hpp"
 #include "core/diagnostics.hpp"
 #include "integrators/integrate.hpp"
@@ -123,4 +124,11 @@ TEST_CASE("Lanczos sharpness equals the dense eigensolver's largest eigenvalue")
     // Hessian (assembled from the same products): 1e-8 relative is the bound.
     CHECK(lanczos.value == Approx(hessian_extremes(net, x).max).epsilon(1e-8));
   }
+}
+
+TEST_CASE("the log-log slope of an exact power law is its exponent") {
+  const std::vector<double> x{0.04, 0.02, 0.01, 0.005};
+  std::vector<double> y;
+  for (double v : x) y.push_back(3.0 * std::pow(v, 1.5));
+  CHECK(log_log_slope(x, y) == Approx(1.5).epsilon(1e-12));
 }

@@ -119,3 +119,15 @@ TEST_CASE("the Saxe example: the end-to-end flow follows the logistic closed for
   CHECK(half_time("sv_1") < half_time("sv_2"));
   CHECK(half_time("sv_2") < half_time("sv_3"));
 }
+
+TEST_CASE("the eta sweep example: GD is order one from the flow and order two from the modified flow") {
+  const fs::path out = run_example("eta_sweep.json");
+  std::ifstream in(out / "eta_sweep" / "meta.json");
+  const auto meta = nlohmann::json::parse(in);
+  const auto& sweep = meta["eta_sweep"];
+  INFO(sweep.dump());
+  // Fitted over η = 0.04 … 0.005: the next order shifts the slope by O(η/T).
+  CHECK(sweep["slope_max_dist_flow"].get<double>() == Approx(1.0).margin(0.1));
+  CHECK(sweep["slope_max_dist_modified"].get<double>() == Approx(2.0).margin(0.2));
+  CHECK(csv_column(out / "eta_sweep" / "eta_sweep.csv", "eta").size() == 4);
+}

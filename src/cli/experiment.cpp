@@ -1,5 +1,7 @@
 #include "cli/experiment.hpp"
 
+#include "cli/eta_sweep.hpp"
+
 #include "core/rng.hpp"
 #include "io/csv.hpp"
 #include "io/errors.hpp"
@@ -226,6 +228,12 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     }
     flows.push_back(entry);
   }
+  json sweep = nullptr;
+  if (!p.spec.sweep.values.empty()) {
+    const EtaSweepSummary summary = summarise_eta_sweep(p, outcome);
+    put("eta_sweep.csv", csv_text(summary.table));
+    sweep = summary.to_json();
+  }
   json resolved = p.spec.resolved;
   resolved["data"] = p.model.resolved_data;
   resolved["model"] = p.model.resolved_model;
@@ -249,6 +257,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
       {"runs", runs},
       {"comparisons", comparisons},
   };
+  if (!sweep.is_null()) meta["eta_sweep"] = sweep;
   files.push_back("meta.json");
   meta["files"] = files;
   out.write(dir + "meta.json", meta.dump(2) + "\n");

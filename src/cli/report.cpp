@@ -1,5 +1,7 @@
 #include "cli/report.hpp"
 
+#include "cli/eta_sweep.hpp"
+
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
@@ -23,6 +25,17 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
     fmt::print(os, "  {:<14} {:<14} {:<20} {:>12.6g} {:>14.6e} {:>12.3e}\n", r.spec.name,
                to_string(r.spec.method.method), to_string(r.result.stats.status),
                r.result.stats.stop_time, final_of(r, "loss"), final_of(r, "grad_norm"));
+  }
+  if (!p.spec.sweep.values.empty()) {
+    const EtaSweepSummary s = summarise_eta_sweep(p, outcome);
+    fmt::print(os, "  eta sweep over {} step sizes: log-log slope of GD's distance to the flow {:.3f} (max) "
+                   "{:.3f} (final)",
+               p.spec.sweep.values.size(), s.slope_max_flow, s.slope_final_flow);
+    if (s.modified) {
+      fmt::print(os, ", to the modified flow {:.3f} (max) {:.3f} (final)", s.slope_max_modified,
+                 s.slope_final_modified);
+    }
+    fmt::print(os, "; theory: 1 and 2\n");
   }
   for (const ComparisonOutcome& c : outcome.comparisons) {
     const Comparison& cmp = c.comparison;

@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cmath>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -12,6 +14,9 @@
 namespace gradflow {
 
 using nlohmann::json;
+
+std::string EtaSweep::gd_name(double eta) { return fmt::format("gd_{}", eta); }
+std::string EtaSweep::modified_name(double eta) { return fmt::format("mf_{}", eta); }
 
 namespace {
 
@@ -99,8 +104,9 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
 
   e.t_end = r.positive_number("t_end");
 
-  auto runs = r.objects("runs");
-  if (runs.empty()) r.fail("runs", "expected at least one run, got an empty array");
+  std::vector<JsonReader> runs;
+  if (r.has("runs") || !r.has("eta_sweep")) runs = r.objects("runs");
+  if (runs.empty() && !r.has("eta_sweep")) r.fail("runs", "expected at least one run, got an empty array");
   std::set<std::string> names;
   double smallest_eta = 0.0;
   for (auto& rr : runs) {
@@ -117,6 +123,45 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
     }
   }
   r.adopt("runs", runs);
+  if (r.has("eta_sweep")) {
+    JsonReader sw = r.object("eta_sweep");
+    e.sweep.values = sw.numbers("values");
+    if (e.sweep.values.size() < 2) sw.fail("values", "expected at least two step sizes to fit a slope");
+    for (double eta : e.sweep.values) {
+      if (!(eta > 0.0)) sw.fail("values", fmt::format("expected step sizes > 0, got {}", eta));
+    }
+    const double smallest = *std::min_element(e.sweep.values.begin(), e.sweep.values.end());
+    for (double eta : e.sweep.values) {
+      const double ratio = eta / smallest;
+      if (std::abs(ratio - std::round(ratio)) > 1e-9 * ratio) {
+        sw.fail("values", fmt::format("every step must be a whole multiple of the smallest ({}), so that "
+                                      "all GD iterates meet the reference's records; {} is not", smallest, eta));
+      }
+    }
+    e.sweep.modified = sw.boolean("modified", true);
+    const std::string flow = sw.has("flow") ? sw.string("flow") : (sw.skip("flow"), std::string());
+    MethodOptions reference{.rtol = sw.positive_number("rtol", 1e-12), .atol = sw.positive_number("atol", 1e-14)};
+    sw.finish();
+    r.adopt("eta_sweep", sw);
+    // The reference is integrated once, tighter than the smallest gap it must resolve.
+    e.runs.push_back({"gf", flow, 0.0, reference});
+    for (double eta : e.sweep.values) {
+      e.runs.push_back({EtaSweep::gd_name(eta), flow, 0.0, {.method = Method::euler, .dt = eta}});
+      e.comparisons.emplace_back(EtaSweep::gd_name(eta), "gf");
+      if (e.sweep.modified) {
+        e.runs.push_back({EtaSweep::modified_name(eta), flow, eta, reference});
+        e.comparisons.emplace_back(EtaSweep::gd_name(eta), EtaSweep::modified_name(eta));
+      }
+    }
+    for (const RunSpec& run : e.runs) {
+      if (!names.insert(run.name).second) {
+        r.fail("eta_sweep", fmt::format("the sweep's run name \"{}\" is already taken by a run", run.name));
+      }
+    }
+    smallest_eta = smallest_eta == 0.0 ? smallest : std::min(smallest_eta, smallest);
+  } else {
+    r.skip("eta_sweep");
+  }
 
   // By default a spec with a GD run records every GD step, so that every
   // iterate has a flow state to be compared with.
@@ -157,6 +202,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
       }
       e.comparisons.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
     }
+  } else if (!e.sweep.values.empty()) {
+    // The sweep's own comparisons, generated above.
   } else {
     // Default: every pair of runs, in spec order.
     for (std::size_t i = 0; i < e.runs.size(); ++i) {

@@ -33,6 +33,16 @@ struct RecordSpec {
   bool data = true;         // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
 };
 
+// "eta_sweep": GD at each step size against one gradient-flow reference (and,
+// with "modified", against each step's modified flow), with log-log slopes.
+struct EtaSweep {
+  std::vector<double> values;  // empty: no sweep
+  bool modified = true;
+  // Generated run names, per value: gd_<η>, mf_<η>; the reference is "gf".
+  static std::string gd_name(double eta);
+  static std::string modified_name(double eta);
+};
+
 struct ExperimentSpec {
   std::string name;
   std::string file;                  // the spec file, for error messages
@@ -46,6 +56,7 @@ struct ExperimentSpec {
   StopOptions stop;
   RecordSpec record;
   std::vector<RunSpec> runs;
+  EtaSweep sweep;
   std::vector<std::pair<std::string, std::string>> comparisons;
   nlohmann::json resolved;           // every generic key with defaults filled in
 };
