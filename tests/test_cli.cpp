@@ -154,6 +154,22 @@ TEST_CASE("sharpness is recorded beside 2 over eta, and the edge-of-stability ou
   CHECK_THAT(csv.substr(0, csv.find('\n')), Catch::Contains("sharpness,two_over_eta"));
 }
 
+TEST_CASE("initial layers can come from csv files and are used exactly") {
+  const fs::path dir = temp_dir("csv_init");
+  write_file(dir / "W1.csv", "w11,w12,w13,w14\n0.1,0.2,0.3,0.4\n-0.1,0.5,0.25,0\n1,2,3,4\n");
+  write_file(dir / "W2.csv", "0.5,-0.5,0.125\n");
+  write_file(dir / "spec.json", spec_with("\"init\": {\"kind\": \"gaussian\", \"std\": 0.5}",
+                                          "\"init\": {\"kind\": \"file\", \"layers\": [\"W1.csv\", \"W2.csv\"]}"));
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const Eigen::MatrixXd x0 = read_npy((dir / "out" / "spec" / "x0.npy").string()).values;
+  REQUIRE(x0.size() == 15);
+  CHECK(x0(1, 0) == -0.1);   // W1 column-major: (1,0) is the second entry
+  CHECK(x0(3, 0) == 0.2);    // W1(0,1)
+  CHECK(x0(14, 0) == 0.125); // W2(0,2), the last entry
+}
+
 TEST_CASE("a diverging gradient descent is a result: status diverged, files written, exit 0") {
   const fs::path dir = temp_dir("diverge");
   write_file(dir / "spec.json", spec_with({{R"("eta": 0.01})", R"("eta": 5.0})"}, {"\"t_end\": 0.5", "\"t_end\": 500"}}));

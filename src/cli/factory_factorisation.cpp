@@ -60,7 +60,7 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
       d.fail("rank", "the rank is that of ground_truth_file; give either \"size\" and \"rank\" or the file");
     }
     d.skip("rank");
-    const Eigen::MatrixXd raw = read_spec_npy(spec, path);
+    const Eigen::MatrixXd raw = read_spec_matrix(spec, path);
     GroundTruth t{checked(d, "ground_truth_file", [&] { return validated_ground_truth(raw, psd); }),
                   fmt::format("W* {} x {} from {}", raw.rows(), raw.cols(), path)};
     if (d.has("size")) {
@@ -106,7 +106,7 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
       }
       d.skip("measurements");
       const std::string path = d.string("measurements_file");
-      A = read_spec_npy(spec, path);
+      A = read_spec_matrix(spec, path);
       if (A.cols() != size * size) {
         d.fail("measurements_file",
                fmt::format("{} holds a {} x {} array; expected m x d² = m x {} (row i: A_i flattened, d = {})", path,
@@ -137,7 +137,7 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
       }
       d.skip("observed");
       key = "observed_file";
-      const Eigen::MatrixXd raw = read_spec_npy(spec, d.string(key));
+      const Eigen::MatrixXd raw = read_spec_matrix(spec, d.string(key));
       entries = checked(d, key, [&] { return entries_from_array(raw); });
     } else {
       d.skip("observed_file");
@@ -189,7 +189,7 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
     U0 = identity_direction(size, width);
   } else {
     const std::string path = i.string("path");
-    U0 = read_spec_npy(spec, path);
+    U0 = read_spec_matrix(spec, path);
     // A flat vector of d·k entries is a state as x0.npy holds it (column-major).
     if ((U0.cols() == 1 || U0.rows() == 1) && U0.size() == size * width && width > 1) {
       U0 = Eigen::Map<const Eigen::MatrixXd>(U0.data(), size, width).eval();

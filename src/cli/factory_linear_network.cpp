@@ -113,11 +113,11 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
     x0 = net->init_identity(i.number("scale", 1.0));
   } else if (i.has("layers")) {
     std::vector<Eigen::MatrixXd> layers;
-    for (const auto& path : i.strings("layers")) layers.push_back(read_spec_npy(spec, path));
+    for (const auto& path : i.strings("layers")) layers.push_back(read_spec_matrix(spec, path));
     x0 = checked(i, "layers", [&] { return net->pack(layers); });
   } else {
     const std::string path = i.string("path");
-    const Eigen::MatrixXd flat = read_spec_npy(spec, path);
+    const Eigen::MatrixXd flat = read_spec_matrix(spec, path);
     if (flat.size() != net->dim() || (flat.rows() != 1 && flat.cols() != 1)) {
       i.fail("path", fmt::format(
           "{} holds a {} x {} array; expected a flat vector of {} entries (the layers W1..W{} in "
@@ -136,7 +136,7 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   Eigen::MatrixXd W0 = net->end_to_end(x0);
   if (i.has("end_to_end")) {
     const std::string path = i.string("end_to_end");
-    W0 = read_spec_npy(spec, path);
+    W0 = read_spec_matrix(spec, path);
     if (W0.rows() != loss->rows() || W0.cols() != loss->cols()) {
       i.fail("end_to_end", fmt::format("{} holds a {} x {} matrix; the end-to-end matrix must be "
                                        "dN x d0 = {} x {}", path, W0.rows(), W0.cols(), loss->rows(), loss->cols()));

@@ -11,8 +11,8 @@
 
 namespace gradflow {
 
-// A matrix from a .npy file named relative to the spec; NaN/Inf refused.
-Eigen::MatrixXd read_spec_npy(const ExperimentSpec& spec, const std::string& relative);
+// A matrix from a .npy or .csv file named relative to the spec; NaN/Inf refused.
+Eigen::MatrixXd read_spec_matrix(const ExperimentSpec& spec, const std::string& relative);
 
 // Runs `make`, turning a model's std::invalid_argument into an InputError on `key`.
 template <class F>
