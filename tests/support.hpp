@@ -5,6 +5,7 @@
 #include "core/dataset.hpp"
 #include "core/field.hpp"
 #include "core/rng.hpp"
+#include "models/matrix_loss.hpp"
 
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
@@ -48,6 +49,21 @@ inline Eigen::VectorXd finite_difference_gradient(const Field& f, const Eigen::V
     g[i] = (f.loss(xp) - f.loss(xm)) / (2.0 * h);
   }
   return g;
+}
+
+// Central differences of a matrix loss, entry by entry.
+inline Eigen::MatrixXd finite_difference_matrix_gradient(const MatrixLoss& loss,
+                                                         const Eigen::MatrixXd& W, double h) {
+  Eigen::MatrixXd G(W.rows(), W.cols());
+  for (Eigen::Index j = 0; j < W.cols(); ++j) {
+    for (Eigen::Index i = 0; i < W.rows(); ++i) {
+      Eigen::MatrixXd Wp = W, Wm = W;
+      Wp(i, j) += h;
+      Wm(i, j) -= h;
+      G(i, j) = (loss.value(Wp) - loss.value(Wm)) / (2.0 * h);
+    }
+  }
+  return G;
 }
 
 inline double relative_error(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {

@@ -20,19 +20,6 @@ MatrixCompletionLoss completion_problem(Eigen::Index d, Eigen::Index r, Eigen::I
   return MatrixCompletionLoss(truth, sample_observed_entries(d, count, rng));
 }
 
-Eigen::MatrixXd fd_gradient(const MatrixLoss& loss, const Eigen::MatrixXd& W, double h) {
-  Eigen::MatrixXd G(W.rows(), W.cols());
-  for (Eigen::Index j = 0; j < W.cols(); ++j) {
-    for (Eigen::Index i = 0; i < W.rows(); ++i) {
-      Eigen::MatrixXd Wp = W, Wm = W;
-      Wp(i, j) += h;
-      Wm(i, j) -= h;
-      G(i, j) = (loss.value(Wp) - loss.value(Wm)) / (2.0 * h);
-    }
-  }
-  return G;
-}
-
 }  // namespace
 
 TEST_CASE("the completion gradient and Hessian action match finite differences") {
@@ -42,7 +29,7 @@ TEST_CASE("the completion gradient and Hessian action match finite differences")
   Eigen::MatrixXd G(6, 6), D(6, 6), Gp(6, 6), Gm(6, 6);
   loss.gradient(W, G);
   // Quadratic loss: central differences are exact up to round-off ε·ℓ/h ≈ 1e-12.
-  const Eigen::MatrixXd fd = fd_gradient(loss, W, 1e-4);
+  const Eigen::MatrixXd fd = gradflow::testing::finite_difference_matrix_gradient(loss, W, 1e-4);
   CHECK((G - fd).norm() <= 1e-8 * fd.norm());
   // Only observed entries carry gradient.
   CHECK((G.array() != 0.0).count() == 15);

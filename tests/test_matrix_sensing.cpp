@@ -43,20 +43,6 @@ Eigen::MatrixXd dense_gradient(const SensingProblem& p, const Eigen::MatrixXd& W
   return G / static_cast<double>(p.A.rows());
 }
 
-// Central differences of ℓ entry by entry.
-Eigen::MatrixXd fd_gradient(const MatrixLoss& loss, const Eigen::MatrixXd& W, double h) {
-  Eigen::MatrixXd G(W.rows(), W.cols());
-  for (Eigen::Index j = 0; j < W.cols(); ++j) {
-    for (Eigen::Index i = 0; i < W.rows(); ++i) {
-      Eigen::MatrixXd Wp = W, Wm = W;
-      Wp(i, j) += h;
-      Wm(i, j) -= h;
-      G(i, j) = (loss.value(Wp) - loss.value(Wm)) / (2.0 * h);
-    }
-  }
-  return G;
-}
-
 }  // namespace
 
 TEST_CASE("the sensing gradient matches central differences of the loss, at symmetric and general W") {
@@ -71,7 +57,7 @@ TEST_CASE("the sensing gradient matches central differences of the loss, at symm
     loss.gradient(W, G);
     // ℓ is quadratic, so central differences have no truncation error; the
     // round-off is ε·ℓ/h ≈ 1e-16·10/1e-4 = 1e-11, far below 1e-7.
-    const Eigen::MatrixXd fd = fd_gradient(loss, W, 1e-4);
+    const Eigen::MatrixXd fd = gradflow::testing::finite_difference_matrix_gradient(loss, W, 1e-4);
     CHECK((G - fd).norm() <= 1e-7 * fd.norm());
     // Against the dense formula, term by term: agreement to round-off.
     const Eigen::MatrixXd dense = dense_gradient(p, W);
