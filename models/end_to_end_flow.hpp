@@ -68,8 +68,6 @@ class EndToEndFlow final : public Field {
   int depth() const { return depth_; }
   // The general (SVD) formula even when dN = 1; for tests of the closed form.
   void velocity_general(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt) const;
-  Eigen::Index rows() const { return loss_->rows(); }
-  Eigen::Index cols() const { return loss_->cols(); }
 
  private:
   void velocity_single_output(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt) const;

@@ -64,11 +64,7 @@ Observation InducedWFlow::observe(const Eigen::VectorXd& x) const {
   Observation obs;
   const Eigen::MatrixXd W = layout_.view(x, 0);
   obs.scalars.emplace_back("symmetry_drift", (W - W.transpose()).norm());
-  if (metrics_) {
-    metrics_->observe(W, obs);
-  } else {
-    obs.matrices.emplace_back("W", W);
-  }
+  observe_factorised(W, metrics_.get(), obs);
   return obs;
 }
 

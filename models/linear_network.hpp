@@ -57,7 +57,6 @@ class LinearNetwork final : public Field {
 
   int depth() const { return static_cast<int>(options_.widths.size()) - 1; }
   const std::vector<Eigen::Index>& widths() const { return options_.widths; }
-  bool residual() const { return options_.residual; }
   Eigen::MatrixXd end_to_end(const Eigen::VectorXd& x) const;
   // The layer matrix A_j (1-based j): W_j, or I + W_j for the residual variant.
   Eigen::MatrixXd layer_matrix(const Eigen::VectorXd& x, int j) const;

@@ -86,11 +86,7 @@ Eigen::VectorXd SymmetricFactorisation::pack(const Eigen::MatrixXd& U) const {
 Observation SymmetricFactorisation::observe(const Eigen::VectorXd& x) const {
   Observation obs;
   const Eigen::MatrixXd W = product(x);
-  if (metrics_) {
-    metrics_->observe(W, obs);
-  } else {
-    obs.matrices.emplace_back("W", W);
-  }
+  observe_factorised(W, metrics_.get(), obs);
   return obs;
 }
 

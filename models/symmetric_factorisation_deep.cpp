@@ -35,11 +35,7 @@ Observation DeepFactorisation::observe(const Eigen::VectorXd& x) const {
   }
   const Eigen::MatrixXd W = net_.end_to_end(x);
   obs.scalars.emplace_back("symmetry_drift", (W - W.transpose()).norm());
-  if (metrics_) {
-    metrics_->observe(W, obs);
-  } else {
-    obs.matrices.emplace_back("W", W);
-  }
+  observe_factorised(W, metrics_.get(), obs);
   return obs;
 }
 

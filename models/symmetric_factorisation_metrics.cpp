@@ -37,6 +37,14 @@ FactorisationMetrics::FactorisationMetrics(FactorisationMetricsOptions options) 
   if (M.size() > 0) unobserved_truth_norm_ = M.cwiseProduct(T).norm();
 }
 
+void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* metrics, Observation& out) {
+  if (metrics != nullptr) {
+    metrics->observe(W, out);
+  } else {
+    out.matrices.emplace_back("W", W);
+  }
+}
+
 void FactorisationMetrics::observe(const Eigen::MatrixXd& W, Observation& out) const {
   const Eigen::MatrixXd& T = options_.truth;
   if (T.size() > 0) {

@@ -43,6 +43,10 @@ class FactorisationMetrics {
   double unobserved_truth_norm_ = 0.0;
 };
 
+// What every factorisation flow records of its W: the metrics when it has
+// them, else W itself (as the matrix "W").
+void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* metrics, Observation& out);
+
 // Effective rank of singular values σ (Roy & Vetterli 2007), exposed for tests.
 double effective_rank(const Eigen::VectorXd& singular_values);
 

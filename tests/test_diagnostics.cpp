@@ -86,7 +86,7 @@ TEST_CASE("runs are compared only at matched times") {
   b.record(0.2, 7, x);
   b.record(0.25, 8, x);
   b.record(0.4, 9, x * 2);
-  const Comparison c = compare_runs({"a", net, a}, {"b", net, b});
+  const Comparison c = compare_runs({net, a}, {net, b});
   REQUIRE(c.series.rows.size() == 3);
   CHECK(c.series.rows[1][0] == Approx(0.2));
   CHECK(c.series.rows[1][2] == 7.0);
@@ -104,10 +104,10 @@ TEST_CASE("states are compared only between runs with the same layout") {
   Trajectory a, b;
   a.record(0.0, 0, Eigen::VectorXd::Ones(4));
   b.record(0.0, 0, Eigen::VectorXd::Ones(4));
-  const Comparison c = compare_runs({"a", layers, a}, {"b", single, b});
+  const Comparison c = compare_runs({layers, a}, {single, b});
   CHECK_FALSE(c.has_state_dist);
   CHECK(c.has_projection_dist);
-  CHECK(compare_runs({"a", layers, a}, {"b", layers, b}).has_state_dist);
+  CHECK(compare_runs({layers, a}, {layers, b}).has_state_dist);
 }
 
 TEST_CASE("Lanczos sharpness equals the dense eigensolver's largest eigenvalue") {

@@ -117,8 +117,8 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
     const std::size_t ia = find(a), ib = find(b);
     outcome.comparisons.push_back(
         {a, b,
-         compare_runs({a, *p.targets[ia].field, outcome.runs[ia].result.trajectory},
-                      {b, *p.targets[ib].field, outcome.runs[ib].result.trajectory})});
+         compare_runs({*p.targets[ia].field, outcome.runs[ia].result.trajectory},
+                      {*p.targets[ib].field, outcome.runs[ib].result.trajectory})});
   }
   return outcome;
 }

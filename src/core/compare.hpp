@@ -12,7 +12,6 @@
 namespace gradflow {
 
 struct RunView {
-  std::string name;
   const Field& field;
   const Trajectory& trajectory;
 };
