@@ -37,6 +37,7 @@ class InducedWFlow final : public Field {
   double loss(const Eigen::VectorXd& x) const override;
   void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override;
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
+  bool is_gradient_flow() const override { return false; }
   const Layout& layout() const override { return layout_; }
   std::string describe() const override;
 

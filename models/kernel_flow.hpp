@@ -40,6 +40,7 @@ class KernelFlow final : public LinearRelaxationField {
   double loss(const Eigen::VectorXd& u) const override;
   void gradient(const Eigen::VectorXd& u, Eigen::VectorXd& g) const override;  // u − y
   void velocity(const Eigen::VectorXd& u, double t, Eigen::VectorXd& dudt) const override;
+  bool is_gradient_flow() const override { return false; }
   const Layout& layout() const override { return layout_; }
   std::string describe() const override;
 

@@ -23,6 +23,7 @@ class ModifiedFlow final : public Field {
   double loss(const Eigen::VectorXd& x) const override { return base_.loss(x); }
   void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override { base_.gradient(x, g); }
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
+  bool is_gradient_flow() const override { return false; }
   const Layout& layout() const override { return base_.layout(); }
   std::string describe() const override;
 

@@ -14,6 +14,10 @@
 //   layout()                   the named matrices inside x
 //   hessian_vector(x, v, hv)   hv = ∇²L(x) v; analytic where the model has it,
 //                              else central differences of the gradient
+//   velocity_jacobian_vector(x, t, v, jv)
+//                              jv = (∂velocity/∂x) v, what implicit solvers
+//                              need: −∇²L v for a gradient flow, else central
+//                              differences of the velocity unless overridden
 //   project(x), observe(x)     function-space image and model metrics
 //   observe_at(x, t)           metrics that also need the time (default: observe)
 //
@@ -55,6 +59,18 @@ class Field {
                               Eigen::VectorXd& hv) const;
   // How hessian_vector is computed, for the run metadata.
   std::string hessian_method() const;
+
+  // False for fields whose velocity is not −∇L of their own loss (an induced
+  // or preconditioned flow, the modified flow, a kernel flow): their velocity
+  // Jacobian is then not −∇²L.
+  virtual bool is_gradient_flow() const { return true; }
+  virtual bool has_analytic_velocity_jacobian() const {
+    return is_gradient_flow() && has_analytic_hessian_vector();
+  }
+  virtual void velocity_jacobian_vector(const Eigen::VectorXd& x, double t,
+                                        const Eigen::VectorXd& v, Eigen::VectorXd& jv) const;
+  // How velocity_jacobian_vector is computed, for the run metadata.
+  std::string velocity_jacobian_method() const;
 
   // Projection to function space (e.g. the end-to-end matrix). Empty name: none.
   virtual std::string projection_name() const { return {}; }
