@@ -1,5 +1,7 @@
 #include "integrators/integrate.hpp"
 
+#include "integrators/auto_switch.hpp"
+#include "integrators/cvode_bdf.hpp"
 #include "integrators/event_driven.hpp"
 #include "integrators/exact_linear.hpp"
 #include "integrators/odeint_runs.hpp"
@@ -12,7 +14,9 @@
 namespace gradflow {
 
 void check_method_fits(const Field& field, const MethodOptions& m) {
-  if ((m.method == Method::event_driven || m.method == Method::exact) && !m.adaptive) {
+  const bool adaptive_only = m.method == Method::event_driven || m.method == Method::exact ||
+                             m.method == Method::bdf || m.method == Method::automatic;
+  if (adaptive_only && !m.adaptive) {
     throw std::invalid_argument(
         fmt::format("{} has no fixed-step mode (drop \"adaptive\": false)", to_string(m.method)));
   }
@@ -83,6 +87,8 @@ RunResult integrate(const Field& field, const Eigen::VectorXd& x0, const std::ve
   if (method.method == Method::exact) {
     return integrate_exact_linear(dynamic_cast<const LinearRelaxationField&>(field), x0, times, stop);
   }
+  if (method.method == Method::bdf) return detail::integrate_bdf(field, x0, 0.0, times, method, stop);
+  if (method.method == Method::automatic) return detail::integrate_auto(field, x0, times, method, stop);
   if (method.method == Method::rk4 || !method.adaptive) {
     return detail::run_fixed_runge_kutta(field, x0, times, method, stop);
   }

@@ -82,11 +82,16 @@ void report_underflow(RunStats& stats, long step, double t, double dt, const cha
                               t, dt, why);
 }
 
+constexpr auto kNeverHandOver = [](const State&, double, double, long) { return false; };
+
 // Fills `result`, whose rejected-step counter the stepper already points at.
-template <class Dense>
+// `hand_over(x, t, dt, step)` after each accepted step (and its records): true
+// ends the loop there, for another integrator to continue.
+template <class Dense, class HandOver = decltype(kNeverHandOver)>
 void dense_loop(Dense& stepper, const Field& field, const State& x0,
                 const std::vector<double>& times, const MethodOptions& method,
-                const StopOptions& stop, RunResult& result) {
+                const StopOptions& stop, RunResult& result,
+                const HandOver& hand_over = kNeverHandOver) {
   RunStats& stats = result.stats;
   FieldSystem system{&field, &stats.field_evaluations};
   const StopMonitor monitor(field, stop);
@@ -128,6 +133,7 @@ void dense_loop(Dense& stepper, const Field& field, const State& x0,
                        "the solution may be non-smooth or stiff here");
       break;
     }
+    if (next < times.size() && hand_over(x, t, t - stepper.previous_time(), step)) break;
   }
   stats.steps = step;
   stats.stop_time = std::min(stepper.current_time(), stop.t_end);
@@ -197,6 +203,17 @@ RunResult run_dense_output(const Field& field, const State& x0, const std::vecto
       CountingErrorChecker(&result.stats.rejected_steps, method.atol, method.rtol),
       Adjuster(method.max_dt)));
   dense_loop(stepper, field, x0, times, method, stop, result);
+  return result;
+}
+
+RunResult run_dopri5_until(const Field& field, const State& x0, const std::vector<double>& times,
+                           const MethodOptions& method, const StopOptions& stop,
+                           const HandOverTest& hand_over) {
+  RunResult result;
+  DenseDopri5 stepper(Controlled<Dopri5>(
+      CountingErrorChecker(&result.stats.rejected_steps, method.atol, method.rtol),
+      Adjuster(method.max_dt)));
+  dense_loop(stepper, field, x0, times, method, stop, result, hand_over);
   return result;
 }
 

@@ -72,10 +72,16 @@ TEST_CASE("the integration loops allocate the same whether they take few steps o
   const LinearNetwork net(data, {.widths = {10, 10, 10, 1}});
   Rng rng(1);
   const Eigen::VectorXd x0 = net.init_gaussian(0.3, rng);
-  for (Method m : {Method::euler, Method::dopri5, Method::fehlberg78, Method::rk4}) {
-    INFO(to_string(m));
+  // bdf: CVODE's steps, Newton iterations, Jacobian rebuilds and (dense)
+  // factorisations, or (krylov) GMRES iterations, all in preallocated storage.
+  const std::vector<std::pair<Method, LinearSolver>> methods = {
+      {Method::euler, LinearSolver::automatic},  {Method::dopri5, LinearSolver::automatic},
+      {Method::fehlberg78, LinearSolver::automatic}, {Method::rk4, LinearSolver::automatic},
+      {Method::bdf, LinearSolver::dense},        {Method::bdf, LinearSolver::krylov}};
+  for (const auto& [m, solver] : methods) {
+    INFO(to_string(m) << " " << to_string(solver));
     auto allocations = [&](double t_end) {
-      const MethodOptions opts{.method = m, .rtol = 1e-9, .atol = 1e-9, .dt = 1e-3};
+      const MethodOptions opts{.method = m, .rtol = 1e-9, .atol = 1e-9, .dt = 1e-3, .linear_solver = solver};
       const StopOptions stop{.t_end = t_end, .loss_below = 1e-300};
       const long before = testing::heap_allocations_so_far();
       const RunResult r = integrate(net, x0, {0.0, t_end}, opts, stop);

@@ -105,6 +105,7 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
     fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals {:>9.3f} s  {}\n", run.name,
                to_string(run.method.method), s.steps, s.field_evaluations, s.wall_seconds,
                s.status == RunStatus::completed ? "completed" : s.message);
+    if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
     outcome.runs.push_back(std::move(r));
   }
   auto find = [&](const std::string& name) -> std::size_t {
@@ -137,6 +138,8 @@ json layout_json(const Layout& layout) {
 json stats_json(const RunStats& s) {
   json counters = json::object();
   for (const auto& [name, value] : s.counters) counters[name] = value;
+  json values = json::object();
+  for (const auto& [name, value] : s.values) values[name] = value;
   return {{"status", to_string(s.status)},
           {"message", s.message},
           {"steps", s.steps},
@@ -144,7 +147,9 @@ json stats_json(const RunStats& s) {
           {"field_evaluations", s.field_evaluations},
           {"wall_seconds", s.wall_seconds},
           {"stop_time", s.stop_time},
-          {"counters", counters}};
+          {"counters", counters},
+          {"values", values},
+          {"note", s.note}};
 }
 
 Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {

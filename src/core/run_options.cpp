@@ -23,6 +23,8 @@ constexpr NamedMethod kMethods[] = {
     {Method::euler, "euler"},
     {Method::event_driven, "event_driven"},
     {Method::exact, "exact"},
+    {Method::bdf, "bdf"},
+    {Method::automatic, "auto"},
 };
 }  // namespace
 
@@ -48,6 +50,23 @@ Method parse_method(const std::string& name) {
   }
   throw std::invalid_argument(fmt::format("unknown integrator '{}' (valid: {})", name,
                                           fmt::join(method_names(), ", ")));
+}
+
+const char* to_string(LinearSolver solver) {
+  switch (solver) {
+    case LinearSolver::automatic: return "auto";
+    case LinearSolver::dense: return "dense";
+    case LinearSolver::krylov: return "krylov";
+  }
+  return "unknown";
+}
+
+LinearSolver parse_linear_solver(const std::string& name) {
+  if (name == "auto") return LinearSolver::automatic;
+  if (name == "dense") return LinearSolver::dense;
+  if (name == "krylov") return LinearSolver::krylov;
+  throw std::invalid_argument(
+      fmt::format("unknown linear solver '{}' (valid: auto, dense, krylov)", name));
 }
 
 bool is_fixed_step(Method method) { return method == Method::euler || method == Method::rk4; }

@@ -9,8 +9,20 @@
 namespace gradflow {
 
 // event_driven: dopri5 with event location for switched fields (core/switched_field.hpp);
-// exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp).
-enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact };
+// exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp);
+// bdf: SUNDIALS CVODE's implicit BDF for stiff flows (integrators/cvode_bdf.hpp);
+// automatic ("auto"): dopri5 until the step is stability-bound, then bdf.
+enum class Method {
+  dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, bdf, automatic
+};
+
+// How bdf solves its Newton systems (I − γJ)δ = r, J the velocity's Jacobian:
+// dense builds J from dim Jacobian-vector products and factorises it; krylov
+// runs GMRES on Jacobian-vector products alone; automatic: see
+// integrators/cvode_bdf.hpp.
+enum class LinearSolver { automatic, dense, krylov };
+const char* to_string(LinearSolver solver);
+LinearSolver parse_linear_solver(const std::string& name);  // throws std::invalid_argument
 
 const char* to_string(Method method);
 // Throws std::invalid_argument listing the valid names.
@@ -26,6 +38,7 @@ struct MethodOptions {
   double initial_dt = 0.0;  // adaptive: first trial step (0: Hairer's heuristic)
   double dt = 0.0;          // fixed step (η for gradient descent)
   bool adaptive = true;     // false: run an RK method's base scheme at fixed dt
+  LinearSolver linear_solver = LinearSolver::automatic;  // bdf and auto
 };
 
 struct StopOptions {

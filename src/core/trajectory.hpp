@@ -32,6 +32,10 @@ struct RunStats {
   // Integrator-specific counts (e.g. switching events, crossings, sliding
   // pairs of an event-driven run), exported by name in meta.json.
   std::vector<std::pair<std::string, long>> counters;
+  // Integrator-specific values (e.g. when `auto` switched to bdf), exported by
+  // name in meta.json beside the counters, and a line for the log about them.
+  std::vector<std::pair<std::string, double>> values;
+  std::string note;
 };
 
 struct Trajectory {

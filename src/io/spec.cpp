@@ -67,6 +67,10 @@ RunSpec read_run(JsonReader& r) {
       if (run.method.max_dt < 0) r.fail("max_dt", fmt::format("expected a number >= 0 (0: no limit), got {}", run.method.max_dt));
       run.method.initial_dt = r.number("initial_dt", 0.0);
       if (run.method.initial_dt < 0) r.fail("initial_dt", fmt::format("expected a number >= 0 (0: automatic), got {}", run.method.initial_dt));
+      if (run.method.method == Method::bdf || run.method.method == Method::automatic) {
+        run.method.linear_solver =
+            parse_linear_solver(r.choice("linear_solver", {"auto", "dense", "krylov"}, "auto"));
+      }
     } else {
       if (run.method.method == Method::bulirsch_stoer) {
         r.fail("adaptive", "bulirsch_stoer has no fixed-step mode; use rk4, dopri5, cash_karp54 or fehlberg78");
