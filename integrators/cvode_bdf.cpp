@@ -1,6 +1,7 @@
 #include "integrators/cvode_bdf.hpp"
 
 #include "integrators/cvode_eigen_solver.hpp"
+#include "integrators/cvode_fast_vector.hpp"
 #include "integrators/stop_monitor.hpp"
 
 #include <cvode/cvode.h>
@@ -200,8 +201,8 @@ RunResult integrate_bdf(const Field& field, const Eigen::VectorXd& x0, double t0
   Problem p(field);
   if (solver == LinearSolver::dense) p.jacobian.resize(n, n);
   Sundials s;
-  s.y = N_VNew_Serial(n, s.context);
-  s.interpolated = N_VNew_Serial(n, s.context);
+  s.y = make_fast_serial_vector(n, s.context);
+  s.interpolated = N_VClone(s.y);
   EigenMap(N_VGetArrayPointer(s.y), n) = x0;
   s.cvode = CVodeCreate(CV_BDF, s.context);
   if (s.cvode == nullptr) throw std::runtime_error("CVodeCreate failed");
