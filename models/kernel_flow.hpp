@@ -39,6 +39,12 @@ class KernelFlow final : public LinearRelaxationField {
   Eigen::Index dim() const override { return y_.size(); }
   double loss(const Eigen::VectorXd& u) const override;
   void gradient(const Eigen::VectorXd& u, Eigen::VectorXd& g) const override;  // u − y
+  // The loss ½‖u − y‖² has Hessian I.
+  bool has_analytic_hessian_vector() const override { return true; }
+  void hessian_vector(const Eigen::VectorXd& /*u*/, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override {
+    hv = v;
+  }
   void velocity(const Eigen::VectorXd& u, double t, Eigen::VectorXd& dudt) const override;
   bool is_gradient_flow() const override { return false; }
   const Layout& layout() const override { return layout_; }

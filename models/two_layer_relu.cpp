@@ -169,6 +169,19 @@ void TwoLayerRelu::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const 
   g = -g;
 }
 
+void TwoLayerRelu::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                                  Eigen::VectorXd& hv) const {
+  forward(x, nullptr);  // the signed mask M of x; Z_ and Xe_ are free again after it
+  // (Jv)_i = Σ_r M_ri v_rᵀx_i, then (Jᵀz)_r = Σ_i M_ri z_i x_iᵀ = (M diag(z) Xᵀ)_r.
+  Z_.noalias() = layout_.view(v, 0) * X_;
+  for (Eigen::Index i = 0; i < samples(); ++i) {
+    const double jv = mask_.col(i).dot(Z_.col(i));
+    Xe_.row(i) = jv * X_.col(i).transpose();
+  }
+  hv.resize(dim());
+  layout_.view(hv, 0).noalias() = mask_ * Xe_;
+}
+
 void TwoLayerRelu::velocity(const Eigen::VectorXd& x, double /*t*/, Eigen::VectorXd& dxdt) const {
   forward(x, nullptr);
   dxdt.resize(dim());

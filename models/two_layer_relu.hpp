@@ -54,6 +54,11 @@ class TwoLayerRelu final : public SwitchedField {
   Eigen::Index dim() const override { return layout_.dim(); }
   double loss(const Eigen::VectorXd& x) const override;
   void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override;
+  // ∇²L v = Jᵀ(J v) with J = ∂u/∂W: exact away from the kinks, where
+  // relu'' = 0 leaves only the Gauss-Newton term. Allocation-free.
+  bool has_analytic_hessian_vector() const override { return true; }
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override;
   // −∇L (relu'(0) = 1, as 1{w_rᵀx_i ≥ 0} above); the hot path of gradient descent.
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
   const Layout& layout() const override { return layout_; }

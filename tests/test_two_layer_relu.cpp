@@ -71,6 +71,28 @@ TEST_CASE("the gradient matches central differences of the loss away from activa
   }
 }
 
+TEST_CASE("the Hessian-vector product matches central differences of the gradient away from boundaries") {
+  for (std::uint64_t seed : {1, 2, 3}) {
+    const TwoLayerRelu net = random_network(25, 5, 8, seed);
+    const Eigen::VectorXd x = net.initial_state();
+    const Eigen::MatrixXd Z = net.weights(x) * net.inputs();
+    Rng rng(seed + 10);
+    const Eigen::VectorXd v = rng.normal_matrix(net.dim(), 1).col(0);
+    // x ± h v moves each w_rᵀx_i by at most h‖v_r‖: below min |w_rᵀx_i| no
+    // activation changes, and within one pattern the gradient is linear in W,
+    // so the central difference is exact up to round-off ε‖∇L‖/h.
+    const double h = 1e-6;
+    INFO("seed " << seed);
+    REQUIRE(Z.cwiseAbs().minCoeff() > 10 * h * v.cwiseAbs().maxCoeff() * std::sqrt(5.0));
+    Eigen::VectorXd hv, gp, gm;
+    net.hessian_vector(x, v, hv);
+    net.gradient(x + h * v, gp);
+    net.gradient(x - h * v, gm);
+    CHECK(net.has_analytic_hessian_vector());
+    CHECK(relative_error(hv, (gp - gm) / (2.0 * h)) < 1e-7);
+  }
+}
+
 TEST_CASE("the mode of a state away from boundaries gives the same field as the plain gradient") {
   const TwoLayerRelu net = random_network(25, 5, 8, 4);
   const Eigen::VectorXd x = net.initial_state();

@@ -51,5 +51,8 @@ TEST_CASE("a two-layer ReLU field evaluation allocates nothing once warmed up") 
   CHECK(allocations_of([&] { net.velocity_in_mode(on_surface, *mode, v); }) == 0);
   CHECK(allocations_of([&] { net.margins(on_surface, *mode, h); }) == 0);
   CHECK(allocations_of([&] { sink += net.loss(x); }) == 0);
+  Eigen::VectorXd hv(net.dim());
+  net.hessian_vector(x, v, hv);
+  CHECK(allocations_of([&] { net.hessian_vector(x, v, hv); }) == 0);
   CHECK(sink > 0.0);
 }

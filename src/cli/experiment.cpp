@@ -225,7 +225,8 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
                   {"dim", f.field->dim()},
                   {"layout", layout_json(f.field->layout())}};
     if (!f.field->projection_name().empty()) entry["projection"] = f.field->projection_name();
-    if (p.spec.record.hessian || p.spec.record.sharpness) entry["hessian_method"] = f.field->hessian_method();
+    entry["hessian_method"] = f.field->hessian_method();
+    entry["velocity_jacobian_method"] = f.field->velocity_jacobian_method();
     if (p.spec.record.sharpness) {
       entry["sharpness_method"] = f.field->dim() <= kDenseSharpnessMaxDim
                                       ? "dense eigensolver of the assembled Hessian"
