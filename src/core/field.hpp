@@ -78,6 +78,13 @@ class Field {
   virtual Observation observe(const Eigen::VectorXd& /*x*/) const { return {}; }
   // The same at a known time, for metrics that compare with a bound in t.
   virtual Observation observe_at(const Eigen::VectorXd& x, double /*t*/) const { return observe(x); }
+
+ private:
+  // The finite-difference fallbacks of hessian_vector and velocity_jacobian_vector.
+  template <class F>
+  void central_difference(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& out,
+                          F&& f) const;
+  mutable Eigen::VectorXd difference_point_, difference_plus_, difference_minus_;
 };
 
 }  // namespace gradflow
