@@ -1,9 +1,16 @@
 # Small landscapes, SGD and ensembles of runs (issue 6, items 5 and 6).
+target_sources(gradflow_core PRIVATE
+  ${PROJECT_SOURCE_DIR}/src/core/sgd_options.cpp)
 target_sources(gradflow_models PRIVATE
   ${PROJECT_SOURCE_DIR}/models/least_squares.cpp
   ${PROJECT_SOURCE_DIR}/models/wide_sharp_1d.cpp)
+target_sources(gradflow_integrators PRIVATE
+  ${PROJECT_SOURCE_DIR}/integrators/stochastic_gradient_descent.cpp)
 
 foreach(name IN ITEMS
-    test_landscape_models)
+    test_landscape_models
+    test_sgd)
   gradflow_add_test(${name})
 endforeach()
+# Counts heap allocations by interposing malloc: its own executable only.
+gradflow_add_test(test_sgd_allocation ${PROJECT_SOURCE_DIR}/tests/allocation_counter.cpp)

@@ -2,6 +2,8 @@
 // How a run is integrated and when it stops: plain option structs shared by
 // the spec reader and the integrators.
 
+#include "core/sgd_options.hpp"
+
 #include <limits>
 #include <string>
 #include <vector>
@@ -9,8 +11,9 @@
 namespace gradflow {
 
 // event_driven: dopri5 with event location for switched fields (core/switched_field.hpp);
-// exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp).
-enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact };
+// exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp);
+// sgd: stochastic gradient descent (core/sgd_options.hpp).
+enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, sgd };
 
 const char* to_string(Method method);
 // Throws std::invalid_argument listing the valid names.
@@ -26,6 +29,7 @@ struct MethodOptions {
   double initial_dt = 0.0;  // adaptive: first trial step (0: Hairer's heuristic)
   double dt = 0.0;          // fixed step (η for gradient descent)
   bool adaptive = true;     // false: run an RK method's base scheme at fixed dt
+  SgdOptions sgd;           // sgd: schedule, noise and seed (dt is the base step η)
 };
 
 struct StopOptions {
