@@ -1,6 +1,8 @@
 # Small landscapes, SGD and ensembles of runs (issue 6, items 5 and 6).
 target_sources(gradflow_core PRIVATE
-  ${PROJECT_SOURCE_DIR}/src/core/sgd_options.cpp)
+  ${PROJECT_SOURCE_DIR}/src/core/sgd_options.cpp
+  ${PROJECT_SOURCE_DIR}/src/core/ensemble_stats.cpp
+  ${PROJECT_SOURCE_DIR}/src/core/outcome_label.cpp)
 target_sources(gradflow_models PRIVATE
   ${PROJECT_SOURCE_DIR}/models/least_squares.cpp
   ${PROJECT_SOURCE_DIR}/models/wide_sharp_1d.cpp)
@@ -9,7 +11,8 @@ target_sources(gradflow_integrators PRIVATE
 
 foreach(name IN ITEMS
     test_landscape_models
-    test_sgd)
+    test_sgd
+    test_ensemble_stats)
   gradflow_add_test(${name})
 endforeach()
 # Counts heap allocations by interposing malloc: its own executable only.
