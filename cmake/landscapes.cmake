@@ -8,11 +8,20 @@ target_sources(gradflow_models PRIVATE
   ${PROJECT_SOURCE_DIR}/models/wide_sharp_1d.cpp)
 target_sources(gradflow_integrators PRIVATE
   ${PROJECT_SOURCE_DIR}/integrators/stochastic_gradient_descent.cpp)
+target_sources(gradflow_io PRIVATE ${PROJECT_SOURCE_DIR}/src/io/spec_sgd.cpp)
+target_sources(gradflow_app PRIVATE
+  ${PROJECT_SOURCE_DIR}/src/cli/vector_init.cpp
+  ${PROJECT_SOURCE_DIR}/src/cli/factory_least_squares.cpp
+  ${PROJECT_SOURCE_DIR}/src/cli/factory_wide_sharp_1d.cpp
+  ${PROJECT_SOURCE_DIR}/src/cli/run_plan.cpp
+  ${PROJECT_SOURCE_DIR}/src/cli/ensemble.cpp)
 
 foreach(name IN ITEMS
     test_landscape_models
     test_sgd
-    test_ensemble_stats)
+    test_ensemble_stats
+    test_ensemble
+    test_landscapes_cli)
   gradflow_add_test(${name})
 endforeach()
 # Counts heap allocations by interposing malloc: its own executable only.
