@@ -5,6 +5,7 @@
 #include "integrators/event_driven.hpp"
 #include "integrators/exact_linear.hpp"
 #include "integrators/odeint_runs.hpp"
+#include "integrators/stochastic_gradient_descent.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -73,6 +74,9 @@ RunResult integrate(const Field& field, const Eigen::VectorXd& x0, const std::ve
                     const MethodOptions& method, const StopOptions& stop) {
   validate(field, x0, times, method, stop);
   if (method.method == Method::euler) return gradient_descent(field, x0, method.dt, times, stop);
+  if (method.method == Method::sgd) {
+    return stochastic_gradient_descent(field, x0, method.dt, times, method.sgd, stop);
+  }
   if (method.method == Method::event_driven) {
     EventDrivenResult r =
         integrate_event_driven(dynamic_cast<const SwitchedField&>(field), x0, times, method, stop);

@@ -1,14 +1,19 @@
 // The shipped example specs run and show what their comments claim.
 
 #include "cli/command.hpp"
+#include "io/matrix_file.hpp"
 
 #include "support.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <algorithm>
+#include <cmath>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 using namespace gradflow;
@@ -130,4 +135,154 @@ TEST_CASE("the eta sweep example: GD is order one from the flow and order two fr
   CHECK(sweep["slope_max_dist_flow"].get<double>() == Approx(1.0).margin(0.1));
   CHECK(sweep["slope_max_dist_modified"].get<double>() == Approx(2.0).margin(0.2));
   CHECK(csv_column(out / "eta_sweep" / "eta_sweep.csv", "eta").size() == 4);
+}
+
+namespace {
+
+// The rows of a members CSV as column name → text.
+std::vector<std::map<std::string, std::string>> csv_rows(const fs::path& file) {
+  std::ifstream in(file);
+  std::string line, cell;
+  std::getline(in, line);
+  std::vector<std::string> names;
+  for (std::stringstream header(line); std::getline(header, cell, ',');) names.push_back(cell);
+  std::vector<std::map<std::string, std::string>> rows;
+  while (std::getline(in, line)) {
+    std::map<std::string, std::string> row;
+    std::stringstream cells(line);
+    for (const auto& name : names) {
+      std::getline(cells, cell, ',');
+      row[name] = cell;
+    }
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+nlohmann::json read_meta(const fs::path& dir) {
+  std::ifstream in(dir / "meta.json");
+  return nlohmann::json::parse(in);
+}
+
+// f as the issue writes it (fine away from the overflow at θ ≳ 240).
+double wide_sharp(double t) {
+  const double e = std::exp(3.0 * (t - 3.0));
+  return (10.0 * t * t + e * ((t - 10.0) * (t - 10.0) / 2.0 + 50.0)) / (1.0 + e);
+}
+
+}  // namespace
+
+TEST_CASE("the least-squares example: GD converges at 1.99 over lambda max, diverges at 2.01, the flow converges") {
+  const fs::path out = run_example("least_squares_stability.json") / "least_squares_stability";
+  const auto meta = read_meta(out);
+  const double lambda = meta["model_facts"]["lambda_max_XtX"].get<double>();
+  const double minimum = meta["model_facts"]["minimum_loss"].get<double>();
+  const auto& runs = meta["runs"];
+  CHECK(runs[0]["eta"].get<double>() == Approx(1.99 / lambda).epsilon(1e-12));
+  CHECK(runs[1]["eta"].get<double>() == Approx(2.01 / lambda).epsilon(1e-12));
+  CHECK(runs[0]["status"] == "completed");
+  // The slowest contraction is 0.99 a step: ≈ 5000 steps leave ~1e-22 of the start.
+  CHECK(csv_column(out / "gd_1.99.csv", "grad_norm").back() < 1e-9);
+  CHECK(runs[1]["status"] == "diverged");
+  CHECK_THAT(runs[1]["message"].get<std::string>(), Catch::Contains("diverged at step") && Catch::Contains("(t = "));
+  CHECK(runs[2]["status"] == "completed");
+  // The flow reaches the minimum to its tolerances (rtol 1e-10).
+  CHECK(csv_column(out / "gf.csv", "loss").back() == Approx(minimum).epsilon(1e-9));
+}
+
+TEST_CASE("the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in both, the flow in each start's basin") {
+  const fs::path out = run_example("wide_sharp_1d.json") / "wide_sharp_1d";
+  const auto meta = read_meta(out);
+  auto count = [](const std::vector<std::map<std::string, std::string>>& rows, const std::string& label) {
+    return std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r.at("outcome") == label; });
+  };
+  // The outcome counts of meta.json are those of the members' rows.
+  for (const auto& run : meta["runs"]) {
+    const auto rows = csv_rows(out / run["ensemble"]["members"].get<std::string>());
+    INFO(run["name"]);
+    REQUIRE(rows.size() == 200);
+    for (const auto& [label, n] : run["ensemble"]["outcomes"].items()) CHECK(count(rows, label) == n.get<long>());
+  }
+  const auto gd03 = csv_rows(out / "gd_0.3.members.csv");
+  // Every converged run sits in the wide minimum, and most runs converged.
+  CHECK(count(gd03, "sharp") == 0);
+  CHECK(count(gd03, "wide") >= 180);
+  const auto gd4 = csv_rows(out / "gd_4.members.csv");
+  CHECK(count(gd4, "not_converged") + count(gd4, "diverged") >= 180);
+  const auto gd001 = csv_rows(out / "gd_0.01.members.csv");
+  CHECK(count(gd001, "sharp") >= 20);
+  CHECK(count(gd001, "wide") >= 20);
+  CHECK(count(gd001, "sharp") + count(gd001, "wide") == 200);
+
+  // The basin boundary is the local maximum of f between the minima, found
+  // here by bisection on a central difference of f written as in the issue
+  // (f' changes sign from + to − on [1, 8]); 60 halvings pin it to ~1e-15.
+  double lo = 1.0, hi = 8.0;
+  auto slope = [](double t) { return (wide_sharp(t + 1e-6) - wide_sharp(t - 1e-6)) / 2e-6; };
+  REQUIRE(slope(lo) > 0.0);
+  REQUIRE(slope(hi) < 0.0);
+  for (int i = 0; i < 60; ++i) (slope(0.5 * (lo + hi)) > 0.0 ? lo : hi) = 0.5 * (lo + hi);
+  const double boundary = 0.5 * (lo + hi);
+  INFO("basin boundary " << boundary);
+  CHECK(boundary == Approx(3.175).margin(0.01));
+  long checked = 0;
+  for (const auto& row : csv_rows(out / "gf.members.csv")) {
+    const double start = std::stod(row.at("start_1"));
+    // The central difference moves the boundary by O(h²f''') ≈ 1e-10: skip starts that close.
+    if (std::abs(start - boundary) < 1e-6) continue;
+    INFO("start " << start);
+    CHECK(row.at("outcome") == (start < boundary ? "sharp" : "wide"));
+    CHECK((start >= -5.0 && start < 20.0));
+    ++checked;
+  }
+  CHECK(checked >= 199);
+}
+
+TEST_CASE("the sgd example: a constant-step noise floor as theory says, the uncapped decay overshoots, the capped one does not") {
+  const fs::path out = run_example("sgd_schedules.json") / "sgd_schedules";
+  const auto meta = read_meta(out);
+  const double minimum = meta["model_facts"]["minimum_loss"].get<double>();
+  CHECK(csv_column(out / "gf.csv", "loss").back() == Approx(minimum).epsilon(1e-9));
+  const double start_loss = csv_column(out / "gf.csv", "loss").front();
+
+  // Constant step: each mode e_i of θ − θ* follows e ← (1 − ηλ_i)e − ηξ, whose
+  // stationary variance is ησ²/(dim·λ_i(2 − ηλ_i)); so E[L] − L* =
+  // Σ_i ησ²/(2·dim·(2 − ηλ_i)). The eigenvalues come from the exported data.
+  const Eigen::MatrixXd X = read_matrix_file(out / "data_X.npy", "", "");
+  const Eigen::VectorXd lambdas = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(X.transpose() * X).eigenvalues();
+  const auto& constant = meta["runs"][0];
+  const double eta = constant["eta"].get<double>(), sigma = constant["sgd"]["sigma"].get<double>();
+  const double dim = static_cast<double>(X.cols());
+  double floor = 0.0;
+  for (Eigen::Index i = 0; i < lambdas.size(); ++i) floor += eta * sigma * sigma / (2.0 * dim * (2.0 - eta * lambdas[i]));
+  // Average of the ensemble mean over t ≥ 3 (the transient e^{−2λ_min t} is
+  // gone by t = 1): 20 members × 31 records 0.1 apart, nearly independent
+  // (the excess decorrelates at rate 2λ_min ≈ 14), each a weighted χ² with
+  // 5 degrees of freedom (relative sd ≈ √(2/5)): a relative standard error of
+  // ≈ 0.63/√620 ≈ 3%, so 15% is five of them.
+  const auto t = csv_column(out / "constant.ensemble.csv", "t");
+  const auto mean = csv_column(out / "constant.ensemble.csv", "loss_mean");
+  double sum = 0.0;
+  int n = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (t[k] >= 3.0) {
+      sum += mean[k] - minimum;
+      ++n;
+    }
+  }
+  INFO("constant-step floor " << sum / n << ", theory " << floor);
+  CHECK(sum / n == Approx(floor).epsilon(0.15));
+
+  // η_k = 1/(k+1) exceeds 2/λ_max for the first steps: a transient far above the start.
+  const auto inverse = csv_column(out / "inverse_time.ensemble.csv", "loss_mean");
+  CHECK(*std::max_element(inverse.begin(), inverse.end()) > 1e6 * start_loss);
+  CHECK(inverse.back() - minimum < floor);
+  // The cap 1/λ_max(∇²L(x0)) keeps every step stable: after the start no
+  // member is ever above it, and the decaying steps end far below the
+  // constant floor.
+  const auto capped_max = csv_column(out / "capped.ensemble.csv", "loss_max");
+  CHECK(*std::max_element(capped_max.begin() + 1, capped_max.end()) < start_loss);
+  CHECK(csv_column(out / "capped.ensemble.csv", "loss_mean").back() - minimum < 0.1 * floor);
+  CHECK(meta["runs"][2]["sgd"]["beta"].get<double>() == Approx(meta["model_facts"]["lambda_max_XtX"].get<double>()).epsilon(1e-12));
+  CHECK(csv_column(out / "capped.ensemble.csv", "members").back() == 20);
 }

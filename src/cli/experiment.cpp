@@ -1,5 +1,6 @@
 #include "cli/experiment.hpp"
 
+#include "cli/ensemble.hpp"
 #include "cli/eta_sweep.hpp"
 
 #include "core/rng.hpp"
@@ -43,11 +44,13 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
     } catch (const std::invalid_argument& e) {
       throw_input_error(spec.file, fmt::format("runs[{}].integrator", r), e.what());
     }
-    p.targets.push_back({flow.name, field, &flow.x0});
+    p.targets.push_back({flow.name, field, &flow.x0, plan_run(spec, r, flow, *field, p.times)});
+    p.spec.runs[r].method = p.targets.back().plan.method;
   }
   // Fixed-step runs must fit a whole number of steps into t_end: say so now,
   // not after the other runs have been integrated.
   for (std::size_t r = 0; r < spec.runs.size(); ++r) {
+    if (spec.runs[r].eta_over_stability > 0.0) continue;  // takes ⌈t_end/η⌉ steps (run_plan.hpp)
     const MethodOptions& m = spec.runs[r].method;
     if (is_fixed_step(m.method) || !m.adaptive) {
       const double ratio = spec.t_end / m.dt;
@@ -95,10 +98,19 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
   ExperimentOutcome outcome;
   const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian,
                                .sharpness = p.spec.record.sharpness};
+  for (const auto& [name, value] : p.model.facts) fmt::print(log, "  {} = {:.10g}\n", name, value);
   for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
     const RunSpec& run = p.spec.runs[i];
     const RunTarget& target = p.targets[i];
-    RunOutcome r{run, integrate(*target.field, *target.x0, p.times, run.method, p.spec.stop), {}};
+    if (run.eta_over_stability > 0.0) {
+      fmt::print(log, "  {}: eta = {} * 2/lambda_max(Hessian at x0) = {:.6g} (lambda_max = {:.6g})\n",
+                 run.name, run.eta_over_stability, run.method.dt, target.plan.sharpness_at_x0);
+    }
+    if (run.ensemble.size > 0) {
+      outcome.runs.push_back(run_ensemble(p, i, log));
+      continue;
+    }
+    RunOutcome r{run, integrate(*target.field, *target.x0, target.plan.times, run.method, target.plan.stop), {}, {}};
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
     if (diag.sharpness && run.method.method == Method::euler) add_stability_threshold(r);
     const RunStats& s = r.result.stats;
@@ -152,6 +164,12 @@ json stats_json(const RunStats& s) {
           {"note", s.note}};
 }
 
+json model_facts(const ModelInstance& model) {
+  json facts = json::object();
+  for (const auto& [name, value] : model.facts) facts[name] = value;
+  return facts;
+}
+
 Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {
   Eigen::MatrixXd m(static_cast<Eigen::Index>(t.size()), dim);
   for (std::size_t r = 0; r < t.size(); ++r) m.row(static_cast<Eigen::Index>(r)) = t.states[r].transpose();
@@ -181,9 +199,17 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     json run = {{"name", r.spec.name},
                 {"flow", p.targets[i].flow},
                 {"field", field.describe()},
-                {"integrator", to_string(r.spec.method.method)},
-                {"records", r.result.trajectory.size()},
-                {"series", r.spec.name + ".csv"}};
+                {"integrator", to_string(r.spec.method.method)}};
+    run.update(plan_json(p.spec, r.spec, p.targets[i].plan));
+    if (r.ensemble) {
+      run["ensemble"] = export_ensemble(p, i, r, put);
+      run.update(stats_json(r.result.stats));
+      run["status"] = "ensemble";
+      runs.push_back(run);
+      continue;
+    }
+    run["records"] = r.result.trajectory.size();
+    run["series"] = r.spec.name + ".csv";
     run.update(stats_json(r.result.stats));
     if (p.spec.record.sharpness && r.spec.method.method == Method::euler) {
       run["edge_of_stability"] = edge_of_stability(r);
@@ -259,6 +285,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
                     {"fmt", FMT_VERSION},
                     {"compiler", __VERSION__}}},
       {"data", {{"description", p.model.data_description}}},
+      {"model_facts", model_facts(p.model)},
       {"flows", flows},
       {"runs", runs},
       {"comparisons", comparisons},

@@ -3,6 +3,7 @@
 // files it exports (DESIGN.md §1, §6).
 
 #include "cli/registry.hpp"
+#include "cli/run_plan.hpp"
 #include "core/compare.hpp"
 #include "core/diagnostics.hpp"
 #include "integrators/integrate.hpp"
@@ -24,6 +25,7 @@ struct RunTarget {
   std::string flow;           // the model flow's name
   const Field* field;         // that flow's field, or a wrapper of it (modified flow)
   const Eigen::VectorXd* x0;  // that flow's start
+  RunPlan plan;               // times, stop, resolved step, ensemble members
 };
 
 struct PreparedExperiment {
@@ -35,10 +37,13 @@ struct PreparedExperiment {
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);
 
+struct EnsembleOutcome;  // cli/ensemble.hpp
+
 struct RunOutcome {
   RunSpec spec;
-  RunResult result;
+  RunResult result;  // an ensemble: totals over its members (steps, evaluations, wall time)
   Diagnostics diagnostics;
+  std::shared_ptr<const EnsembleOutcome> ensemble;  // set for an ensemble run
 };
 
 struct ComparisonOutcome {

@@ -17,6 +17,8 @@ const Factory kFactories[] = {
     {"linear_network", build_linear_network},
     {"symmetric_factorisation", build_symmetric_factorisation},
     {"two_layer_relu", build_two_layer_relu},
+    {"least_squares", build_least_squares},
+    {"wide_sharp_1d", build_wide_sharp_1d},
 };
 }  // namespace
 

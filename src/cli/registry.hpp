@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -22,6 +24,9 @@ struct Flow {
   std::string name;
   std::unique_ptr<Field> field;
   Eigen::VectorXd x0;
+  // Set when the init draws at random: a fresh start from a seed (x0 is
+  // draw_start(spec seed)), so an ensemble can give every member its own.
+  std::function<Eigen::VectorXd(std::uint64_t seed)> draw_start;
 };
 
 struct ModelInstance {
@@ -31,6 +36,8 @@ struct ModelInstance {
   std::vector<std::pair<std::string, Eigen::MatrixXd>> exports;
   std::string data_description;
   nlohmann::json resolved_data, resolved_model, resolved_init;
+  // Numbers worth a line in the log and meta.json → model_facts (e.g. λ_max(XᵀX)).
+  std::vector<std::pair<std::string, double>> facts;
 
   // Throws InputError listing the valid names.
   const Flow& flow(const std::string& name, const std::string& file, const std::string& key) const;

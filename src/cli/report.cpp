@@ -1,18 +1,25 @@
 #include "cli/report.hpp"
 
+#include "cli/ensemble.hpp"
 #include "cli/eta_sweep.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <ostream>
 
 namespace gradflow {
 
 namespace {
+// The final value of a column; for an ensemble the median over its members.
 double final_of(const RunOutcome& r, const std::string& column) {
+  if (r.ensemble) return r.ensemble->median_final(column == "loss");
   const Table& t = r.diagnostics.series;
   return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN() : t.rows.back()[t.column_index(column)];
+}
+std::string status_of(const RunOutcome& r) {
+  return r.ensemble ? fmt::format("ensemble of {}", r.spec.ensemble.size) : to_string(r.result.stats.status);
 }
 }  // namespace
 
@@ -23,8 +30,12 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
              "t reached", "final loss", "grad norm");
   for (const RunOutcome& r : outcome.runs) {
     fmt::print(os, "  {:<14} {:<14} {:<20} {:>12.6g} {:>14.6e} {:>12.3e}\n", r.spec.name,
-               to_string(r.spec.method.method), to_string(r.result.stats.status),
-               r.result.stats.stop_time, final_of(r, "loss"), final_of(r, "grad_norm"));
+               to_string(r.spec.method.method), status_of(r), r.result.stats.stop_time,
+               final_of(r, "loss"), final_of(r, "grad_norm"));
+    if (r.ensemble) fmt::print(os, "  {:<14} outcomes: {}\n", "", r.ensemble->counts_text());
+  }
+  if (std::any_of(outcome.runs.begin(), outcome.runs.end(), [](const RunOutcome& r) { return r.ensemble != nullptr; })) {
+    fmt::print(os, "  (ensembles: the latest t reached and the median final loss and gradient norm over members)\n");
   }
   if (!p.spec.sweep.values.empty()) {
     const EtaSweepSummary s = summarise_eta_sweep(p, outcome);
@@ -58,7 +69,8 @@ std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
     for (const RunOutcome& r : outcomes[e].runs) {
       const RunStats& st = r.result.stats;
       csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.6g},{:.17g},{:.17g}\n", prepared[e].spec.name,
-                         r.spec.name, to_string(r.spec.method.method), to_string(st.status),
+                         r.spec.name, to_string(r.spec.method.method),
+                         r.ensemble ? "ensemble" : to_string(st.status),
                          st.stop_time, st.steps, st.field_evaluations, st.wall_seconds,
                          final_of(r, "loss"), final_of(r, "grad_norm"));
     }

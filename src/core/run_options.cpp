@@ -25,6 +25,7 @@ constexpr NamedMethod kMethods[] = {
     {Method::exact, "exact"},
     {Method::bdf, "bdf"},
     {Method::automatic, "auto"},
+    {Method::sgd, "sgd"},
 };
 }  // namespace
 

@@ -2,6 +2,8 @@
 // How a run is integrated and when it stops: plain option structs shared by
 // the spec reader and the integrators.
 
+#include "core/sgd_options.hpp"
+
 #include <limits>
 #include <string>
 #include <vector>
@@ -11,9 +13,10 @@ namespace gradflow {
 // event_driven: dopri5 with event location for switched fields (core/switched_field.hpp);
 // exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp);
 // bdf: SUNDIALS CVODE's implicit BDF for stiff flows (integrators/cvode_bdf.hpp);
-// automatic ("auto"): dopri5 until the step is stability-bound, then bdf.
+// automatic ("auto"): dopri5 until the step is stability-bound, then bdf;
+// sgd: stochastic gradient descent (core/sgd_options.hpp).
 enum class Method {
-  dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, bdf, automatic
+  dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, bdf, automatic, sgd
 };
 
 // How bdf solves its Newton systems (I − γJ)δ = r, J the velocity's Jacobian:
@@ -39,6 +42,7 @@ struct MethodOptions {
   double dt = 0.0;          // fixed step (η for gradient descent)
   bool adaptive = true;     // false: run an RK method's base scheme at fixed dt
   LinearSolver linear_solver = LinearSolver::automatic;  // bdf and auto
+  SgdOptions sgd;           // sgd: schedule, noise and seed (dt is the base step η)
 };
 
 struct StopOptions {

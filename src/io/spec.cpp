@@ -2,6 +2,7 @@
 
 #include "io/errors.hpp"
 #include "io/json_reader.hpp"
+#include "io/spec_sgd.hpp"
 
 #include <fmt/format.h>
 
@@ -55,8 +56,9 @@ RunSpec read_run(JsonReader& r) {
   } else {
     r.skip("modified_eta");
   }
-  if (run.method.method == Method::euler) {
-    run.method.dt = r.positive_number("eta");
+  if (run.method.method == Method::euler || run.method.method == Method::sgd) {
+    read_step_size(r, run);
+    if (run.method.method == Method::sgd) read_sgd_keys(r, run);
   } else {
     const bool fixed_only = run.method.method == Method::rk4;
     run.method.adaptive = fixed_only ? false : r.boolean("adaptive", true);
@@ -78,6 +80,7 @@ RunSpec read_run(JsonReader& r) {
       run.method.dt = r.positive_number("dt");
     }
   }
+  read_ensemble(r, run);
   r.finish();
   return run;
 }
@@ -203,15 +206,22 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
           r.fail(key, fmt::format("no run named \"{}\" (runs: {})", n.get<std::string>(),
                                   fmt::join(names, ", ")));
         }
+        for (const RunSpec& run : e.runs) {
+          if (run.name == n.get<std::string>() && run.ensemble.size > 0) {
+            r.fail(key, fmt::format("run \"{}\" is an ensemble: its members have no single "
+                                    "trajectory to compare (compare single runs)", run.name));
+          }
+        }
       }
       e.comparisons.emplace_back(p[0].get<std::string>(), p[1].get<std::string>());
     }
   } else if (!e.sweep.values.empty()) {
     // The sweep's own comparisons, generated above.
   } else {
-    // Default: every pair of runs, in spec order.
+    // Default: every pair of single runs (not ensembles), in spec order.
     for (std::size_t i = 0; i < e.runs.size(); ++i) {
       for (std::size_t j = i + 1; j < e.runs.size(); ++j) {
+        if (e.runs[i].ensemble.size > 0 || e.runs[j].ensemble.size > 0) continue;
         e.comparisons.emplace_back(e.runs[i].name, e.runs[j].name);
       }
     }

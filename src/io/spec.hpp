@@ -18,11 +18,23 @@
 
 namespace gradflow {
 
+// "ensemble": the run repeated by `size` members with seeds derived from the
+// experiment seed and the member index, its loss and gradient norm aggregated.
+struct EnsembleSpec {
+  enum class Vary { start, noise };
+  long size = 0;                 // 0: a single run
+  Vary vary = Vary::start;       // start: each member draws its start; noise: sgd noise only
+  double grad_tolerance = 1e-6;  // final ‖∇L‖ above it: outcome "not_converged"
+};
+
 struct RunSpec {
   std::string name;
   std::string flow;  // which of the model's flows; empty: its first (default) flow
   double modified_eta = 0.0;  // > 0: integrate that flow's modified flow for GD with this step
   MethodOptions method;
+  // > 0 (euler, sgd): η = value · 2/λ_max(∇²L(x0)), resolved once the model is built.
+  double eta_over_stability = 0.0;
+  EnsembleSpec ensemble;
 };
 
 struct RecordSpec {
