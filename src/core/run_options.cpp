@@ -23,6 +23,7 @@ constexpr NamedMethod kMethods[] = {
     {Method::euler, "euler"},
     {Method::event_driven, "event_driven"},
     {Method::exact, "exact"},
+    {Method::relu_windows, "relu_windows"},
 };
 }  // namespace
 

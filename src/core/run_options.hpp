@@ -9,8 +9,10 @@
 namespace gradflow {
 
 // event_driven: dopri5 with event location for switched fields (core/switched_field.hpp);
-// exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp).
-enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact };
+// exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp);
+// relu_windows: windows of exact neuron-wise integration for one-hidden-layer ReLU
+// networks (core/shallow_relu_field.hpp), for widths with many switches.
+enum class Method { dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, relu_windows };
 
 const char* to_string(Method method);
 // Throws std::invalid_argument listing the valid names.
