@@ -26,3 +26,4 @@ if(GRADFLOW_BUILD_BENCH)
 endif()
 # Counts heap allocations by interposing malloc: its own executable only.
 gradflow_add_test(test_two_layer_relu_allocation ${PROJECT_SOURCE_DIR}/tests/allocation_counter.cpp)
+gradflow_add_test(test_relu_windows_allocation ${PROJECT_SOURCE_DIR}/tests/allocation_counter.cpp)
