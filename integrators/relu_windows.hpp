@@ -8,10 +8,12 @@
 // cut into windows [t₀, t₀ + h]. Over a window
 //
 //  1. Screening. With the pattern frozen, a margin z_ri = w_rᵀx_i obeys
-//     |z̈_ri| ≤ |c_r| γ_i Λ̄ ‖e(t₀)‖₂ (γ_i = ‖x_iᵀX‖₂, Λ̄ ≥ λ_max(H(t)) from the
-//     Schur-product bound λ_max(G ∘ B) ≤ λ_max(G) max_i B_ii, and ‖e‖ never
-//     grows since H ⪰ 0), so z_ri keeps its sign on [0, h] if
-//     σ(z + hż) > |c_r| γ_i Λ̄ ‖e‖ h²/2. A neuron all of whose margins pass
+//     |z̈_ri| ≤ |c_r| γ_i D (γ_i = ‖x_iᵀX‖₂; D ≥ ‖ė(t)‖₂ = ‖H(t)e(t)‖₂ over the
+//     window: ‖He‖ does not grow while H is constant (H ⪰ 0) and a switch adds
+//     at most ‖ΔH‖‖e‖, so D = ‖H(t₀)e(t₀)‖ + (switching neurons)·κ²λ_max(G)‖e(t₀)‖),
+//     hence z_ri keeps its sign on [0, h] if σ(z + hż) > |c_r| γ_i D h²/2.
+//     (Λ̄ ≥ λ_max(H(t)), for the sliding weights' margins and the Taylor
+//     pieces, comes from λ_max(G ∘ B) ≤ λ_max(G) max_i B_ii.) A neuron all of whose margins pass
 //     keeps its pattern over the window whatever the others do, so it moves
 //     exactly by w_r(t₀ + h) = w_r(t₀) − c_r Π_C X_S (R(h))_S, one GEMM for all
 //     such neurons. Only the others ("active" neurons, a few hundred at width
