@@ -5,12 +5,17 @@ target_sources(gradflow_models PRIVATE
   ${PROJECT_SOURCE_DIR}/models/two_layer_relu.cpp
   ${PROJECT_SOURCE_DIR}/models/kernel_flow.cpp)
 target_sources(gradflow_app PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/factory_two_layer_relu.cpp)
+# relu_windows: the flow of wide networks (thousands of switches per unit time).
+target_sources(gradflow_integrators PRIVATE
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/residual_path.cpp)
 foreach(name IN ITEMS
     test_two_layer_relu
     test_two_layer_relu_flow
     test_two_layer_relu_cli
     test_kernel_flow
-    test_event_driven)
+    test_event_driven
+    test_relu_windows)
   gradflow_add_test(${name})
 endforeach()
 if(GRADFLOW_BUILD_BENCH)
@@ -21,3 +26,4 @@ if(GRADFLOW_BUILD_BENCH)
 endif()
 # Counts heap allocations by interposing malloc: its own executable only.
 gradflow_add_test(test_two_layer_relu_allocation ${PROJECT_SOURCE_DIR}/tests/allocation_counter.cpp)
+gradflow_add_test(test_relu_windows_allocation ${PROJECT_SOURCE_DIR}/tests/allocation_counter.cpp)

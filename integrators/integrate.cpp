@@ -6,6 +6,7 @@
 #include "integrators/exact_linear.hpp"
 #include "integrators/odeint_runs.hpp"
 #include "integrators/stochastic_gradient_descent.hpp"
+#include "integrators/relu_windows.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,7 +17,8 @@ namespace gradflow {
 
 void check_method_fits(const Field& field, const MethodOptions& m) {
   const bool adaptive_only = m.method == Method::event_driven || m.method == Method::exact ||
-                             m.method == Method::bdf || m.method == Method::automatic;
+                             m.method == Method::relu_windows || m.method == Method::bdf ||
+                             m.method == Method::automatic;
   if (adaptive_only && !m.adaptive) {
     throw std::invalid_argument(
         fmt::format("{} has no fixed-step mode (drop \"adaptive\": false)", to_string(m.method)));
@@ -25,6 +27,11 @@ void check_method_fits(const Field& field, const MethodOptions& m) {
     throw std::invalid_argument(fmt::format(
         "event_driven integrates fields with switching surfaces (e.g. the two-layer ReLU network); "
         "this flow ({}) has none: use dopri5", field.describe()));
+  }
+  if (m.method == Method::relu_windows && dynamic_cast<const ShallowReluField*>(&field) == nullptr) {
+    throw std::invalid_argument(fmt::format(
+        "relu_windows integrates one-hidden-layer ReLU networks (two_layer_relu, flow \"network\"); "
+        "this flow ({}) is not one: use dopri5", field.describe()));
   }
   if (m.method == Method::exact && dynamic_cast<const LinearRelaxationField*>(&field) == nullptr) {
     throw std::invalid_argument(fmt::format(
@@ -86,6 +93,18 @@ RunResult integrate(const Field& field, const Eigen::VectorXd& x0, const std::ve
                             {"slides_ended", r.events.slides_ended},
                             {"spurious_zeros_muted", r.events.spurious},
                             {"sliding_at_end", r.events.sliding_at_end}};
+    return r.run;
+  }
+  if (method.method == Method::relu_windows) {
+    ReluWindowsResult r =
+        integrate_relu_windows(dynamic_cast<const ShallowReluField&>(field), x0, times, method, stop);
+    const ReluWindowCounts& c = r.counts;
+    r.run.stats.counters = {{"windows", c.windows},         {"windows_redone", c.window_retries},
+                            {"sweeps", c.sweeps},           {"neuron_runs", c.neuron_runs},
+                            {"max_active_neurons", c.max_active}, {"events", c.events},
+                            {"crossings", c.crossings},     {"slides_started", c.slides_started},
+                            {"slides_ended", c.slides_ended}, {"spurious_zeros_muted", c.spurious},
+                            {"sliding_at_end", c.sliding_at_end}};
     return r.run;
   }
   if (method.method == Method::exact) {

@@ -24,7 +24,7 @@
 
 #include "core/dataset.hpp"
 #include "core/rng.hpp"
-#include "core/switched_field.hpp"
+#include "core/shallow_relu_field.hpp"
 
 #include <Eigen/Core>
 
@@ -40,7 +40,7 @@ struct TwoLayerReluStart {
   Eigen::MatrixXd weights;
 };
 
-class TwoLayerRelu final : public SwitchedField {
+class TwoLayerRelu final : public ShallowReluField {
  public:
   // Throws std::invalid_argument: inputs not of unit norm (to 1e-10), more
   // than one output, width 0, signs not ±1, weights not m × d, NaN/Inf.
@@ -91,8 +91,9 @@ class TwoLayerRelu final : public SwitchedField {
   Eigen::Index width() const { return signs_.size(); }
   Eigen::Index input_dim() const { return X_.rows(); }
   Eigen::Index samples() const { return X_.cols(); }
-  const Eigen::MatrixXd& inputs() const { return X_; }   // d × n
-  const Eigen::VectorXd& targets() const { return y_; }  // n
+  const Eigen::MatrixXd& inputs() const override { return X_; }   // d × n
+  const Eigen::VectorXd& targets() const override { return y_; }  // n
+  const Eigen::VectorXd& output_weights() const override { return scaled_signs_; }  // a/√m
   const Eigen::VectorXd& signs() const { return signs_; }
   Eigen::VectorXd initial_state() const;
   Eigen::MatrixXd weights(const Eigen::VectorXd& x) const;  // m × d

@@ -71,7 +71,7 @@ TwoLayerReluStart read_start(const ExperimentSpec& spec, JsonReader& i, Eigen::I
   return start;
 }
 
-// event_driven needs switching surfaces and exact a linear flow: say so now,
+// event_driven and relu_windows need switching surfaces and exact a linear flow: say so now,
 // naming the run, rather than when the run starts.
 void check_runs(const ExperimentSpec& spec) {
   for (std::size_t r = 0; r < spec.runs.size(); ++r) {
@@ -80,12 +80,14 @@ void check_runs(const ExperimentSpec& spec) {
     if (run.method.method == Method::exact && network) {
       throw_input_error(spec.file, fmt::format("runs[{}].integrator", r),
                         "\"exact\" solves the linear kernel flows (flow \"kernel\" or \"kernel_init\"); "
-                        "the network's flow is nonlinear: use \"event_driven\"");
+                        "the network's flow is nonlinear: use \"relu_windows\" or \"event_driven\"");
     }
-    if (run.method.method == Method::event_driven && !network) {
+    const bool switched = run.method.method == Method::event_driven || run.method.method == Method::relu_windows;
+    if (switched && !network) {
       throw_input_error(spec.file, fmt::format("runs[{}].integrator", r),
-                        fmt::format("\"event_driven\" is for the network's non-smooth flow; flow \"{}\" "
-                                    "is smooth and linear: use \"exact\" or \"dopri5\"", run.flow));
+                        fmt::format("\"{}\" is for the network's non-smooth flow; flow \"{}\" "
+                                    "is smooth and linear: use \"exact\" or \"dopri5\"",
+                                    to_string(run.method.method), run.flow));
     }
   }
 }

@@ -26,6 +26,7 @@ constexpr NamedMethod kMethods[] = {
     {Method::bdf, "bdf"},
     {Method::automatic, "auto"},
     {Method::sgd, "sgd"},
+    {Method::relu_windows, "relu_windows"},
 };
 }  // namespace
 

@@ -14,9 +14,12 @@ namespace gradflow {
 // exact: the closed-form solution of a linear field (core/linear_relaxation_field.hpp);
 // bdf: SUNDIALS CVODE's implicit BDF for stiff flows (integrators/cvode_bdf.hpp);
 // automatic ("auto"): dopri5 until the step is stability-bound, then bdf;
-// sgd: stochastic gradient descent (core/sgd_options.hpp).
+// sgd: stochastic gradient descent (core/sgd_options.hpp);
+// relu_windows: windows of exact neuron-wise integration for one-hidden-layer ReLU
+// networks (core/shallow_relu_field.hpp), for widths with many switches.
 enum class Method {
-  dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, bdf, automatic, sgd
+  dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, bdf, automatic, sgd,
+  relu_windows
 };
 
 // How bdf solves its Newton systems (I − γJ)δ = r, J the velocity's Jacobian:
