@@ -137,7 +137,7 @@ TEST_CASE("from a balanced start the per-layer product follows the end-to-end fl
       worst = std::max(worst, (W - We).norm() / W.norm());
     }
     // Two solutions at rtol 1e-12 whose difference grows at most like the
-    // flow's Lipschitz constant over the horizon: 1e-7 is the issue's bound.
+    // flow's Lipschitz constant over the horizon: 1e-7 is the required bound.
     INFO("worst relative gap " << worst);
     CHECK(worst <= 1e-7);
   }

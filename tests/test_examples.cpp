@@ -164,7 +164,7 @@ nlohmann::json read_meta(const fs::path& dir) {
   return nlohmann::json::parse(in);
 }
 
-// f as the issue writes it (fine away from the overflow at θ ≳ 240).
+// f as DESIGN.md §4 writes it (fine away from the overflow at θ ≳ 240).
 double wide_sharp(double t) {
   const double e = std::exp(3.0 * (t - 3.0));
   return (10.0 * t * t + e * ((t - 10.0) * (t - 10.0) / 2.0 + 50.0)) / (1.0 + e);
@@ -215,7 +215,7 @@ TEST_CASE("the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in
   CHECK(count(gd001, "sharp") + count(gd001, "wide") == 200);
 
   // The basin boundary is the local maximum of f between the minima, found
-  // here by bisection on a central difference of f written as in the issue
+  // here by bisection on a central difference of f written as in DESIGN.md §4
   // (f' changes sign from + to − on [1, 8]); 60 halvings pin it to ~1e-15.
   double lo = 1.0, hi = 8.0;
   auto slope = [](double t) { return (wide_sharp(t + 1e-6) - wide_sharp(t - 1e-6)) / 2e-6; };

@@ -1,5 +1,5 @@
 // model.kind = "symmetric_factorisation": W = UUᵀ trained on matrix sensing or
-// matrix completion (issue 5; Gunasekar et al. 2017, Arora, Cohen, Hu & Luo 2019).
+// matrix completion (Gunasekar et al. 2017; Arora, Cohen, Hu & Luo 2019).
 //
 // Flows: "U" (the parameter flow, default), "W" (the induced flow closed in W,
 // from W(0) = U(0)U(0)ᵀ) and "deep" (W = W_N ⋯ W_1, balanced from the same
