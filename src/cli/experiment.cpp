@@ -54,10 +54,16 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
     const MethodOptions& m = spec.runs[r].method;
     if (is_fixed_step(m.method) || !m.adaptive) {
       const double ratio = spec.t_end / m.dt;
+      const std::string key = fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt");
       if (std::abs(ratio - std::round(ratio)) > 1e-9 * std::max(1.0, ratio) || ratio < 0.5) {
-        throw_input_error(spec.file, fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt"),
+        throw_input_error(spec.file, key,
                           fmt::format("t_end = {} must be a whole number of steps of {} (t_end / step = {})",
                                       spec.t_end, m.dt, ratio));
+      }
+      if (ratio > static_cast<double>(spec.stop.max_steps)) {
+        throw_input_error(spec.file, key, fmt::format(
+            "t_end / step = {:.6g} steps is more than stop.max_steps = {}: lower t_end, raise the "
+            "step or stop.max_steps", ratio, spec.stop.max_steps));
       }
     }
   }

@@ -92,9 +92,8 @@ NpyArray read_npy(const std::string& path) {
     throw_input_error(path, "", fmt::format("expected a 1-D or 2-D array, got {} dimensions", shape.size()));
   }
   std::size_t width = 0;
-  if (descr == "<f8") width = 8;
+  if (descr == "<f8" || descr == "<i8") width = 8;
   else if (descr == "<f4" || descr == "<i4") width = 4;
-  else if (descr == "<i8") width = 8;
   else {
     throw_input_error(path, "", fmt::format(
         "unsupported dtype '{}' (expected little-endian float64 '<f8'; float32, int32 and int64 are converted)", descr));
