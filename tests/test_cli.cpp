@@ -187,7 +187,7 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"t_end\": 0.5", "\"t_end\": 0.5, \"tmax\": 1"),
                 "key 'tmax': unknown key (valid keys here:");
   check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"widht\": 2"),
-                "key 'model.widht': unknown key (valid keys here: depth, hidden, kind");
+                "key 'model.widht': unknown key, did you mean \"width\"? (valid keys here: depth, hidden, kind");
   check_refused(dir, spec_with("\"kind\": \"linear_network\"", "\"kind\": \"mlp\""),
                 "key 'model.kind': unknown value \"mlp\" (valid: linear_network");
   check_refused(dir, spec_with("\"std\": 0.5", "\"std\": \"big\""),
@@ -219,7 +219,13 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 1e-10, \"modified_eta\": -1"),
                 "key 'runs[1].modified_eta': expected a positive number, got -1");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtl\": 1e-10"),
-                "key 'runs[1].rtl': unknown key (valid keys here: adaptive, atol, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
+                "key 'runs[1].rtl': unknown key, did you mean \"rtol\"? (valid keys here: adaptive, atol, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
+  check_refused(dir, spec_with("\"std\": 0.5", "\"std\": 0.5, \"sdt\": 1"),
+                "key 'init.sdt': unknown key, did you mean \"std\"?");
+  check_refused(dir, spec_with("\"samples\": 30", "\"sampels\": 30"),
+                "key 'data.sampels': unknown key, did you mean \"samples\"?");
+  check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"loss\": {\"knd\": \"lp\"}"),
+                "key 'model.loss.knd': unknown key, did you mean \"kind\"?");
   check_refused(dir, spec_with("\"integrator\": \"dopri5\"", "\"integrator\": \"event_driven\""),
                 "key 'runs[1].integrator': event_driven integrates fields with switching surfaces");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 0"),
