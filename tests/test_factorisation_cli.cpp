@@ -261,3 +261,54 @@ TEST_CASE("the shipped sensing sweep shows implicit regularisation: smaller alph
   }
   CHECK(error[2] < 1e-2);  // α = 1e-3
 }
+
+TEST_CASE("every factorisation flow writes its own start, the first record of its runs") {
+  const fs::path dir = temp_dir("starts");
+  const CliResult r = run_spec(dir, spec(kSensing), "out");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path exp = dir / "out" / "spec";
+  const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
+  CHECK(meta["flows"][0]["start"] == "x0_U.npy");
+  CHECK(meta["flows"][1]["start"] == "x0_W.npy");
+  CHECK(meta["flows"][2]["start"] == "x0_deep.npy");
+  // U(0) = α·U₀ with α = 0.3 (exact: one product per entry); x0.npy is the same.
+  const Eigen::MatrixXd U0 = read_npy((exp / "U0.npy").string()).values;
+  const Eigen::MatrixXd x0_U = read_npy((exp / "x0_U.npy").string()).values;
+  REQUIRE(x0_U.size() == 36);
+  CHECK(x0_U == read_npy((exp / "x0.npy").string()).values);
+  const Eigen::MatrixXd U = Eigen::Map<const Eigen::MatrixXd>(x0_U.data(), 6, 6);
+  CHECK(U == 0.3 * U0);
+  // W(0) = U(0)U(0)ᵀ, 6 x 6 column-major, to the round-off of a 6-term sum.
+  const Eigen::MatrixXd x0_W = read_npy((exp / "x0_W.npy").string()).values;
+  REQUIRE(x0_W.size() == 36);
+  const Eigen::MatrixXd W0 = Eigen::Map<const Eigen::MatrixXd>(x0_W.data(), 6, 6);
+  const Eigen::MatrixXd UUt = U * U.transpose();
+  CHECK((W0 - UUt).cwiseAbs().maxCoeff() <= 1e-15 * (U.cwiseAbs() * U.cwiseAbs().transpose()).maxCoeff() * 6);
+  CHECK(W0 == W0.transpose());
+  // The deep flow's balanced layers (depth 2 here) multiply back to W(0), up to
+  // the round-off of the square roots of its eigendecomposition.
+  const auto& layout = meta["flows"][2]["layout"];
+  REQUIRE(layout.size() == 2);
+  const Eigen::MatrixXd x0_deep = read_npy((exp / "x0_deep.npy").string()).values;
+  auto block = [&](const nlohmann::json& b) {
+    return Eigen::Map<const Eigen::MatrixXd>(x0_deep.data() + b["offset"].get<long>(), b["rows"].get<long>(),
+                                             b["cols"].get<long>());
+  };
+  CHECK((block(layout[1]) * block(layout[0]) - W0).norm() <= 1e-12 * W0.norm());
+  // Each is the first recorded state of the runs of its flow.
+  const std::vector<std::pair<std::string, Eigen::MatrixXd>> starts = {
+      {"gf", x0_U}, {"gd", x0_U}, {"wflow", x0_W}, {"deep", x0_deep}};
+  const std::string with_states = [&] {
+    std::string text = spec(kSensing);
+    text.insert(text.rfind('}'), R"(, "record": {"states": true})");
+    return text;
+  }();
+  REQUIRE(run_spec(dir, with_states, "states").code == 0);
+  for (const auto& [run, x0] : starts) {
+    INFO(run);
+    const Eigen::MatrixXd states = read_npy((dir / "states" / "spec" / (run + ".states.npy")).string()).values;
+    REQUIRE(states.cols() == x0.size());
+    CHECK(states.row(0).transpose() == Eigen::Map<const Eigen::VectorXd>(x0.data(), x0.size()));
+  }
+}
