@@ -312,3 +312,63 @@ TEST_CASE("every factorisation flow writes its own start, the first record of it
     CHECK(states.row(0).transpose() == Eigen::Map<const Eigen::VectorXd>(x0.data(), x0.size()));
   }
 }
+
+TEST_CASE("sensing targets can be given as a file, e.g. noisy measurements, and bad ones are refused naming file and key") {
+  const fs::path dir = temp_dir("targets");
+  REQUIRE(run_spec(dir, spec(kSensing), "a").code == 0);
+  const fs::path a = dir / "a" / "spec";
+  // The exported targets b = A(W*) fed back: the same run, bit for bit.
+  const CliResult same = run_spec(
+      dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "a/spec/sensing_targets.npy"})"),
+      "b");
+  INFO(same.err);
+  REQUIRE(same.code == 0);
+  for (const char* f : {"gd.csv", "gf.csv", "wflow.csv", "deep.csv"}) {
+    INFO(f);
+    CHECK(read_file(a / f) == read_file(dir / "b" / "spec" / f));
+  }
+  // Noisy targets b + ε: the loss is 1/(2m)‖A vec(W) − (b + ε)‖², computed
+  // here from the exported A and the W-flow's start, and the exported targets
+  // are the noisy ones.
+  const Eigen::MatrixXd A = read_npy((a / "sensing_measurements.npy").string()).values;
+  const Eigen::VectorXd b = read_npy((a / "sensing_targets.npy").string()).values;
+  REQUIRE(b.size() == 40);
+  Eigen::VectorXd noisy = b;
+  for (Eigen::Index i = 0; i < noisy.size(); ++i) noisy[i] += 0.1 * std::sin(1.0 + 3.0 * static_cast<double>(i));
+  write_file(dir / "noisy.npy", npy_bytes(noisy));
+  const CliResult r = run_spec(
+      dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "noisy.npy"})"), "c");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path c = dir / "c" / "spec";
+  CHECK(read_npy((c / "sensing_targets.npy").string()).values == noisy);
+  const Eigen::MatrixXd x0_W = read_npy((c / "x0_W.npy").string()).values;
+  const double expected = 0.5 * (A * x0_W - noisy).squaredNorm() / 40.0;
+  std::istringstream csv(read_file(c / "wflow.csv"));
+  std::string header, first;
+  std::getline(csv, header);
+  std::getline(csv, first);
+  const double loss0 = std::stod(first.substr(first.find(',', first.find(',') + 1) + 1));
+  // The model sums over upper triangles, this over all d² entries: round-off only.
+  CHECK(loss0 == Approx(expected).epsilon(1e-12));
+  const auto meta = nlohmann::json::parse(read_file(c / "meta.json"));
+  CHECK(meta["spec"]["data"]["targets_file"] == "noisy.npy");
+  CHECK_THAT(meta["data"]["description"].get<std::string>(), Catch::Contains("targets b from noisy.npy"));
+
+  // Refused: the wrong length, a matrix, NaN, a completion task.
+  write_file(dir / "short.npy", npy_bytes(Eigen::VectorXd(noisy.head(39))));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "short.npy"})"),
+                "key 'data.targets_file': short.npy holds 39 targets; expected m = 40, one per measurement");
+  write_file(dir / "square.npy", npy_bytes(Eigen::MatrixXd(Eigen::MatrixXd::Ones(8, 5))));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "square.npy"})"),
+                "key 'data.targets_file': square.npy holds a 8 x 5 array; expected a vector of m = 40 targets");
+  Eigen::VectorXd with_nan = noisy;
+  with_nan[7] = std::numeric_limits<double>::quiet_NaN();
+  write_file(dir / "nan.npy", npy_bytes(with_nan));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "nan.npy"})"),
+                "key 'data.targets_file': ");
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "nan.npy"})"),
+                "nan.npy: contains NaN or Inf");
+  check_refused(dir, spec(R"({"kind": "completion", "size": 6, "rank": 2, "observed": 20, "targets_file": "noisy.npy"})"),
+                "key 'data.targets_file': unknown key");
+}
