@@ -1,11 +1,9 @@
 // The symmetric factorisation through the gradflow command: files and
 // metrics, runs reproduced from the exported arrays, bad input refused with
-// the key named, and the implicit-regularisation trend of the shipped sweep.
+// the key named. (The shipped sensing sweep is checked in test_examples.cpp.)
 
 #include "cli/command.hpp"
-#include "cli/experiment.hpp"
 #include "io/npy.hpp"
-#include "io/spec.hpp"
 
 #include "cli_support.hpp"
 #include "support.hpp"
@@ -220,46 +218,6 @@ TEST_CASE("bad factorisation input is refused naming the key, with nothing writt
                 "key 'init.path': U must be 6 x 6 (d x k), got 6 x 4");
   check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 10, "observed": 3})"),
                 "key 'data.observed': unknown key");
-}
-
-TEST_CASE("the shipped sensing sweep shows implicit regularisation: smaller alpha, smaller nuclear norm") {
-  // data/factorisation_sensing_sweep.json as shipped; only its gradient-flow
-  // run "gf" is integrated here (the bench runs the whole sweep).
-  const auto specs = read_spec_file(gradflow::testing::source_dir() / "data" / "factorisation_sensing_sweep.json");
-  REQUIRE(specs.size() == 4);
-  std::vector<double> alphas, nuclear, error;
-  for (const ExperimentSpec& s : specs) {
-    const PreparedExperiment p = prepare_experiment(s);
-    const RunSpec& run = s.runs.front();
-    REQUIRE(run.name == "gf");
-    const Field& field = *p.model.flow(run.flow, s.file, "runs[0].flow").field;
-    const Eigen::VectorXd& x0 = p.model.flow(run.flow, s.file, "runs[0].flow").x0;
-    const RunResult r = integrate(field, x0, {0.0, s.t_end}, run.method, s.stop);
-    REQUIRE(r.stats.status == RunStatus::completed);
-    const Observation obs = field.observe(r.trajectory.states.back());
-    auto get = [&](const std::string& name) {
-      for (const auto& [n, v] : obs.scalars) {
-        if (n == name) return v;
-      }
-      FAIL("no metric " << name);
-      return 0.0;
-    };
-    alphas.push_back(p.model.resolved_init["alpha"].get<double>());
-    nuclear.push_back(get("nuclear_norm"));
-    error.push_back(get("reconstruction_error"));
-    // The horizon covers the fit: the loss fell by 10⁴ or more. (What is left
-    // decays only algebraically, slowest for the largest α: σ̇ ∝ −σ² along the
-    // directions that the measurements do not see.)
-    CHECK(field.loss(r.trajectory.states.back()) <= 1e-4 * field.loss(x0));
-    WARN(s.name << ": final nuclear norm " << nuclear.back() << ", reconstruction error " << error.back());
-  }
-  REQUIRE(alphas == std::vector<double>{1e-1, 1e-2, 1e-3, 1e-4});
-  for (std::size_t k = 1; k < nuclear.size(); ++k) {
-    INFO("alpha " << alphas[k - 1] << " -> " << alphas[k]);
-    CHECK(nuclear[k] < nuclear[k - 1]);
-    CHECK(error[k] < error[k - 1]);
-  }
-  CHECK(error[2] < 1e-2);  // α = 1e-3
 }
 
 TEST_CASE("every factorisation flow writes its own start, the first record of its runs") {
