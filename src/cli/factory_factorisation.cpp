@@ -12,6 +12,8 @@
 //   data.psd [true]            W* declared positive semidefinite: checked
 //   data.measurements          sensing: m, drawn symmetric Gaussian
 //   data.measurements_file     or A from .npy: m x d², row i = A_i flattened
+//   data.targets_file          sensing: b from .npy/.csv (m values), e.g. noisy
+//                              measurements; [b = A(W*)]
 //   data.observed              completion: |Ω|, uniform without replacement
 //   data.observed_file         or Ω from .npy: |Ω| x 2, 0-based (row, col)
 //   model.width [d]            k, the columns of U
@@ -31,6 +33,7 @@
 
 #include "cli/factory_support.hpp"
 #include "core/rng.hpp"
+#include "io/errors.hpp"
 #include "models/induced_w_flow.hpp"
 #include "models/matrix_completion.hpp"
 #include "models/matrix_sensing.hpp"
@@ -82,6 +85,27 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
           fmt::format("W* = BBᵀ {} x {} of rank {}, B ~ N(0, 1/{})", size, size, rank, rank)};
 }
 
+// data.targets_file: the measured b_i themselves (e.g. noisy ⟨A_i, W*⟩ + ε_i),
+// one per measurement, instead of b = A(W*).
+Eigen::VectorXd read_sensing_targets(const JsonReader& d, const ExperimentSpec& spec, const std::string& path,
+                                     Eigen::Index count) {
+  const std::string key = "targets_file";
+  Eigen::MatrixXd raw;
+  try {
+    raw = read_spec_matrix(spec, path);
+  } catch (const InputError& e) {
+    d.fail(key, e.what());  // NaN or Inf inside, unreadable, not .npy/.csv
+  }
+  if (raw.rows() != 1 && raw.cols() != 1) {
+    d.fail(key, fmt::format("{} holds a {} x {} array; expected a vector of m = {} targets b_i, one per measurement",
+                            path, raw.rows(), raw.cols(), count));
+  }
+  if (raw.size() != count) {
+    d.fail(key, fmt::format("{} holds {} targets; expected m = {}, one per measurement", path, raw.size(), count));
+  }
+  return Eigen::Map<const Eigen::VectorXd>(raw.data(), raw.size());
+}
+
 }  // namespace
 
 ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
@@ -121,7 +145,15 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
       source = "symmetric Gaussian";
     }
     const std::string key = d.has("measurements_file") ? "measurements_file" : "measurements";
-    Eigen::VectorXd b = sensing_targets(A, truth.matrix);
+    Eigen::VectorXd b;
+    if (d.has("targets_file")) {
+      const std::string path = d.string("targets_file");
+      b = read_sensing_targets(d, spec, path, A.rows());
+      source += ", targets b from " + path;
+    } else {
+      d.skip("targets_file");
+      b = sensing_targets(A, truth.matrix);
+    }
     auto sensing = checked(d, key, [&] { return std::make_shared<const MatrixSensingLoss>(A, b); });
     out.data_description = fmt::format("matrix sensing, {}, m = {} measurements ({})", truth.description,
                                        sensing->measurement_count(), source);
