@@ -4,9 +4,11 @@
 Usage: scripts/compare_outputs.py DIR_A DIR_B
 
 Every file must exist in both and be byte-identical, except that in meta.json
-the keys that hold wall-clock times (any key containing "seconds") are ignored,
-and so are the columns of CSV files whose header contains "seconds". Exit 0
-when the folders agree, 1 with a list of differences otherwise.
+the keys that hold wall-clock times (any key containing "seconds") are ignored.
+gradflow keeps wall time out of every CSV file (summary_runs.csv included), so
+CSV files are compared byte for byte; a "seconds" column in a CSV (from an older
+gradflow) is still set aside. Exit 0 when the folders agree, 1 with a list of
+differences otherwise.
 """
 import json
 import sys

@@ -6,10 +6,13 @@
 
 #include "cli_support.hpp"
 #include "io/csv.hpp"
+#include "io/npy.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <limits>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -172,9 +175,68 @@ TEST_CASE("clashing output files are refused before any work") {
 TEST_CASE("experiment names that clash with the summary files or leave the output folder are refused") {
   const auto dir = fresh_temp_dir("bad_input", "experiment_names");
   refused_by_check_and_run(dir, least_squares_spec(R"("experiments": [{"name": "summary_runs.csv"}], )"),
-                           {"key 'name'", "summary file", "experiments[0]"});
+                           {"key 'experiments[0].name'", "summary file"});
   refused_by_check_and_run(dir, least_squares_spec(R"("experiments": [{"name": ".."}], )"),
-                           {"key 'name'", "names a directory"});
+                           {"key 'experiments[0].name'", "names a directory"});
   refused_by_check_and_run(dir, least_squares_spec(R"("experiments": [{"name": "a b"}], )"),
-                           {"key 'name'", "character 2 (counted from 1) is ' '"});
+                           {"key 'experiments[0].name'", "character 2 (counted from 1) is ' '"});
+}
+
+TEST_CASE("an error in an experiment's override names the experiment's key, not the top-level one") {
+  const auto dir = fresh_temp_dir("bad_input", "experiment_keys");
+  const std::string linear = R"({"data": {"kind": "sine", "samples": 12, "inputs": 3},
+      "model": {"kind": "linear_network", "hidden": [4]}, "init": {"kind": "gaussian"}, "t_end": 1,
+      "runs": [{}], "experiments": [{"name": "fine"}, )";
+  refused_by_check_and_run(dir, linear + R"({"name": "zero", "model": {"hidden": [0]}}]})",
+                           {"spec.json: key 'experiments[1].model.hidden[0]' (experiment \"zero\")", "got the number 0"});
+  refused_by_check_and_run(dir, linear + R"({"name": "slow", "runs": [{"rtol": -1}]}]})",
+                           {"key 'experiments[1].runs[0].rtol' (experiment \"slow\")"});
+  // A top-level key that only one experiment's other keys make wrong keeps its
+  // name, and the message says which experiment read it.
+  refused_by_check_and_run(dir, R"({"data": {"kind": "sine", "samples": 12, "inputs": 3},
+      "model": {"kind": "least_squares"}, "init": {"kind": "point", "value": 0}, "t_end": 1,
+      "runs": [{"integrator": "rk4", "dt": 0.5}], "experiments": [{"name": "odd", "t_end": 1.25}]})",
+                           {"key 'runs[0].dt'", "read for experiment \"odd\", experiments[0]"});
+}
+
+TEST_CASE("a sample count beyond 32 bits is reported as written, not narrowed") {
+  const auto dir = fresh_temp_dir("bad_input", "sample_count");
+  refused_by_check_and_run(dir, std::regex_replace(least_squares_spec(), std::regex("\"count\": 3"),
+                                                   "\"count\": 4294967297"),
+                           {"key 'sample.count'", "got 4294967297"});
+}
+
+TEST_CASE("sine targets that overflow name data.noise_std") {
+  const auto dir = fresh_temp_dir("bad_input", "noise_overflow");
+  refused_by_check_and_run(dir, R"({"data": {"kind": "sine", "samples": 12, "inputs": 3, "noise_std": 1e308},
+      "model": {"kind": "least_squares"}, "init": {"kind": "point", "value": 0}, "t_end": 1, "runs": [{}]})",
+                           {"spec.json: key 'data.noise_std'", "overflows a double"});
+}
+
+TEST_CASE("data file errors name the spec key, and NaN the first row and column holding it") {
+  const auto dir = fresh_temp_dir("bad_input", "data_file_keys");
+  write_file(dir / "x.csv", "1,2\nthree,4\n");
+  Eigen::MatrixXd y(2, 1);
+  y << 1.0, std::numeric_limits<double>::quiet_NaN();
+  write_file(dir / "y.npy", gradflow::npy_bytes(y));
+  write_file(dir / "x_ok.csv", "1,2\n3,4\n");
+  const std::string spec = R"({"data": {"kind": "files", "x": "X", "y": "y.npy"}, "model": {"kind": "least_squares"},
+      "init": {"kind": "point", "value": 0}, "t_end": 1, "runs": [{}]})";
+  refused_by_check_and_run(dir, std::regex_replace(spec, std::regex("\"X\""), "\"x.csv\""),
+                           {"spec.json: key 'data.x'", "x.csv: line 2, column 1: 'three' is not a number"});
+  refused_by_check_and_run(dir, std::regex_replace(spec, std::regex("\"X\""), "\"x_ok.csv\""),
+                           {"spec.json: key 'data.y'", "y.npy: contains NaN or Inf: row 2, column 1 (counted from 1) is nan"});
+}
+
+TEST_CASE("a comparison of runs that diverged at once says it compared the start alone") {
+  const auto dir = fresh_temp_dir("bad_input", "diverged_comparison");
+  // θ = 1e200: the loss ½‖Xθ − y‖² overflows, so both runs stop after one step.
+  write_file(dir / "spec.json", R"({"data": {"kind": "sine", "samples": 12, "inputs": 3},
+      "model": {"kind": "least_squares"}, "init": {"kind": "point", "value": 1e200}, "t_end": 1,
+      "sample": {"kind": "linear", "count": 3},
+      "runs": [{"name": "gf"}, {"name": "gd", "integrator": "euler", "eta": 0.5}]})");
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK_THAT(r.out, Catch::Contains("gf vs gd: 1 matched times in [0, 0]"));
 }

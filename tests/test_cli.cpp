@@ -92,6 +92,11 @@ TEST_CASE("the same spec and seed give identical files, and exported data reprod
   for (const char* f : {"gd.csv", "gf.csv", "compare_gd_vs_gf.csv", "gd.states.npy"}) {
     CHECK(read_file(dir / "a" / "spec" / f) == read_file(dir / "b" / "spec" / f));
   }
+  // The summaries too: wall time lives in meta.json only.
+  for (const char* f : {"summary_runs.csv", "summary_comparisons.csv"}) {
+    CHECK(read_file(dir / "a" / f) == read_file(dir / "b" / f));
+    CHECK_THAT(read_file(dir / "a" / f), !Catch::Contains("seconds"));
+  }
   // Feed the exported data and start back in from files: same numbers.
   const fs::path a = dir / "a" / "spec";
   write_file(dir / "spec.json",

@@ -38,8 +38,8 @@ std::vector<PreparedExperiment> prepare_all(const std::string& spec_path) {
     // refusal of a value. Name the file and the experiment, exit 2.
     try {
       prepared.push_back(prepare_experiment(spec));
-    } catch (const InputError&) {
-      throw;
+    } catch (const InputError& e) {
+      throw in_experiment(e, spec);  // a key of experiments[i] is named there
     } catch (const std::bad_alloc&) {
       throw_input_error(spec.file, "", fmt::format(
           "experiment \"{}\": its data or model does not fit in memory (a width, size, sample or "

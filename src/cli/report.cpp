@@ -50,7 +50,15 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
   }
   for (const ComparisonOutcome& c : outcome.comparisons) {
     const Comparison& cmp = c.comparison;
+    // Say over which times the distances were taken: a run that stopped early
+    // (diverged at its first step) leaves few matched times, and a distance of
+    // 0 at t = 0 alone compares nothing but the shared start.
     std::string line = fmt::format("  {} vs {}: {} matched times", c.a, c.b, cmp.series.rows.size());
+    if (cmp.series.rows.empty()) {
+      line += " (no common record time: nothing compared)";
+    } else {
+      line += fmt::format(" in [{:.6g}, {:.6g}]", cmp.series.rows.front()[0], cmp.series.rows.back()[0]);
+    }
     if (cmp.has_state_dist) line += fmt::format(", max ‖x_a − x_b‖ = {:.3e}", cmp.max_state_dist);
     if (cmp.has_projection_dist) {
       line += fmt::format(", max ‖{}_a − {}_b‖_F = {:.3e}", cmp.projection_name, cmp.projection_name,
@@ -62,16 +70,17 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
 
 std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
                              const std::vector<ExperimentOutcome>& outcomes) {
+  // No wall time here (it is in meta.json → runs[i].wall_seconds): the same
+  // spec and seed give this file byte for byte.
   std::string csv =
-      "experiment,run,integrator,status,t_reached,steps,field_evaluations,wall_seconds,final_loss,"
-      "final_grad_norm\n";
+      "experiment,run,integrator,status,t_reached,steps,field_evaluations,final_loss,final_grad_norm\n";
   for (std::size_t e = 0; e < outcomes.size(); ++e) {
     for (const RunOutcome& r : outcomes[e].runs) {
       const RunStats& st = r.result.stats;
-      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.6g},{:.17g},{:.17g}\n", prepared[e].spec.name,
+      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.17g},{:.17g}\n", prepared[e].spec.name,
                          r.spec.name, to_string(r.spec.method.method),
                          r.ensemble ? "ensemble" : to_string(st.status),
-                         st.stop_time, st.steps, st.field_evaluations, st.wall_seconds,
+                         st.stop_time, st.steps, st.field_evaluations,
                          final_of(r, "loss"), final_of(r, "grad_norm"));
     }
   }

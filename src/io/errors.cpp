@@ -6,7 +6,7 @@ void throw_input_error(const std::string& file, const std::string& key, const st
   std::string msg = file;
   if (!key.empty()) msg += (msg.empty() ? "" : ": ") + std::string("key '") + key + "'";
   msg += (msg.empty() ? "" : ": ") + what;
-  throw InputError(msg);
+  throw InputError(msg, file, key, what);
 }
 
 }  // namespace gradflow

@@ -296,6 +296,40 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
 
 }  // namespace
 
+namespace {
+
+// Whether the value at `key` ("model.hidden[0]") was written by the merge
+// patch: objects merge key by key, anything else is replaced whole.
+bool written_by_patch(const json& patch, const std::string& key) {
+  const json* at = &patch;
+  std::size_t start = 0;
+  while (start <= key.size()) {
+    if (!at->is_object()) return true;  // an array or value replaced whole by the patch
+    const std::size_t end = key.find_first_of(".[", start);
+    const std::string part = key.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    const auto it = at->find(part);
+    if (it == at->end()) return false;
+    at = &*it;
+    if (end == std::string::npos || key[end] == '[') return true;  // the named value, or an array of the patch
+    start = end + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+InputError in_experiment(const InputError& error, const ExperimentSpec& spec) {
+  if (spec.origin.empty()) return error;
+  const std::string name = printable_name(spec.name);
+  if (!error.key().empty() && spec.override_patch.is_object() && written_by_patch(spec.override_patch, error.key())) {
+    const std::string key = spec.origin + "." + error.key();
+    return InputError(fmt::format("{}: key '{}' (experiment \"{}\"): {}", error.file(), key, name, error.reason()),
+                      error.file(), key, error.reason());
+  }
+  return InputError(fmt::format("{} (read for experiment \"{}\", {})", error.what(), name, spec.origin),
+                    error.file(), error.key(), error.reason());
+}
+
 std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::string& file,
                                        const std::filesystem::path& base_dir) {
   // Nesting depth, duplicate keys and overflowing numbers are refused here,
@@ -323,12 +357,17 @@ std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::strin
     }
     json merged = base;
     merged.merge_patch(list[i]);
+    ExperimentSpec where;
+    where.name = list[i].at("name").get<std::string>();
+    where.origin = key;
+    where.override_patch = list[i];
     try {
       out.push_back(read_experiment(merged, file, base_dir, stem));
     } catch (const InputError& err) {
-      throw InputError(fmt::format("{} (in experiment \"{}\", {})", err.what(),
-                                   printable_name(list[i].at("name").get<std::string>()), key));
+      throw in_experiment(err, where);
     }
+    out.back().origin = key;
+    out.back().override_patch = list[i];
     if (!names.insert(out.back().name).second) {
       throw_input_error(file, key + ".name", fmt::format("duplicate experiment name \"{}\"", out.back().name));
     }

@@ -8,6 +8,7 @@
 
 #include "core/sample_times.hpp"
 #include "core/run_options.hpp"
+#include "io/errors.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -71,7 +72,16 @@ struct ExperimentSpec {
   EtaSweep sweep;
   std::vector<std::pair<std::string, std::string>> comparisons;
   nlohmann::json resolved;           // every generic key with defaults filled in
+  // An entry of "experiments": its place ("experiments[2]") and the patch it
+  // merged over the rest of the file; empty for a spec without experiments.
+  std::string origin;
+  nlohmann::json override_patch;
 };
+
+// The error re-keyed to where the user wrote the value: a key set by the
+// experiment's override becomes "experiments[i].<key>"; another key keeps its
+// name, and the message says which experiment it was read for.
+InputError in_experiment(const InputError& error, const ExperimentSpec& spec);
 
 // Reads and validates a spec file; throws InputError (file, key, expected, got).
 std::vector<ExperimentSpec> read_spec_file(const std::filesystem::path& path);
