@@ -1,14 +1,23 @@
-# Wide two-layer ReLU networks and their kernel flow (issue 4).
+# Wide two-layer ReLU networks and their kernel flow.
 # Sources: target_sources(gradflow_models PRIVATE ...), and for the CLI factory
 # target_sources(gradflow_app PRIVATE ...). Tests: gradflow_add_test(test_name).
 target_sources(gradflow_models PRIVATE
-  ${PROJECT_SOURCE_DIR}/models/two_layer_relu.cpp
+  ${PROJECT_SOURCE_DIR}/models/two_layer_relu/field.cpp
+  ${PROJECT_SOURCE_DIR}/models/two_layer_relu/kernels.cpp
+  ${PROJECT_SOURCE_DIR}/models/two_layer_relu/modes.cpp
+  ${PROJECT_SOURCE_DIR}/models/two_layer_relu/filippov.cpp
   ${PROJECT_SOURCE_DIR}/models/kernel_flow.cpp)
 target_sources(gradflow_app PRIVATE ${PROJECT_SOURCE_DIR}/src/cli/factory_two_layer_relu.cpp)
 # relu_windows: the flow of wide networks (thousands of switches per unit time).
 target_sources(gradflow_integrators PRIVATE
-  ${PROJECT_SOURCE_DIR}/integrators/relu_windows.cpp
-  ${PROJECT_SOURCE_DIR}/integrators/residual_path.cpp)
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/problem.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/residual_path.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/kernel_share.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/neuron_runner.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/neuron_roots.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/neuron_filippov.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/window_screening.cpp
+  ${PROJECT_SOURCE_DIR}/integrators/relu_windows/window_integrator.cpp)
 foreach(name IN ITEMS
     test_two_layer_relu
     test_two_layer_relu_flow
