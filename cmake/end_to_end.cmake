@@ -1,6 +1,7 @@
 # End-to-end flow of deep linear networks (issue 3).
 target_sources(gradflow_models PRIVATE ${PROJECT_SOURCE_DIR}/models/end_to_end_flow.cpp)
 gradflow_add_test(test_end_to_end_flow)
+gradflow_add_test(test_linear_network_cli)
 gradflow_add_test(test_examples)
 if(GRADFLOW_BUILD_BENCH)
   add_executable(bench_end_to_end ${PROJECT_SOURCE_DIR}/bench/end_to_end/bench_end_to_end.cpp)

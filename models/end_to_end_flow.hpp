@@ -30,8 +30,9 @@
 namespace gradflow {
 
 // Saxe, McClelland & Ganguli (2014) for depth 2: on whitened inputs (Σxx = I)
-// with Σyx = U S Vᵀ and a start W(0) = U diag(u0) Vᵀ, every mode follows the
-// logistic u(t) = s / (1 + (s/u0 − 1) e^{−2st}).
+// with Σyx = U S Vᵀ and a start W(0) = U diag(u0) Vᵀ, every mode follows
+// u̇ = 2u(s − u), the logistic u(t) = u0 / (e^{−2st} + u0(1 − e^{−2st})/s),
+// evaluated without cancellation, also for s = 0 (u = u0 / (1 + 2u0 t)).
 struct SaxeOracle {
   Eigen::MatrixXd U, V;    // singular vectors of Σyx
   Eigen::VectorXd s, u0;   // its singular values, the start's

@@ -235,3 +235,32 @@ TEST_CASE("the end-to-end flow refuses depth 0") {
   CHECK_THROWS_WITH(EndToEndFlow(std::make_shared<SquareLoss>(data), 0),
                     Catch::Contains("depth N >= 1, got 0"));
 }
+
+TEST_CASE("Saxe's per-mode solution is exact where the target singular value is zero or round-off small") {
+  // u̇ = 2u(s − u) (DESIGN.md §7, N = 2), integrated here by scalar RK4 at
+  // h = 1e-4 (error O(h⁴) ≈ 1e-16 on this O(1) logistic), sharing no code with
+  // the oracle; s = 0 and s = 1e-16 are where s / (1 + (s/u0 − 1)e^{−2st})
+  // cancels to 0/0 or loses its digits.
+  const Eigen::Vector4d s(2.0, 0.5, 1e-16, 0.0);
+  const Eigen::Vector4d u0(0.03, 0.03, 0.03, 0.03);
+  const SaxeOracle oracle{Eigen::MatrixXd::Identity(4, 4), Eigen::MatrixXd::Identity(4, 4), s, u0};
+  // At t = 0 every mode is its start, to the last bit but one.
+  const Eigen::VectorXd at_zero = oracle.modes(0.0);
+  for (int k = 0; k < 4; ++k) CHECK(at_zero[k] == Approx(u0[k]).epsilon(1e-15));
+  for (double t : {0.5, 2.0, 10.0}) {
+    const Eigen::VectorXd u = oracle.modes(t);
+    for (int k = 0; k < 4; ++k) {
+      auto rate = [&](double y) { return 2.0 * y * (s[k] - y); };
+      const long steps = std::lround(t / 1e-4);
+      const double h = t / static_cast<double>(steps);
+      double y = u0[k];
+      for (long n = 0; n < steps; ++n) {
+        const double k1 = rate(y), k2 = rate(y + 0.5 * h * k1), k3 = rate(y + 0.5 * h * k2), k4 = rate(y + h * k3);
+        y += h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4);
+      }
+      INFO("t = " << t << ", s = " << s[k] << ", oracle " << u[k] << ", RK4 " << y);
+      // RK4's error plus ~1e5 steps of round-off (≈ 1e5 · 1e-17 relative).
+      CHECK(u[k] == Approx(y).epsilon(1e-11));
+    }
+  }
+}

@@ -9,6 +9,7 @@
 #include "io/regression_data.hpp"
 #include "models/end_to_end_flow.hpp"
 #include "models/linear_network.hpp"
+#include "models/matrix_powers.hpp"
 #include "models/regression_losses.hpp"
 
 #include <Eigen/SVD>
@@ -38,10 +39,30 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
   SaxeOracle oracle{svd.matrixU(), svd.matrixV(), svd.singularValues(), {}};
   oracle.u0 = (oracle.U.transpose() * W0 * oracle.V).diagonal();
   const double misalignment = (W0 - oracle.U * oracle.u0.asDiagonal() * oracle.V.transpose()).norm();
-  if (misalignment > 1e-8 * std::max(W0.norm(), 1e-300) || (oracle.u0.array() <= 0.0).any()) {
+  if (misalignment > 1e-8 * std::max(W0.norm(), 1e-300)) {
     throw_input_error(spec.file, key, fmt::format(
         "the closed form needs a start W(0) = U diag(u0) Vᵀ aligned with the SVD of YXᵀ/n, u0 > 0 "
         "(got a misalignment of {:.3g}); use init.kind = \"aligned\"", misalignment));
+  }
+  // Aligned, but a mode may start at zero: a u0_k at round-off level is an
+  // exact zero (e.g. W(0) of lower rank than YXᵀ/n, or with no component on a
+  // null mode), where the flow stays at 0 instead of following a logistic
+  // from u0 > 0.
+  const double s_cut = singular_value_cutoff(W0.rows(), W0.cols(), oracle.s.size() ? oracle.s[0] : 0.0);
+  const double u_cut = singular_value_cutoff(W0.rows(), W0.cols(), oracle.u0.cwiseAbs().maxCoeff());
+  for (Eigen::Index k = 0; k < oracle.u0.size(); ++k) {
+    const double u = oracle.u0[k];
+    if (u > u_cut) continue;
+    const std::string mode = oracle.s[k] <= s_cut
+        ? fmt::format("s_{} = {:.3g} (a null mode of YXᵀ/n)", k + 1, oracle.s[k])
+        : fmt::format("s_{} = {:.3g}", k + 1, oracle.s[k]);
+    const std::string start = std::abs(u) <= u_cut
+        ? fmt::format("u0_{} = 0 up to round-off (|u0_{}| = {:.3g}): W(0) has no component on this mode", k + 1,
+                      k + 1, std::abs(u))
+        : fmt::format("u0_{} = {:.3g} < 0", k + 1, u);
+    throw_input_error(spec.file, key, fmt::format(
+        "the closed form is the logistic from u0_k = u_kᵀW(0)v_k > 0 on every mode, but mode {} has {} and {}; "
+        "use init.kind = \"aligned\", which starts every mode at scale > 0", k + 1, mode, start));
   }
   return oracle;
 }
