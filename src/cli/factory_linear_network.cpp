@@ -1,7 +1,8 @@
 // model.kind = "linear_network": a deep linear network with two flows, the
 // per-layer gradient flow ("layers", the default) and the end-to-end flow of
 // its product ("end_to_end", Arora, Cohen & Hazan 2018), started from the
-// product of the initial layers unless init.end_to_end names a matrix.
+// product of the initial layers unless init.end_to_end names a matrix, and
+// kept on that start's numerical rank when it is rank-deficient.
 
 #include "cli/factory_support.hpp"
 #include "io/errors.hpp"
@@ -167,8 +168,11 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   }
   i.finish();
   out.resolved_init = i.resolved();
-  auto e2e = saxe_oracle ? std::make_unique<EndToEndFlow>(loss, net->depth(), saxe_oracle_for(spec, square.get(), W0, net->depth()))
-                         : std::make_unique<EndToEndFlow>(loss, net->depth());
+  // A rank-deficient W(0) (e.g. a hidden layer narrower than d0 and dN) stays
+  // of its rank along the exact flow: the end-to-end flow keeps it there.
+  EndToEndOptions e2e_options{.max_rank = rank_kept_from(W0, net->depth())};
+  if (saxe_oracle) e2e_options.saxe_oracle = saxe_oracle_for(spec, square.get(), W0, net->depth());
+  auto e2e = std::make_unique<EndToEndFlow>(loss, net->depth(), std::move(e2e_options));
   out.flows.push_back({"layers", std::move(net), std::move(x0)});
   out.flows.push_back({"end_to_end", std::move(e2e), Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size())});
   return out;
