@@ -29,7 +29,7 @@ namespace gradflow {
 class DeepFactorisation final : public Field {
  public:
   // Throws std::invalid_argument for depth < 1 or a non-square loss.
-  DeepFactorisation(std::shared_ptr<const MatrixLoss> loss, int depth,
+  DeepFactorisation(const std::shared_ptr<const MatrixLoss>& loss, int depth,
                     std::shared_ptr<const FactorisationMetrics> metrics = nullptr);
 
   Eigen::Index dim() const override { return net_.dim(); }
