@@ -16,6 +16,7 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
+#include <cmath>
 #include <ostream>
 
 #ifndef GRADFLOW_VERSION
@@ -28,6 +29,17 @@ using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
   PreparedExperiment p{spec, build_model(spec), {}, {}, {}};
+  // A start that overflowed (init.std 1e308 multiplied through the layers)
+  // would stop the integrator after the other runs were done: refuse it now.
+  for (const Flow& flow : p.model.flows) {
+    for (Eigen::Index k = 0; k < flow.x0.size(); ++k) {
+      if (!std::isfinite(flow.x0[k])) {
+        throw_input_error(spec.file, "init", fmt::format(
+            "the start of flow \"{}\" has entry {} (counted from 0) = {}: expected finite numbers; the "
+            "init's scale (std, scale, alpha, value) overflows a double", flow.name, k, flow.x0[k]));
+      }
+    }
+  }
   try {
     p.times = sample_times(spec.sample, spec.t_end);
   } catch (const std::invalid_argument& e) {

@@ -36,6 +36,11 @@ void resolve_relative_step(const ExperimentSpec& spec, std::size_t r, const Flow
   }
   plan.sharpness_at_x0 = lambda;
   plan.method.dt = run.eta_over_stability * 2.0 / lambda;
+  if (!std::isfinite(plan.method.dt)) {
+    throw_input_error(spec.file, key, fmt::format(
+        "η = {} · 2/λ_max = {} · 2/{:.6g} overflows a double: expected a value that gives a finite step",
+        run.eta_over_stability, run.eta_over_stability, lambda));
+  }
   if (run.method.method != Method::euler) return;
   // GD takes whole steps: ⌈t_end/η⌉ of them (a ratio within round-off of an
   // integer is that integer), the last iterate recorded as well.
