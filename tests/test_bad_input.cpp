@@ -178,3 +178,13 @@ TEST_CASE("experiment names that clash with the summary files or leave the outpu
   refused_by_check_and_run(dir, least_squares_spec(R"("experiments": [{"name": "a b"}], )"),
                            {"key 'name'", "character 2 (counted from 1) is ' '"});
 }
+
+TEST_CASE("an experiment named after a spec file with spaces gets a safe name instead of a refusal") {
+  const auto dir = fresh_temp_dir("bad_input", "spaced_file_name");
+  write_file(dir / "my first run.json", least_squares_spec());
+  const auto out = dir / "out";
+  const CliResult r = gradflow_cli({"run", (dir / "my first run.json").string(), "--out", out.string()});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(std::filesystem::exists(out / "my_first_run" / "meta.json"));
+}
