@@ -25,7 +25,11 @@ namespace gradflow {
 using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
-  PreparedExperiment p{spec, build_model(spec), {}, {}, {}};
+  return prepare_experiment(spec, build_model(spec));
+}
+
+PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance model) {
+  PreparedExperiment p{spec, std::move(model), {}, {}, {}};
   try {
     p.times = sample_times(spec.sample, spec.t_end);
   } catch (const std::invalid_argument& e) {

@@ -2,6 +2,7 @@
 
 #include "io/csv.hpp"
 #include "io/errors.hpp"
+#include "io/memory_matrices.hpp"
 #include "io/npy.hpp"
 
 #include <fmt/format.h>
@@ -12,7 +13,9 @@ Eigen::MatrixXd read_matrix_file(const std::filesystem::path& path, const std::s
                                  const std::string& key) {
   const std::string ext = path.extension().string();
   Eigen::MatrixXd m;
-  if (ext == ".npy") {
+  if (const Eigen::MatrixXd* in_memory = MemoryMatrices::find(path)) {
+    m = *in_memory;
+  } else if (ext == ".npy") {
     m = read_npy(path.string()).values;
   } else if (ext == ".csv" || ext == ".txt") {
     m = read_csv_matrix(path.string());
