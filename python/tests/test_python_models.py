@@ -169,3 +169,29 @@ def test_observations_of_a_python_model_become_columns(problem):
     assert "first" in run.columns
     assert np.array_equal(run["first"], run.states[:, 0])
     assert np.array_equal(run.matrices("W1"), run.projections["W1"])
+
+
+def test_arrays_a_model_keeps_are_never_overwritten(problem):
+    _, mine, x0 = problem
+    kept = []
+
+    def gradient(x):
+        kept.append(x)          # keeps every argument it was given
+        return mine.gradient(x)
+    run = gf.gd(gf.FunctionModel(mine.loss, gradient), x0, eta=0.05, steps=20)
+    # GD evaluates the gradient at iterates 0..19, then the diagnostics at every
+    # record: each kept array still holds the state it was called with.
+    assert np.array_equal(np.array(kept[:20]), run.states[:20])
+    assert len({id(k) for k in kept}) == len(kept)
+
+
+def test_arrays_a_model_modifies_do_not_change_the_run(problem):
+    _, mine, x0 = problem
+
+    def gradient(x):
+        g = mine.gradient(x)
+        x[:] = np.nan           # scribbles over its argument
+        return g
+    run = gf.gd(gf.FunctionModel(mine.loss, gradient), x0, eta=0.05, steps=20)
+    ref = gf.gd(mine, x0, eta=0.05, steps=20)
+    assert np.array_equal(run.states, ref.states)

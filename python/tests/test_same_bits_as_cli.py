@@ -118,3 +118,23 @@ def test_loaded_and_live_runs_reshape_states_into_the_layout_matrices(tmp_path):
     loaded = gf.load(tmp_path / "dopri5").runs["dopri5"]
     assert np.array_equal(loaded.matrices("W2"), W2)
     assert np.array_equal(loaded.series.values, run.series.values)
+
+
+def test_runs_loaded_from_a_folder_compare_as_the_cli_did(cli, tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps({
+        "seed": 1, "data": {"kind": "sine", "samples": 30, "inputs": 4},
+        "model": {"kind": "linear_network", "hidden": [3]}, "init": {"kind": "gaussian", "std": 0.4},
+        "t_end": 2.0, "record": {"states": True, "projection": True},
+        "runs": [{"name": "gd", "integrator": "euler", "eta": 0.05},
+                 {"name": "gf", "integrator": "dopri5", "rtol": 1e-10, "atol": 1e-12}]}))
+    cli("run", str(spec), "--out", str(tmp_path / "out"), "--quiet")
+    e = gf.load(tmp_path / "out" / "spec")
+    ref = e.comparisons[("gd", "gf")]
+    c = gf.compare(e.runs["gd"], e.runs["gf"])
+    assert c.columns == ref.columns
+    for col in ("t", "step_a", "step_b", "loss_a", "loss_b", "loss_diff"):
+        assert np.array_equal(c[col], ref[col]), col
+    # numpy's norms against Eigen's: the same sums in other orders, a few ulps apart.
+    assert np.allclose(c.state_dist, ref.state_dist, rtol=1e-13, atol=0)
+    assert np.allclose(c.e2e_dist, ref.e2e_dist, rtol=1e-13, atol=0)

@@ -15,7 +15,6 @@ py::object optional_attribute(const py::object& model, const char* name) {
   return py::hasattr(model, name) ? py::object(model.attr(name)) : py::object(py::none());
 }
 
-py::array_t<double> argument(const Eigen::VectorXd& x) { return to_numpy(x); }
 
 std::string shape_text(const py::array& a) {
   std::vector<py::ssize_t> shape(a.shape(), a.shape() + a.ndim());
@@ -27,6 +26,15 @@ std::string shape_text(const py::array& a) {
 // with both shapes (or the dtype) in the message.
 void read_result(const py::object& result, Eigen::Index dim, const std::string& what,
                  Eigen::VectorXd& out) {
+  using Exact = py::array_t<double, py::array::c_style>;
+  if (Exact::check_(result)) {  // the common case, without conversions
+    const auto a = py::reinterpret_borrow<Exact>(result);
+    if (a.ndim() == 1 && a.shape(0) == dim) {
+      out.resize(dim);
+      std::memcpy(out.data(), a.data(), sizeof(double) * dim);
+      return;
+    }
+  }
   py::array a = py::array::ensure(result);
   if (!a) {
     PyErr_Clear();
@@ -48,6 +56,16 @@ void read_result(const py::object& result, Eigen::Index dim, const std::string& 
 }
 
 }  // namespace
+
+const py::array_t<double>& PythonField::Argument::hold(const Eigen::VectorXd& x) {
+  // Reused only when nothing else refers to it: a model that kept the array
+  // (or a view of it) from an earlier call keeps what it was given.
+  if (array.size() != x.size() || array.ref_count() > 1 || !array.writeable()) {
+    array = py::array_t<double>(x.size());
+  }
+  std::memcpy(array.mutable_data(), x.data(), sizeof(double) * x.size());
+  return array;
+}
 
 PythonField::PythonField(py::object model, Eigen::Index dim)
     : model_(std::move(model)), dim_(dim) {
@@ -79,6 +97,7 @@ PythonField::PythonField(py::object model, Eigen::Index dim)
                                         "two should be equal)", name_, layout_.dim(), dim_));
     }
   }
+  gradient_what_ = name_ + ".gradient(x)";
   description_ = fmt::format("model defined in Python: {} (dim {}, {})", name_, dim_,
                              has_analytic_hessian_vector()
                                  ? "Hessian-vector products from Python"
@@ -86,7 +105,7 @@ PythonField::PythonField(py::object model, Eigen::Index dim)
 }
 
 double PythonField::loss(const Eigen::VectorXd& x) const {
-  const py::object r = loss_(argument(x));
+  const py::object r = loss_(x_.hold(x));
   try {
     return py::cast<double>(r);
   } catch (const py::cast_error&) {
@@ -96,7 +115,7 @@ double PythonField::loss(const Eigen::VectorXd& x) const {
 }
 
 void PythonField::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
-  read_result(gradient_(argument(x)), dim_, name_ + ".gradient(x)", g);
+  read_result(gradient_(x_.hold(x)), dim_, gradient_what_, g);
 }
 
 void PythonField::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
@@ -105,13 +124,13 @@ void PythonField::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd
     Field::hessian_vector(x, v, hv);
     return;
   }
-  read_result(hessian_vector_(argument(x), argument(v)), dim_, name_ + ".hessian_vector(x, v)", hv);
+  read_result(hessian_vector_(x_.hold(x), v_.hold(v)), dim_, name_ + ".hessian_vector(x, v)", hv);
 }
 
 Observation PythonField::observe(const Eigen::VectorXd& x) const {
   Observation out;
   if (observe_.is_none()) return out;
-  const py::dict values = observe_(argument(x));
+  const py::dict values = observe_(x_.hold(x));
   std::vector<std::string> keys;
   for (const auto& [key, value] : values) keys.push_back(py::cast<std::string>(key));
   // Each observation is a column (or a stacked matrix) of the run: the same

@@ -10,7 +10,9 @@
 //   optional: hessian_vector(x, v) -> array, observe(x) -> {name: float or
 //   array}, layout = [(name, rows, cols), ...] (column-major blocks of x),
 //   name (a string for the description).
-// x is a fresh float64 array on every call (the model may keep or modify it).
+// x is a float64 array the model may keep or modify: it is reused for the
+// next call only when the model kept no reference to it (saves an allocation
+// per call).
 //
 // Callbacks run with the GIL held: runs of a Python model never release it.
 // A Python exception inside a callback propagates as py::error_already_set,
@@ -18,6 +20,7 @@
 
 #include "core/field.hpp"
 
+#include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
 #include <string>
@@ -50,7 +53,15 @@ class PythonField final : public Field {
   Layout layout_;
   std::string name_;
   std::string description_;
+  std::string gradient_what_;
   mutable std::vector<std::string> observe_keys_;
+
+  // The array passed to the callbacks.
+  struct Argument {
+    py::array_t<double> array;
+    const py::array_t<double>& hold(const Eigen::VectorXd& x);
+  };
+  mutable Argument x_, v_;
 };
 
 }  // namespace gradflow::python
