@@ -28,7 +28,11 @@ namespace gradflow {
 using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
-  PreparedExperiment p{spec, build_model(spec), {}, {}, {}};
+  return prepare_experiment(spec, build_model(spec));
+}
+
+PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance model) {
+  PreparedExperiment p{spec, std::move(model), {}, {}, {}};
   // A start that overflowed (init.std 1e308 multiplied through the layers)
   // would stop the integrator after the other runs were done: refuse it now.
   for (const Flow& flow : p.model.flows) {
