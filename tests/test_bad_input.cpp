@@ -240,3 +240,13 @@ TEST_CASE("a comparison of runs that diverged at once says it compared the start
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("gf vs gd: 1 matched times in [0, 0]"));
 }
+
+TEST_CASE("an experiment named after a spec file with spaces gets a safe name instead of a refusal") {
+  const auto dir = fresh_temp_dir("bad_input", "spaced_file_name");
+  write_file(dir / "my first run.json", least_squares_spec());
+  const auto out = dir / "out";
+  const CliResult r = gradflow_cli({"run", (dir / "my first run.json").string(), "--out", out.string()});
+  INFO(r.err);
+  CHECK(r.code == 0);
+  CHECK(std::filesystem::exists(out / "my_first_run" / "meta.json"));
+}

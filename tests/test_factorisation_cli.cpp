@@ -330,3 +330,61 @@ TEST_CASE("sensing targets can be given as a file, e.g. noisy measurements, and 
   check_refused(dir, spec(R"({"kind": "completion", "size": 6, "rank": 2, "observed": 20, "targets_file": "noisy.npy"})"),
                 "key 'data.targets_file': unknown key");
 }
+
+TEST_CASE("the deep flow starts from given layers or a given W(0), and refuses wrong counts and shapes") {
+  const fs::path dir = temp_dir("deep_start");
+  Rng rng(21);
+  const Eigen::MatrixXd W1 = rng.normal_matrix(6, 6), W2 = rng.normal_matrix(6, 6);
+  // A rank-one, non-symmetric W(0): its balanced split is zero beyond rank one.
+  const Eigen::MatrixXd W0 = rng.normal_matrix(6, 1) * rng.normal_matrix(1, 6);
+  write_file(dir / "W1.npy", npy_bytes(W1));
+  write_file(dir / "W2.npy", npy_bytes(W2));
+  write_file(dir / "W0.npy", npy_bytes(W0));
+  write_file(dir / "W_5x6.npy", npy_bytes(Eigen::MatrixXd(Eigen::MatrixXd::Ones(5, 6))));
+  auto with_deep = [&](const std::string& deep) {
+    std::string text = spec(kSensing, R"({"kind": "gaussian", "alpha": 0.3, "deep": )" + deep + "}");
+    const std::string runs = R"("runs": [)";
+    text.replace(text.find(runs), runs.size(), R"("record": {"states": true}, "runs": [)");
+    return text;
+  };
+  auto deep_start = [&](const std::string& out) {
+    const NpyArray states = read_npy((dir / out / "spec" / "deep.states.npy").string());
+    return Eigen::VectorXd(states.values.row(0).transpose());
+  };
+
+  const CliResult layers = run_spec(dir, with_deep(R"({"layers": ["W1.npy", "W2.npy"]})"), "layers");
+  INFO(layers.err);
+  REQUIRE(layers.code == 0);
+  Eigen::VectorXd expected(72);
+  expected << Eigen::Map<const Eigen::VectorXd>(W1.data(), 36), Eigen::Map<const Eigen::VectorXd>(W2.data(), 36);
+  CHECK(deep_start("layers") == expected);  // the layers as given, bit for bit
+
+  const CliResult e2e = run_spec(dir, with_deep(R"({"end_to_end": "W0.npy"})"), "e2e");
+  INFO(e2e.err);
+  REQUIRE(e2e.code == 0);
+  const Eigen::VectorXd x = deep_start("e2e");
+  const Eigen::Map<const Eigen::MatrixXd> A1(x.data(), 6, 6), A2(x.data() + 36, 6, 6);
+  // An SVD and one product: round-off relative to ‖W(0)‖.
+  CHECK((A2 * A1 - W0).norm() <= 1e-14 * W0.norm());
+  CHECK(A1.bottomRows(5).cwiseAbs().maxCoeff() == 0.0);
+  CHECK(A2.rightCols(5).cwiseAbs().maxCoeff() == 0.0);
+  const auto meta = nlohmann::json::parse(read_file(dir / "e2e" / "spec" / "meta.json"));
+  CHECK(meta["spec"]["init"]["deep"]["end_to_end"] == "W0.npy");
+
+  // The other flows keep U(0): their files are those of a run without init.deep.
+  REQUIRE(run_spec(dir, spec(kSensing), "plain").code == 0);
+  for (const char* f : {"gf.csv", "wflow.csv", "gd.csv"}) {
+    CHECK(read_file(dir / "plain" / "spec" / f) == read_file(dir / "e2e" / "spec" / f));
+  }
+
+  check_refused(dir, with_deep(R"({"layers": ["W1.npy"]})"),
+                "key 'init.deep.layers': expected 2 paths, one per layer W1 … W2 (model.depth = 2), got 1");
+  check_refused(dir, with_deep(R"({"layers": ["W1.npy", "W_5x6.npy"]})"),
+                "key 'init.deep.layers': W_5x6.npy holds a 5 x 6 matrix; layer W2 of the deep flow must be d x d = 6 x 6");
+  check_refused(dir, with_deep(R"({"end_to_end": "W_5x6.npy"})"),
+                "key 'init.deep.end_to_end': W_5x6.npy holds a 5 x 6 matrix; W(0) of the deep flow must be d x d = 6 x 6");
+  check_refused(dir, with_deep(R"({"end_to_end": "W0.npy", "layers": ["W1.npy", "W2.npy"]})"),
+                "key 'init.deep.end_to_end': give either \"layers\"");
+  check_refused(dir, with_deep("{}"), "key 'init.deep.layers': missing: give \"layers\"");
+  check_refused(dir, with_deep(R"({"end_to_end": "W0.npy", "scale": 2})"), "key 'init.deep.scale': unknown key");
+}

@@ -2,6 +2,7 @@
 
 #include "cli/ensemble.hpp"
 #include "cli/eta_sweep.hpp"
+#include "cli/report.hpp"
 
 #include "core/rng.hpp"
 #include "io/csv.hpp"
@@ -27,7 +28,11 @@ namespace gradflow {
 using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
-  PreparedExperiment p{spec, build_model(spec), {}, {}, {}};
+  return prepare_experiment(spec, build_model(spec));
+}
+
+PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance model) {
+  PreparedExperiment p{spec, std::move(model), {}, {}, {}};
   // A start that overflowed (init.std 1e308 multiplied through the layers)
   // would stop the integrator after the other runs were done: refuse it now.
   for (const Flow& flow : p.model.flows) {
@@ -133,8 +138,11 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
     if (diag.sharpness && run.method.method == Method::euler) add_stability_threshold(r);
     const RunStats& s = r.result.stats;
-    fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals {:>9.3f} s  {}\n", run.name,
-               to_string(run.method.method), s.steps, s.field_evaluations, s.wall_seconds,
+    const long total = evaluations_with_products(s);
+    const std::string products =
+        total == s.field_evaluations ? "" : fmt::format(" + {} J·v = {}", total - s.field_evaluations, total);
+    fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals{} {:>9.3f} s  {}\n", run.name,
+               to_string(run.method.method), s.steps, s.field_evaluations, products, s.wall_seconds,
                s.status == RunStatus::completed ? "completed" : s.message);
     if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
     outcome.runs.push_back(std::move(r));
@@ -176,6 +184,7 @@ json stats_json(const RunStats& s) {
           {"steps", s.steps},
           {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
           {"field_evaluations", s.field_evaluations},
+          {"field_evaluations_with_products", evaluations_with_products(s)},
           {"wall_seconds", s.wall_seconds},
           {"stop_time", s.stop_time},
           {"counters", counters},

@@ -149,7 +149,7 @@ std::string JsonReader::string(const std::string& key, std::optional<std::string
 
 std::string JsonReader::choice(const std::string& key, const std::vector<std::string>& choices,
                                std::optional<std::string> fallback) {
-  const std::string value = string(key, std::move(fallback));
+  std::string value = string(key, std::move(fallback));  // not const: returned by move
   for (const auto& c : choices) {
     if (c == value) return value;
   }

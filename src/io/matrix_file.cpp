@@ -2,6 +2,7 @@
 
 #include "io/csv.hpp"
 #include "io/errors.hpp"
+#include "io/memory_matrices.hpp"
 #include "io/npy.hpp"
 
 #include <fmt/format.h>
@@ -30,6 +31,14 @@ std::string first_non_finite(const Eigen::MatrixXd& m) {
 Eigen::MatrixXd read_matrix_file(const std::filesystem::path& path, const std::string& spec_file,
                                  const std::string& key) {
   const std::string ext = path.extension().string();
+  // Matrices handed over in memory (the Python package) under a path-like name.
+  if (const Eigen::MatrixXd* in_memory = MemoryMatrices::find(path)) {
+    if (!in_memory->allFinite()) {
+      throw_input_error(spec_file, key, fmt::format("\"{}\" contains NaN or Inf: {}", path.string(),
+                                                    first_non_finite(*in_memory)));
+    }
+    return *in_memory;
+  }
   if (ext != ".npy" && ext != ".csv" && ext != ".txt") {
     throw_input_error(spec_file, key, fmt::format("expected a .npy or .csv file, got \"{}\"", path.string()));
   }

@@ -28,6 +28,15 @@ std::string unsafe_name_reason(const std::string& name) {
   return {};
 }
 
+std::string safe_name(const std::string& name) {
+  std::string out = name.substr(0, kMaxNameBytes);
+  for (char& c : out) {
+    if (!safe_char(c)) c = '_';
+  }
+  if (!out.empty() && out[0] == '.') out[0] = '_';
+  return out.empty() ? std::string("experiment") : out;
+}
+
 std::string printable_name(const std::string& name) {
   constexpr std::size_t kShown = 60;
   std::string out;

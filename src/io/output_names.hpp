@@ -17,6 +17,11 @@ inline constexpr std::size_t kMaxFileNameBytes = 255;
 // _ - . +, not empty, at most kMaxNameBytes, not "." or "..". Otherwise why not.
 std::string unsafe_name_reason(const std::string& name);
 
+// A name derived rather than given (an experiment named after its spec file,
+// "my run.json" → "my_run"): every unsafe character becomes '_', a leading
+// '.' too, cut to kMaxNameBytes; "experiment" if nothing is left.
+std::string safe_name(const std::string& name);
+
 // `name` fit for a message: bytes outside printable ASCII as \xNN (a NUL would
 // end the message), cut after 60 characters.
 std::string printable_name(const std::string& name);

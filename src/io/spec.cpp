@@ -141,7 +141,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   ExperimentSpec e;
   e.file = file;
   e.base_dir = base_dir;
-  e.name = r.string("name", default_name);
+  // A derived name is made safe; a name the user wrote must be safe as given.
+  e.name = r.string("name", safe_name(default_name));
   if (const std::string why = unsafe_name_reason(e.name); !why.empty() || e.name[0] == '.') {
     r.fail("name", fmt::format("expected a name usable as a directory (letters, digits, _ - . +, at most {} "
                                "bytes, not starting with '.'), got \"{}\": {}", kMaxNameBytes, printable_name(e.name),
