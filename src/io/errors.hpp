@@ -13,7 +13,10 @@ class InputError : public std::runtime_error {
   // The parts of the message, kept so that a caller can re-key the error
   // (an experiment's override names "experiments[i].model.hidden").
   InputError(const std::string& message, std::string file, std::string key, std::string what)
-      : std::runtime_error(message), file_(std::move(file)), key_(std::move(key)), what_(std::move(what)) {}
+      : std::runtime_error(message),
+        file_(std::move(file)),
+        key_(std::move(key)),
+        what_(std::move(what)) {}
   const std::string& file() const { return file_; }
   const std::string& key() const { return key_; }  // empty: none named, or an unstructured message
   const std::string& reason() const { return what_; }
