@@ -13,7 +13,9 @@
 //
 // Start: balanced from a given W(0) (DESIGN.md §4): W(0) = QΣPᵀ, W_1 = Σ^{1/N}Pᵀ,
 // W_j = Σ^{1/N}, W_N = QΣ^{1/N}; for W(0) = U(0)U(0)ᵀ every flow starts at the
-// same W.
+// same W. Σ is cut at W(0)'s numerical rank k and the layers are zero beyond
+// it, so W stays of rank ≤ k as the exact flow does (a U(0) of width k < d
+// gives such a W(0); round-off singular values raised to 1/N would not).
 
 #include "core/field.hpp"
 #include "models/linear_network.hpp"
@@ -27,12 +29,14 @@ namespace gradflow {
 class DeepFactorisation final : public Field {
  public:
   // Throws std::invalid_argument for depth < 1 or a non-square loss.
-  DeepFactorisation(std::shared_ptr<const MatrixLoss> loss, int depth,
+  DeepFactorisation(const std::shared_ptr<const MatrixLoss>& loss, int depth,
                     std::shared_ptr<const FactorisationMetrics> metrics = nullptr);
 
   Eigen::Index dim() const override { return net_.dim(); }
   double loss(const Eigen::VectorXd& x) const override { return net_.loss(x); }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override { net_.gradient(x, g); }
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
+    net_.gradient(x, g);
+  }
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override {
     net_.velocity(x, t, dxdt);
   }
@@ -40,7 +44,8 @@ class DeepFactorisation final : public Field {
   std::string describe() const override;
 
   bool has_analytic_hessian_vector() const override { return net_.has_analytic_hessian_vector(); }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override {
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override {
     net_.hessian_vector(x, v, hv);
   }
 
@@ -51,10 +56,13 @@ class DeepFactorisation final : public Field {
   const LinearNetwork& network() const { return net_; }
   int depth() const { return net_.depth(); }
   // The balanced start whose end-to-end matrix is W0 (d × d).
-  Eigen::VectorXd balanced_start(const Eigen::MatrixXd& W0) const { return net_.init_balanced_from(W0); }
+  Eigen::VectorXd balanced_start(const Eigen::MatrixXd& W0) const {
+    return net_.init_balanced_from(W0);
+  }
 
  private:
-  static LinearNetworkOptions square_widths(const std::shared_ptr<const MatrixLoss>& loss, int depth);
+  static LinearNetworkOptions square_widths(const std::shared_ptr<const MatrixLoss>& loss,
+                                            int depth);
 
   LinearNetwork net_;
   std::shared_ptr<const FactorisationMetrics> metrics_;

@@ -5,6 +5,7 @@
 
 #include "support.hpp"
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -22,7 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path run_example(const std::string& spec) {
-  const fs::path out = fs::temp_directory_path() / ("gradflow_example_" + fs::path(spec).stem().string());
+  const fs::path out =
+      fs::temp_directory_path() / ("gradflow_example_" + fs::path(spec).stem().string());
   fs::remove_all(out);
   std::ostringstream log, err;
   const int code = run_command({"gradflow", "run", (testing::source_dir() / "data" / spec).string(),
@@ -57,7 +59,8 @@ std::vector<double> csv_column(const fs::path& file, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("the course example trains every depth to the least-squares optimum by GD and by the flow") {
+TEST_CASE(
+    "the course example trains every depth to the least-squares optimum by GD and by the flow") {
   const fs::path out = run_example("course_linear.json");
   double first = 0.0;
   for (const char* depth : {"depth2", "depth3", "depth4"}) {
@@ -74,7 +77,8 @@ TEST_CASE("the course example trains every depth to the least-squares optimum by
   }
 }
 
-TEST_CASE("the end-to-end example: balanced agrees to tolerance, the gap grows with the imbalance") {
+TEST_CASE(
+    "the end-to-end example: balanced agrees to tolerance, the gap grows with the imbalance") {
   const fs::path out = run_example("e2e_comparison.json");
   auto gap = [&](const std::string& e) {
     const auto d = csv_column(out / e / "compare_gf_vs_e2e.csv", "e2e_dist");
@@ -98,13 +102,16 @@ TEST_CASE("the lp example: deeper networks reach lower l4 loss at the same time 
     INFO(depth);
     const auto t = csv_column(out / depth / "gd.csv", "t");
     const auto loss = csv_column(out / depth / "gd.csv", "loss");
-    const std::size_t at_one = static_cast<std::size_t>(std::find_if(t.begin(), t.end(), [](double s) { return s >= 1.0 - 1e-12; }) - t.begin());
+    const std::size_t at_one = static_cast<std::size_t>(
+        std::find_if(t.begin(), t.end(), [](double s) { return s >= 1.0 - 1e-12; }) - t.begin());
     CHECK(loss[at_one] < previous);
     previous = loss[at_one];
   }
 }
 
-TEST_CASE("the Saxe example: the end-to-end flow follows the logistic closed form, strongest mode first") {
+TEST_CASE(
+    "the Saxe example: the end-to-end flow follows the logistic closed form, strongest mode "
+    "first") {
   const fs::path out = run_example("saxe_depth2.json");
   const auto gap = csv_column(out / "saxe_depth2" / "e2e.csv", "saxe_gap");
   const auto norm = csv_column(out / "saxe_depth2" / "e2e.csv", "e2e_norm");
@@ -125,7 +132,8 @@ TEST_CASE("the Saxe example: the end-to-end flow follows the logistic closed for
   CHECK(half_time("sv_2") < half_time("sv_3"));
 }
 
-TEST_CASE("the eta sweep example: GD is order one from the flow and order two from the modified flow") {
+TEST_CASE(
+    "the eta sweep example: GD is order one from the flow and order two from the modified flow") {
   const fs::path out = run_example("eta_sweep.json");
   std::ifstream in(out / "eta_sweep" / "meta.json");
   const auto meta = nlohmann::json::parse(in);
@@ -164,7 +172,7 @@ nlohmann::json read_meta(const fs::path& dir) {
   return nlohmann::json::parse(in);
 }
 
-// f as the issue writes it (fine away from the overflow at θ ≳ 240).
+// f as DESIGN.md §4 writes it (fine away from the overflow at θ ≳ 240).
 double wide_sharp(double t) {
   const double e = std::exp(3.0 * (t - 3.0));
   return (10.0 * t * t + e * ((t - 10.0) * (t - 10.0) / 2.0 + 50.0)) / (1.0 + e);
@@ -172,7 +180,9 @@ double wide_sharp(double t) {
 
 }  // namespace
 
-TEST_CASE("the least-squares example: GD converges at 1.99 over lambda max, diverges at 2.01, the flow converges") {
+TEST_CASE(
+    "the least-squares example: GD converges at 1.99 over lambda max, diverges at 2.01, the flow "
+    "converges") {
   const fs::path out = run_example("least_squares_stability.json") / "least_squares_stability";
   const auto meta = read_meta(out);
   const double lambda = meta["model_facts"]["lambda_max_XtX"].get<double>();
@@ -184,24 +194,30 @@ TEST_CASE("the least-squares example: GD converges at 1.99 over lambda max, dive
   // The slowest contraction is 0.99 a step: ≈ 5000 steps leave ~1e-22 of the start.
   CHECK(csv_column(out / "gd_1.99.csv", "grad_norm").back() < 1e-9);
   CHECK(runs[1]["status"] == "diverged");
-  CHECK_THAT(runs[1]["message"].get<std::string>(), Catch::Contains("diverged at step") && Catch::Contains("(t = "));
+  CHECK_THAT(runs[1]["message"].get<std::string>(),
+             Catch::Contains("diverged at step") && Catch::Contains("(t = "));
   CHECK(runs[2]["status"] == "completed");
   // The flow reaches the minimum to its tolerances (rtol 1e-10).
   CHECK(csv_column(out / "gf.csv", "loss").back() == Approx(minimum).epsilon(1e-9));
 }
 
-TEST_CASE("the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in both, the flow in each start's basin") {
+TEST_CASE(
+    "the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in both, the flow in each "
+    "start's basin") {
   const fs::path out = run_example("wide_sharp_1d.json") / "wide_sharp_1d";
   const auto meta = read_meta(out);
-  auto count = [](const std::vector<std::map<std::string, std::string>>& rows, const std::string& label) {
-    return std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r.at("outcome") == label; });
+  auto count = [](const std::vector<std::map<std::string, std::string>>& rows,
+                  const std::string& label) {
+    return std::count_if(rows.begin(), rows.end(),
+                         [&](const auto& r) { return r.at("outcome") == label; });
   };
   // The outcome counts of meta.json are those of the members' rows.
   for (const auto& run : meta["runs"]) {
     const auto rows = csv_rows(out / run["ensemble"]["members"].get<std::string>());
     INFO(run["name"]);
     REQUIRE(rows.size() == 200);
-    for (const auto& [label, n] : run["ensemble"]["outcomes"].items()) CHECK(count(rows, label) == n.get<long>());
+    for (const auto& [label, n] : run["ensemble"]["outcomes"].items())
+      CHECK(count(rows, label) == n.get<long>());
   }
   const auto gd03 = csv_rows(out / "gd_0.3.members.csv");
   // Every converged run sits in the wide minimum, and most runs converged.
@@ -215,7 +231,7 @@ TEST_CASE("the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in
   CHECK(count(gd001, "sharp") + count(gd001, "wide") == 200);
 
   // The basin boundary is the local maximum of f between the minima, found
-  // here by bisection on a central difference of f written as in the issue
+  // here by bisection on a central difference of f written as in DESIGN.md §4
   // (f' changes sign from + to − on [1, 8]); 60 halvings pin it to ~1e-15.
   double lo = 1.0, hi = 8.0;
   auto slope = [](double t) { return (wide_sharp(t + 1e-6) - wide_sharp(t - 1e-6)) / 2e-6; };
@@ -238,7 +254,9 @@ TEST_CASE("the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in
   CHECK(checked >= 199);
 }
 
-TEST_CASE("the sgd example: a constant-step noise floor as theory says, the uncapped decay overshoots, the capped one does not") {
+TEST_CASE(
+    "the sgd example: a constant-step noise floor as theory says, the uncapped decay overshoots, "
+    "the capped one does not") {
   const fs::path out = run_example("sgd_schedules.json") / "sgd_schedules";
   const auto meta = read_meta(out);
   const double minimum = meta["model_facts"]["minimum_loss"].get<double>();
@@ -249,12 +267,14 @@ TEST_CASE("the sgd example: a constant-step noise floor as theory says, the unca
   // stationary variance is ησ²/(dim·λ_i(2 − ηλ_i)); so E[L] − L* =
   // Σ_i ησ²/(2·dim·(2 − ηλ_i)). The eigenvalues come from the exported data.
   const Eigen::MatrixXd X = read_matrix_file(out / "data_X.npy", "", "");
-  const Eigen::VectorXd lambdas = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(X.transpose() * X).eigenvalues();
+  const Eigen::VectorXd lambdas =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(X.transpose() * X).eigenvalues();
   const auto& constant = meta["runs"][0];
   const double eta = constant["eta"].get<double>(), sigma = constant["sgd"]["sigma"].get<double>();
   const double dim = static_cast<double>(X.cols());
   double floor = 0.0;
-  for (Eigen::Index i = 0; i < lambdas.size(); ++i) floor += eta * sigma * sigma / (2.0 * dim * (2.0 - eta * lambdas[i]));
+  for (Eigen::Index i = 0; i < lambdas.size(); ++i)
+    floor += eta * sigma * sigma / (2.0 * dim * (2.0 - eta * lambdas[i]));
   // Average of the ensemble mean over t ≥ 3 (the transient e^{−2λ_min t} is
   // gone by t = 1): 20 members × 31 records 0.1 apart, nearly independent
   // (the excess decorrelates at rate 2λ_min ≈ 14), each a weighted χ² with
@@ -283,6 +303,180 @@ TEST_CASE("the sgd example: a constant-step noise floor as theory says, the unca
   const auto capped_max = csv_column(out / "capped.ensemble.csv", "loss_max");
   CHECK(*std::max_element(capped_max.begin() + 1, capped_max.end()) < start_loss);
   CHECK(csv_column(out / "capped.ensemble.csv", "loss_mean").back() - minimum < 0.1 * floor);
-  CHECK(meta["runs"][2]["sgd"]["beta"].get<double>() == Approx(meta["model_facts"]["lambda_max_XtX"].get<double>()).epsilon(1e-12));
+  CHECK(meta["runs"][2]["sgd"]["beta"].get<double>() ==
+        Approx(meta["model_facts"]["lambda_max_XtX"].get<double>()).epsilon(1e-12));
   CHECK(csv_column(out / "capped.ensemble.csv", "members").back() == 20);
+}
+
+namespace {
+
+// Matrix sensing seen from outside gradflow: A is m × d² (row i = A_i
+// flattened, A_i symmetric), so A(W) = A·vec(W) and A*(y) = mat(Aᵀy).
+struct Sensing {
+  Eigen::MatrixXd A;
+  Eigen::VectorXd b;
+  Eigen::Index d = 0;
+  Eigen::LLT<Eigen::MatrixXd> gram;  // of A·Aᵀ (m × m, well conditioned for Gaussian A_i)
+
+  Eigen::VectorXd residual(const Eigen::MatrixXd& W) const {
+    return A * Eigen::Map<const Eigen::VectorXd>(W.data(), W.size()) - b;
+  }
+  Eigen::MatrixXd adjoint(const Eigen::VectorXd& y) const {
+    const Eigen::VectorXd v = A.transpose() * y;
+    return Eigen::Map<const Eigen::MatrixXd>(v.data(), d, d);
+  }
+  // The nearest W' (Frobenius) with A(W') = b exactly: W − A⁺(A(W) − b).
+  Eigen::MatrixXd fit_exactly(const Eigen::MatrixXd& W) const {
+    const Eigen::MatrixXd P = W - adjoint(gram.solve(residual(W)));
+    return 0.5 * (P + P.transpose());
+  }
+};
+
+double min_eigenvalue(const Eigen::MatrixXd& M) {
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(0.5 * (M + M.transpose()),
+                                                        Eigen::EigenvaluesOnly)
+      .eigenvalues()
+      .minCoeff();
+}
+
+struct TraceBounds {
+  double lower = 0.0, upper = 0.0;  // lower ≤ min{tr W : A(W) = b, W ⪰ 0} ≤ upper
+  double dual_norm = 0.0;           // ‖y‖ of the dual point behind `lower`
+  Eigen::MatrixXd minimiser;        // a PSD exact fit whose trace is `upper`
+};
+
+// The smallest trace of a PSD matrix that fits, min tr W s.t. A(W) = b, W ⪰ 0,
+// by ADMM on the split W = Z, Z ⪰ 0 (Boyd et al. 2011, §5; the W-step is a
+// projection onto A(W) = b, the Z-step one onto the PSD cone), with both
+// bounds certified afterwards:
+//  - lower: the W-step's multiplier y makes S = I − A*(y) nearly PSD; scaled
+//    by 1/(1 + δ), δ = max(0, −λ_min(S)), it is dual feasible, and weak duality
+//    tr W = ⟨S, W⟩ + yᵀA(W) ≥ bᵀy holds for every PSD fit W;
+//  - upper: the PSD iterate made an exact fit, mixed with just enough of the
+//    strictly positive definite exact fit `interior` to be PSD again.
+TraceBounds min_trace_psd_fit(const Sensing& s, const Eigen::MatrixXd& interior) {
+  const Eigen::Index d = s.d;
+  const Eigen::MatrixXd I = Eigen::MatrixXd::Identity(d, d);
+  const double rho = 1.0;
+  Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(d, d), Lambda = Eigen::MatrixXd::Zero(d, d);
+  Eigen::VectorXd multiplier;
+  for (int k = 0; k < 20000; ++k) {
+    const Eigen::MatrixXd X = Z - Lambda - I / rho;
+    const Eigen::VectorXd r = s.gram.solve(s.residual(X));
+    multiplier = -rho * r;
+    Eigen::MatrixXd W = X - s.adjoint(r);
+    W = 0.5 * (W + W.transpose());
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(W + Lambda);
+    const Eigen::MatrixXd Znew = eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).asDiagonal() *
+                                 eig.eigenvectors().transpose();
+    Lambda += W - Znew;
+    const double primal = (W - Znew).norm(), dual = rho * (Znew - Z).norm();
+    Z = Znew;
+    if (primal < 1e-12 && dual < 1e-12) break;
+  }
+  TraceBounds out;
+  const double delta = std::max(0.0, -min_eigenvalue(I - s.adjoint(multiplier)));
+  out.lower = s.b.dot(multiplier) / (1.0 + delta);
+  out.dual_norm = multiplier.norm() / (1.0 + delta);
+  const Eigen::MatrixXd fit = s.fit_exactly(Z);
+  const double lambda_fit = min_eigenvalue(fit), lambda_interior = min_eigenvalue(interior);
+  const double mix = lambda_fit >= 0.0 ? 0.0 : -lambda_fit / (lambda_interior - lambda_fit);
+  out.minimiser = (1.0 - mix) * fit + mix * interior;
+  out.upper = out.minimiser.trace();
+  return out;
+}
+
+Eigen::MatrixXd last_matrix(const fs::path& stacked, Eigen::Index d) {
+  const Eigen::MatrixXd rows = read_matrix_file(stacked, "", "");
+  REQUIRE(rows.cols() == d * d);
+  const Eigen::RowVectorXd last = rows.bottomRows(1);
+  return Eigen::Map<const Eigen::MatrixXd>(last.data(), d, d);
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the sensing sweep: many PSD matrices fit, and at convergence a smaller alpha gives a smaller "
+    "nuclear norm") {
+  const fs::path out = run_example("factorisation_sensing_sweep.json");
+  const std::vector<std::pair<std::string, double>> experiments = {
+      {"alpha_1", 1.0}, {"alpha_0.3", 0.3}, {"alpha_0.1", 0.1}, {"alpha_0.05", 0.05}};
+  Sensing s;
+  s.A = read_matrix_file(out / "alpha_1" / "sensing_measurements.npy", "", "");
+  s.b = read_matrix_file(out / "alpha_1" / "sensing_targets.npy", "", "");
+  const Eigen::MatrixXd truth = read_matrix_file(out / "alpha_1" / "ground_truth.npy", "", "");
+  s.d = truth.rows();
+  s.gram.compute(s.A * s.A.transpose());
+  REQUIRE(s.A.rows() == 100);
+  REQUIRE(s.d == 30);
+
+  std::vector<double> nuclear, gd_nuclear, error;
+  std::vector<Eigen::MatrixXd> final_W;
+  for (const auto& [name, alpha] : experiments) {
+    INFO(name);
+    const auto meta = read_meta(out / name);
+    REQUIRE(meta["spec"]["init"]["alpha"].get<double>() == alpha);
+    // Converged, not still moving: every run's final loss is below 1e-10.
+    for (const char* run : {"gf", "gd", "wflow"}) {
+      INFO(run);
+      CHECK(csv_column(out / name / (std::string(run) + ".csv"), "loss").back() < 1e-10);
+    }
+    nuclear.push_back(csv_column(out / name / "gf.csv", "nuclear_norm").back());
+    gd_nuclear.push_back(csv_column(out / name / "gd.csv", "nuclear_norm").back());
+    error.push_back(csv_column(out / name / "gf.csv", "reconstruction_error").back());
+    final_W.push_back(last_matrix(out / name / "gf.W.npy", s.d));
+    // W = UUᵀ is PSD, so its nuclear norm is its trace.
+    CHECK(nuclear.back() == Approx(final_W.back().trace()).epsilon(1e-12));
+    // The U-flow and the W-flow integrate one flow at rtol 1e-10 (‖W‖_F ≲ 20,
+    // ~10³ steps): their W agree far below the differences between α.
+    for (const auto& c : meta["comparisons"]) {
+      if (c["a"] == "gf" && c["b"] == "wflow") CHECK(c["max_W_dist"].get<double>() < 1e-8);
+    }
+    WARN(name << ": nuclear norm " << nuclear.back() << " (gd " << gd_nuclear.back()
+              << "), error to W* " << error.back());
+  }
+
+  // Many PSD fits: the α = 1 run ends at W₁ ≠ W*; made an exact fit (a change
+  // of the size of its residual, ~1e-11), it is still positive definite. W* and
+  // W₁' both fit, so does every point of the segment between them, all PSD.
+  const Eigen::MatrixXd other = s.fit_exactly(final_W.front());
+  CHECK(s.residual(other).norm() <= 1e-12 * s.b.norm());
+  CHECK(s.residual(truth).norm() <= 1e-12 * s.b.norm());
+  const double other_min_eigenvalue = min_eigenvalue(other);
+  INFO("lambda_min of the alpha = 1 fit " << other_min_eigenvalue);
+  CHECK(other_min_eigenvalue > 1e-6);
+  CHECK((other - truth).norm() > 0.5 * truth.norm());
+
+  // Smaller α, smaller nuclear norm (and error), for GD as for the flow.
+  for (std::size_t k = 1; k < nuclear.size(); ++k) {
+    INFO(experiments[k - 1].first << " -> " << experiments[k].first);
+    CHECK(nuclear[k] < nuclear[k - 1]);
+    CHECK(gd_nuclear[k] < gd_nuclear[k - 1]);
+    CHECK(error[k] < error[k - 1]);
+  }
+  // GD (η = 2e-3) is O(η) from the flow along the way and ends at a fit of
+  // nearly the same nuclear norm (0.2% measured; the α-to-α steps are ≥ 2%).
+  for (std::size_t k = 0; k < nuclear.size(); ++k)
+    CHECK(gd_nuclear[k] == Approx(nuclear[k]).epsilon(5e-3));
+
+  // ... toward the smallest trace of any PSD fit, bracketed independently.
+  const TraceBounds bounds = min_trace_psd_fit(s, other);
+  INFO("min trace in [" << bounds.lower << ", " << bounds.upper << "], tr W* = " << truth.trace());
+  // Both bounds are certified; ADMM stopped at residuals 1e-12, so they meet.
+  CHECK(bounds.upper - bounds.lower <= 1e-8 * bounds.lower);
+  // PSD up to the eigensolver's round-off, ~ε‖W‖₂ per eigenvalue.
+  CHECK(min_eigenvalue(bounds.minimiser) >= -1e-13 * bounds.upper);
+  CHECK(s.residual(bounds.minimiser).norm() <= 1e-12 * s.b.norm());
+  // At m = 100 the minimum is not W* itself (the gap, ~0.05, is 10⁹ times the bounds' slack).
+  CHECK(bounds.upper < truth.trace() - 1e-3);
+  for (std::size_t k = 0; k < nuclear.size(); ++k) {
+    // A run's W fits only to its residual r: weak duality gives tr W ≥ bᵀy − ‖y‖‖r‖.
+    const double slack = bounds.dual_norm * s.residual(final_W[k]).norm();
+    CHECK(nuclear[k] >= bounds.lower - slack);
+  }
+  // From α = 1 to α = 0.05 the excess over the minimum shrinks more than tenfold.
+  CHECK(nuclear.back() - bounds.lower < 0.1 * (nuclear.front() - bounds.lower));
+  WARN("minimum trace of a PSD fit " << bounds.lower << ", tr W* " << truth.trace()
+                                     << ", its distance to W* "
+                                     << (bounds.minimiser - truth).norm() / truth.norm());
 }

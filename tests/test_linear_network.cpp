@@ -53,7 +53,8 @@ TEST_CASE("the linear-network gradient matches central differences of the loss")
   }
 }
 
-TEST_CASE("a linear network under the lp loss has the gradient and Hessian of its finite differences") {
+TEST_CASE(
+    "a linear network under the lp loss has the gradient and Hessian of its finite differences") {
   const Dataset data = random_dataset(4, 2, 20, 14);
   const LinearNetwork net(std::make_shared<LpLoss>(data, 4.0), {.widths = {4, 3, 3, 2}});
   Rng rng(7);
@@ -120,14 +121,16 @@ TEST_CASE("a narrow hidden layer keeps the top singular directions of a balanced
   const Eigen::MatrixXd A = rng.normal_matrix(3, 5);
   const Eigen::VectorXd x = net.init_balanced_from(A);
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  const Eigen::MatrixXd rank1 = svd.singularValues()[0] * svd.matrixU().col(0) * svd.matrixV().col(0).transpose();
+  const Eigen::MatrixXd rank1 =
+      svd.singularValues()[0] * svd.matrixU().col(0) * svd.matrixV().col(0).transpose();
   CHECK((net.end_to_end(x) - rank1).norm() <= 1e-12 * A.norm());
 }
 
 TEST_CASE("identity and residual starts give the expected layer matrices") {
   const Dataset data = random_dataset(3, 3, 10, 4);
   const LinearNetwork plain(data, {.widths = {3, 3, 3}});
-  CHECK((plain.end_to_end(plain.init_identity(0.5)) - 0.25 * Eigen::MatrixXd::Identity(3, 3)).norm() == 0.0);
+  CHECK((plain.end_to_end(plain.init_identity(0.5)) - 0.25 * Eigen::MatrixXd::Identity(3, 3))
+            .norm() == 0.0);
   const LinearNetwork res(data, {.widths = {3, 3, 3}, .residual = true});
   // W_j = 0 is the identity map for a residual network.
   CHECK((res.end_to_end(res.init_identity(0.0)) - Eigen::MatrixXd::Identity(3, 3)).norm() == 0.0);
@@ -142,4 +145,31 @@ TEST_CASE("widths that do not fit the data are refused naming both numbers") {
   CHECK_THROWS_WITH(LinearNetwork(data, {.widths = {5}}), Catch::Contains("depth N >= 1"));
   CHECK_THROWS_WITH(LinearNetwork(data, {.widths = {5, 3, 2}, .residual = true}),
                     Catch::Contains("all widths equal"));
+}
+
+TEST_CASE("a balanced start from a rank-deficient matrix is zero-padded at its numerical rank") {
+  // A = BCᵀ of rank 2, formed in floating point: its SVD has two round-off
+  // singular values ~1e-16·σ₁ that are images of exact zeros. The balanced
+  // split must not raise them to the power 1/N (≈ 1e-6 at N = 3): the layers
+  // carry exact zeros beyond the rank, as DESIGN.md §4's zero-padded start.
+  const Dataset data = random_dataset(5, 4, 20, 4);
+  Rng rng(6);
+  const Eigen::MatrixXd A = rng.normal_matrix(4, 2) * rng.normal_matrix(2, 5);
+  for (int depth = 2; depth <= 4; ++depth) {
+    INFO("depth " << depth);
+    std::vector<Eigen::Index> widths{5};
+    for (int j = 1; j < depth; ++j) widths.push_back(6);
+    widths.push_back(4);
+    const LinearNetwork net(data, {.widths = widths});
+    const Eigen::VectorXd x = net.init_balanced_from(A);
+    CHECK(net.layer_matrix(x, 1).bottomRows(4).cwiseAbs().maxCoeff() == 0.0);
+    for (int j = 2; j < depth; ++j) {
+      const Eigen::MatrixXd Wj = net.layer_matrix(x, j);
+      CHECK(Wj.bottomRows(4).cwiseAbs().maxCoeff() == 0.0);
+      CHECK(Wj.rightCols(4).cwiseAbs().maxCoeff() == 0.0);
+    }
+    CHECK(net.layer_matrix(x, depth).rightCols(4).cwiseAbs().maxCoeff() == 0.0);
+    // The product is still A, to the round-off of an SVD and N products.
+    CHECK((net.end_to_end(x) - A).norm() <= 1e-13 * A.norm());
+  }
 }

