@@ -100,7 +100,8 @@ void set_flow_starts(ModelInstance& model, const ExperimentSpec& spec, const py:
     const std::string name = py::cast<std::string>(key);
     const auto found = std::find_if(model.flows.begin(), model.flows.end(),
                                     [&](const Flow& f) { return f.name == name; });
-    if (found == model.flows.end()) model.flow(name, spec.file, "flow");  // throws, listing the flows
+    if (found == model.flows.end())
+      model.flow(name, spec.file, "flow");  // throws, listing the flows
     Eigen::VectorXd x0;
     to_vector(py::cast<InputArray>(value), found->field->dim(), "x0", x0);
     if (!x0.allFinite()) throw_input_error(spec.file, "x0", "contains NaN or Inf");

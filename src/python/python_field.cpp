@@ -34,9 +34,10 @@ void warn_precision(const std::string& what, const py::array& a, bool& warned) {
   } catch (const py::error_already_set&) {
     // The module alone (without the package): a plain UserWarning.
   }
-  const std::string message = fmt::format("{} returned a {} array, converted to float64 (its "
-                                          "precision limits the run's)", what,
-                                          py::str(a.dtype()).cast<std::string>());
+  const std::string message = fmt::format(
+      "{} returned a {} array, converted to float64 (its "
+      "precision limits the run's)",
+      what, py::str(a.dtype()).cast<std::string>());
   if (PyErr_WarnEx(category.ptr(), message.c_str(), 1) != 0) throw py::error_already_set();
 }
 
