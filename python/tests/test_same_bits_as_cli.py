@@ -160,3 +160,12 @@ def test_sgd_from_python_repeats_a_spec_run_and_is_gd_without_noise(cli, tmp_pat
     x0 = ls.init("gaussian", seed=5)
     quiet = gf.sgd(ls, x0, eta=0.01, sigma=0.0, t_end=2.0, sample={"kind": "grid", "spacing": 0.01})
     assert np.array_equal(quiet.states, gf.gd(ls, x0, eta=0.01, t_end=2.0).states)
+
+
+def test_a_loaded_run_knows_its_own_flows_start(cli, tmp_path):
+    cli("run", data("saxe_depth2.json"), "--out", str(tmp_path / "cli"), "--quiet")
+    loaded = gf.load(tmp_path / "cli")["saxe_depth2"]
+    live = gf.run(data("saxe_depth2.json"))["saxe_depth2"]
+    for name in ("e2e", "gf"):
+        assert np.array_equal(loaded.runs[name].x0, live.runs[name].x0)
+        assert np.array_equal(loaded.runs[name].x0, live.runs[name].states[0])
