@@ -287,4 +287,9 @@ RunResult integrate_bdf(const Field& field, const Eigen::VectorXd& x0, double t0
   return result;
 }
 
+RunResult run_bdf(const Field& field, const Eigen::VectorXd& x0, const std::vector<double>& times,
+                  const MethodOptions& method, const StopOptions& stop) {
+  return integrate_bdf(field, x0, 0.0, times, method, stop);
+}
+
 }  // namespace gradflow::detail

@@ -34,6 +34,10 @@ RunResult integrate_bdf(const Field& field, const Eigen::VectorXd& x0, double t0
                         const StopOptions& stop, long first_step = 0);
 
 // The linear solver bdf uses for a state of `dim` entries.
+// bdf's entry in the integrator table: integrate_bdf from t0 = 0.
+RunResult run_bdf(const Field& field, const Eigen::VectorXd& x0, const std::vector<double>& times,
+                  const MethodOptions& method, const StopOptions& stop);
+
 LinearSolver resolved_linear_solver(LinearSolver requested, Eigen::Index dim);
 
 }  // namespace gradflow::detail

@@ -1,5 +1,5 @@
 // The stiff integrator (CVODE BDF) and the automatic explicit→implicit switch
-// (issue 6), against oracles that share none of their code: dopri5 at a tight
+// against oracles that share none of their code: dopri5 at a tight
 // tolerance, the closed-form solution of a linear flow, and dopri5 itself for
 // an `auto` run that never switches.
 
