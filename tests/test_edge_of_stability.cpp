@@ -86,11 +86,14 @@ double fd_sharpness(const Field& field, const Eigen::VectorXd& x) {
     xm[j] = x[j];
   }
   const Eigen::MatrixXd S = 0.5 * (H + H.transpose());
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(S, Eigen::EigenvaluesOnly).eigenvalues().maxCoeff();
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(S, Eigen::EigenvaluesOnly)
+      .eigenvalues()
+      .maxCoeff();
 }
 
 // GD recomputed from the gradient: x_{k+1} = x_k − η∇L(x_k), k = 0..steps.
-std::vector<Eigen::VectorXd> gd_iterates(const Field& field, Eigen::VectorXd x, double eta, long steps) {
+std::vector<Eigen::VectorXd> gd_iterates(const Field& field, Eigen::VectorXd x, double eta,
+                                         long steps) {
   std::vector<Eigen::VectorXd> xs{x};
   Eigen::VectorXd g(x.size());
   for (long k = 0; k < steps; ++k) {
@@ -103,10 +106,12 @@ std::vector<Eigen::VectorXd> gd_iterates(const Field& field, Eigen::VectorXd x, 
 
 }  // namespace
 
-TEST_CASE("the first crossing of 2 over eta is found at its GD step whatever the record grid", "[eos]") {
+TEST_CASE("the first crossing of 2 over eta is found at its GD step whatever the record grid",
+          "[eos]") {
   const double eta = 0.2;
   const long steps = 300;
-  const PreparedExperiment p = prepare(deep_net(2, 0.3, eta, steps, R"({"kind": "linear", "count": 8})"));
+  const PreparedExperiment p =
+      prepare(deep_net(2, 0.3, eta, steps, R"({"kind": "linear", "count": 8})"));
   const Field& field = *p.targets.front().field;
   const Eigen::VectorXd& x0 = *p.targets.front().x0;
 
@@ -124,14 +129,19 @@ TEST_CASE("the first crossing of 2 over eta is found at its GD step whatever the
   const StopOptions stop{.t_end = eta * static_cast<double>(steps)};
   const MethodOptions gd{.method = Method::euler, .dt = eta};
   const std::vector<std::vector<double>> grids{
-      [&] { std::vector<double> t; for (long k = 0; k <= steps; ++k) t.push_back(static_cast<double>(k) * eta); return t; }(),
+      [&] {
+        std::vector<double> t;
+        for (long k = 0; k <= steps; ++k) t.push_back(static_cast<double>(k) * eta);
+        return t;
+      }(),
       {0.0, 8.6, 17.2, 25.8, 34.2, 42.8, 51.4, eta * static_cast<double>(steps)},
       {0.0, 1.4, eta * static_cast<double>(steps)}};
   for (const auto& times : grids) {
     INFO(times.size() << " records");
     const RunResult run = integrate(field, x0, times, gd, stop);
     REQUIRE(run.stats.status == RunStatus::completed);
-    const EdgeOfStability e = analyse_edge_of_stability(field, run.trajectory, eta, run.stats.status);
+    const EdgeOfStability e =
+        analyse_edge_of_stability(field, run.trajectory, eta, run.stats.status);
     CHECK(e.crossing_search == "every_step");
     CHECK(e.first_crossing_step == k_ref);
     CHECK(e.first_crossing_time == Approx(static_cast<double>(k_ref) * eta).epsilon(1e-15));
@@ -142,26 +152,31 @@ TEST_CASE("the first crossing of 2 over eta is found at its GD step whatever the
   SECTION("bisection between records finds the same step where S crosses once between them") {
     // Records at steps 0 and 7: S rises through 2/η once in between (oracle above).
     const RunResult run = integrate(field, x0, grids[2], gd, stop);
-    const EdgeOfStability e = analyse_edge_of_stability(field, run.trajectory, eta, run.stats.status,
-                                                        {.every_step_budget = 0.0});
+    const EdgeOfStability e = analyse_edge_of_stability(
+        field, run.trajectory, eta, run.stats.status, {.every_step_budget = 0.0});
     CHECK(e.crossing_search == "bisection");
     CHECK(e.first_crossing_step == k_ref);
   }
 }
 
-TEST_CASE("meta.json gives the crossing step and time with 8 records, and the diagnostics' time", "[eos]") {
+TEST_CASE("meta.json gives the crossing step and time with 8 records, and the diagnostics' time",
+          "[eos]") {
   const fs::path dir = gradflow::testing::fresh_temp_dir("eos", "meta");
-  gradflow::testing::write_file(dir / "spec.json", deep_net(2, 0.3, 0.2, 1000, R"({"kind": "linear", "count": 8})"));
-  const auto r = gradflow::testing::gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  gradflow::testing::write_file(dir / "spec.json",
+                                deep_net(2, 0.3, 0.2, 1000, R"({"kind": "linear", "count": 8})"));
+  const auto r = gradflow::testing::gradflow_cli(
+      {"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
-  const auto meta = nlohmann::json::parse(gradflow::testing::read_file(dir / "out" / "spec" / "meta.json"));
+  const auto meta =
+      nlohmann::json::parse(gradflow::testing::read_file(dir / "out" / "spec" / "meta.json"));
   const auto& run = meta["runs"][0];
   CHECK(run["records"] == 8);
   // The oracle of the test above: step 5, t = 5η = 1 (before: t = 57.2, the
   // first record at or above 2/η, and the outcome "hovered").
   CHECK(run["edge_of_stability"]["first_crossing_step"] == 5);
-  CHECK(run["edge_of_stability"]["first_crossing_time"].get<double>() == Approx(1.0).epsilon(1e-15));
+  CHECK(run["edge_of_stability"]["first_crossing_time"].get<double>() ==
+        Approx(1.0).epsilon(1e-15));
   CHECK(run["edge_of_stability"]["outcome"] == "period_two");
   CHECK(run["diagnostics_seconds"].get<double>() > 0.0);
   CHECK(run["wall_seconds"].get<double>() > 0.0);
@@ -230,12 +245,14 @@ TEST_CASE("each edge-of-stability outcome shows on a run built to show it", "[eo
   }
 }
 
-TEST_CASE("warm-started Lanczos sharpness equals the dense eigensolver along an edge-of-stability run",
-          "[eos]") {
+TEST_CASE(
+    "warm-started Lanczos sharpness equals the dense eigensolver along an edge-of-stability run",
+    "[eos]") {
   // GD on the period-two run: the top eigenvector swings every step, the
   // hardest case for a warm start.
   const double eta = 0.2;
-  const PreparedExperiment p = prepare(deep_net(2, 0.35, eta, 60, R"({"kind": "linear", "count": 11})"));
+  const PreparedExperiment p =
+      prepare(deep_net(2, 0.35, eta, 60, R"({"kind": "linear", "count": 11})"));
   const Field& field = *p.targets.front().field;
   const auto xs = gd_iterates(field, *p.targets.front().x0, eta, 60);
   SharpnessTracker tracker(field);
@@ -253,13 +270,15 @@ TEST_CASE("warm-started Lanczos sharpness equals the dense eigensolver along an 
 }
 
 TEST_CASE("sharpness_every computes every k-th record and the last one, NaN in between", "[eos]") {
-  const PreparedExperiment p = prepare(deep_net(2, 0.35, 0.2, 20, R"({"kind": "grid", "spacing": 0.2})"));
+  const PreparedExperiment p =
+      prepare(deep_net(2, 0.35, 0.2, 20, R"({"kind": "grid", "spacing": 0.2})"));
   const Field& field = *p.targets.front().field;
-  const RunResult run = integrate(field, *p.targets.front().x0, p.times, {.method = Method::euler, .dt = 0.2},
-                                  {.t_end = 4.0});
+  const RunResult run = integrate(field, *p.targets.front().x0, p.times,
+                                  {.method = Method::euler, .dt = 0.2}, {.t_end = 4.0});
   REQUIRE(run.trajectory.size() == 21);
   const Diagnostics every = diagnose(field, run.trajectory, {.sharpness = true});
-  const Diagnostics third = diagnose(field, run.trajectory, {.sharpness = true, .sharpness_every = 3});
+  const Diagnostics third =
+      diagnose(field, run.trajectory, {.sharpness = true, .sharpness_every = 3});
   const auto a = every.series.column("sharpness");
   const auto b = third.series.column("sharpness");
   for (std::size_t r = 0; r < a.size(); ++r) {

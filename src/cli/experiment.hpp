@@ -33,8 +33,8 @@ struct RunTarget {
 struct PreparedExperiment {
   ExperimentSpec spec;
   ModelInstance model;
-  std::vector<RunTarget> targets;                 // what spec.runs[r] integrates
-  std::vector<std::unique_ptr<Field>> wrappers;   // fields the targets own
+  std::vector<RunTarget> targets;                // what spec.runs[r] integrates
+  std::vector<std::unique_ptr<Field>> wrappers;  // fields the targets own
   std::vector<double> times;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);
@@ -49,8 +49,8 @@ struct RunOutcome {
   RunResult result;  // an ensemble: totals over its members (steps, evaluations, wall time)
   Diagnostics diagnostics;
   std::shared_ptr<const EnsembleOutcome> ensemble;  // set for an ensemble run
-  std::optional<EdgeOfStability> edge;  // GD runs recording sharpness
-  double diagnostics_seconds = 0.0;     // diagnose() and the edge-of-stability analysis
+  std::optional<EdgeOfStability> edge;              // GD runs recording sharpness
+  double diagnostics_seconds = 0.0;                 // diagnose() and the edge-of-stability analysis
 };
 
 struct ComparisonOutcome {

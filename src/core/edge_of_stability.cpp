@@ -36,9 +36,9 @@ class GdReplay {
 };
 
 bool same_bits(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
-  return a.size() == b.size() && std::equal(a.data(), a.data() + a.size(), b.data(), [](double p, double q) {
-           return p == q || (std::isnan(p) && std::isnan(q));
-         });
+  return a.size() == b.size() &&
+         std::equal(a.data(), a.data() + a.size(), b.data(),
+                    [](double p, double q) { return p == q || (std::isnan(p) && std::isnan(q)); });
 }
 
 struct Crossing {
@@ -69,7 +69,8 @@ Crossing scan_every_step(const Trajectory& gd, double threshold, SharpnessTracke
 
 // S at the records, then bisection between the last record below the
 // threshold and the first at or above it.
-Crossing bisect_records(const Trajectory& gd, double threshold, SharpnessTracker& tracker, GdReplay& replay) {
+Crossing bisect_records(const Trajectory& gd, double threshold, SharpnessTracker& tracker,
+                        GdReplay& replay) {
   double below = EdgeOfStability::nan;
   for (std::size_t r = 0; r < gd.size(); ++r) {
     if (!gd.states[r].allFinite()) return {};
@@ -110,14 +111,16 @@ double gradient_norm(const Field& field, const Eigen::VectorXd& x) {
 // Smallest p in [2, max_period] with which the second half of the tail repeats.
 int tail_period(const std::vector<Eigen::VectorXd>& tail, const EdgeOfStabilityOptions& o) {
   double amplitude = 0.0;
-  for (std::size_t i = 0; i + 1 < tail.size(); ++i) amplitude = std::max(amplitude, (tail[i + 1] - tail[i]).norm());
+  for (std::size_t i = 0; i + 1 < tail.size(); ++i)
+    amplitude = std::max(amplitude, (tail[i + 1] - tail[i]).norm());
   if (!(amplitude > 0.0)) return 0;
   const std::size_t half = tail.size() / 2;
   for (int p = 2; p <= o.max_period; ++p) {
     const auto P = static_cast<std::size_t>(p);
     if (half + P >= tail.size()) break;
     double worst = 0.0;
-    for (std::size_t i = half; i + P < tail.size(); ++i) worst = std::max(worst, (tail[i + P] - tail[i]).norm());
+    for (std::size_t i = half; i + P < tail.size(); ++i)
+      worst = std::max(worst, (tail[i + P] - tail[i]).norm());
     if (worst <= o.cycle_tolerance * amplitude) return p;
   }
   return 0;
@@ -128,18 +131,20 @@ int tail_period(const std::vector<Eigen::VectorXd>& tail, const EdgeOfStabilityO
 EdgeOfStability analyse_edge_of_stability(const Field& field, const Trajectory& gd, double eta,
                                           RunStatus status, const EdgeOfStabilityOptions& options) {
   if (gd.size() == 0) throw std::invalid_argument("edge of stability: the run has no records");
-  if (!(eta > 0.0)) throw std::invalid_argument(fmt::format("edge of stability: eta must be > 0, got {}", eta));
+  if (!(eta > 0.0))
+    throw std::invalid_argument(fmt::format("edge of stability: eta must be > 0, got {}", eta));
   EdgeOfStability e;
   e.two_over_eta = 2.0 / eta;
   SharpnessTracker tracker(field);
   GdReplay replay(field, eta);
 
   const long last_step = gd.steps.back();
-  const bool every_step =
-      static_cast<double>(last_step + 1) * static_cast<double>(field.dim()) <= options.every_step_budget;
+  const bool every_step = static_cast<double>(last_step + 1) * static_cast<double>(field.dim()) <=
+                          options.every_step_budget;
   e.crossing_search = every_step ? "every_step" : "bisection";
-  const Crossing c = every_step ? scan_every_step(gd, e.two_over_eta, tracker, replay, e.replay_exact)
-                                : bisect_records(gd, e.two_over_eta, tracker, replay);
+  const Crossing c = every_step
+                         ? scan_every_step(gd, e.two_over_eta, tracker, replay, e.replay_exact)
+                         : bisect_records(gd, e.two_over_eta, tracker, replay);
   if (c.found) {
     e.crossed = true;
     e.first_crossing_step = c.step;
@@ -148,9 +153,11 @@ EdgeOfStability analyse_edge_of_stability(const Field& field, const Trajectory& 
     e.sharpness_before_crossing = c.before;
   }
 
-  e.initial_grad_norm = gd.states.front().allFinite() ? gradient_norm(field, gd.states.front()) : EdgeOfStability::nan;
+  e.initial_grad_norm = gd.states.front().allFinite() ? gradient_norm(field, gd.states.front())
+                                                      : EdgeOfStability::nan;
   const Eigen::VectorXd& final_state = gd.states.back();
-  e.final_grad_norm = final_state.allFinite() ? gradient_norm(field, final_state) : EdgeOfStability::nan;
+  e.final_grad_norm =
+      final_state.allFinite() ? gradient_norm(field, final_state) : EdgeOfStability::nan;
   e.tail_last_step = last_step;
   e.tail_first_step = last_step;
   auto finish = [&](std::string outcome) {
@@ -189,8 +196,10 @@ EdgeOfStability analyse_edge_of_stability(const Field& field, const Trajectory& 
     return finish(p == 2 ? "period_two" : fmt::format("period_{}", p));
   }
   // Below 2/η throughout, GD is locally stable: converging, however slowly.
-  const bool all_below = std::all_of(s_tail.begin(), s_tail.end(), [&](double s) { return s < threshold; });
-  if (all_below && e.final_grad_norm < gradient_norm(field, tail.front())) return finish("returned_below");
+  const bool all_below =
+      std::all_of(s_tail.begin(), s_tail.end(), [&](double s) { return s < threshold; });
+  if (all_below && e.final_grad_norm < gradient_norm(field, tail.front()))
+    return finish("returned_below");
   const bool within_band = std::all_of(s_tail.begin(), s_tail.end(), [&](double s) {
     return std::abs(s - threshold) <= options.hover_band * threshold;
   });

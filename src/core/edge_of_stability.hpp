@@ -78,6 +78,7 @@ struct EdgeOfStability {
 // `gd` is the trajectory of gradient descent with step `eta` on `field`
 // (records at steps k, times kη), `status` how that run ended.
 EdgeOfStability analyse_edge_of_stability(const Field& field, const Trajectory& gd, double eta,
-                                          RunStatus status, const EdgeOfStabilityOptions& options = {});
+                                          RunStatus status,
+                                          const EdgeOfStabilityOptions& options = {});
 
 }  // namespace gradflow
