@@ -171,7 +171,7 @@ TEST_CASE(
   CHECK(unstable["runs"][0]["edge_of_stability"]["first_crossing_time"] == 0.0);
   CHECK(unstable["flows"][0]["sharpness_method"] == "dense eigensolver of the assembled Hessian");
   const auto stable = run_with("0.1");
-  CHECK(stable["runs"][0]["edge_of_stability"]["outcome"] == "never crossed");
+  CHECK(stable["runs"][0]["edge_of_stability"]["outcome"] == "never_crossed");
   const std::string csv = read_file(dir / "out0.1" / "spec" / "gd.csv");
   CHECK_THAT(csv.substr(0, csv.find('\n')), Catch::Contains("sharpness,two_over_eta"));
 }

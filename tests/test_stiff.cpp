@@ -72,8 +72,9 @@ Eigen::MatrixXd spread_spd(Eigen::Index n, double lambda_min, double lambda_max,
 
 }  // namespace
 
-TEST_CASE("bdf matches a tight dopri5 reference on the stiff example, krylov with < 1% of its work",
-          "[stiff]") {
+TEST_CASE(
+    "bdf matches a tight dopri5 reference on the stiff example and krylov needs < 1% of its work",
+    "[stiff]") {
   const PreparedExperiment& p = stiff_example();
   const Field& field = *p.targets.front().field;
   const Eigen::VectorXd& x0 = *p.targets.front().x0;

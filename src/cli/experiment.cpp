@@ -5,6 +5,7 @@
 #include "cli/report.hpp"
 
 #include "core/rng.hpp"
+#include "core/sharpness_tracker.hpp"
 #include "io/csv.hpp"
 #include "io/errors.hpp"
 #include "io/npy.hpp"
@@ -16,6 +17,7 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <ostream>
 
@@ -105,22 +107,52 @@ void add_stability_threshold(RunOutcome& r) {
   for (auto& row : t.rows) row.insert(row.begin() + at, 2.0 / r.spec.method.dt);
 }
 
-// When GD's sharpness first reaches 2/η, and what the run did afterwards
-// (Cohen et al. 2021, "edge of stability").
-json edge_of_stability(const RunOutcome& r) {
-  const Table& t = r.diagnostics.series;
-  const std::size_t s = t.column_index("sharpness");
-  const double threshold = 2.0 / r.spec.method.dt;
-  json out = {
-      {"two_over_eta", threshold}, {"first_crossing_time", nullptr}, {"outcome", "never crossed"}};
-  for (const auto& row : t.rows) {
-    if (row[s] >= threshold) {
-      out["first_crossing_time"] = row[0];
-      out["outcome"] = r.result.stats.status == RunStatus::diverged ? "diverged" : "hovered";
-      break;
-    }
+// NaN has no JSON spelling: null.
+json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
+
+// When GD's sharpness first reached 2/η and what the run did afterwards
+// (core/edge_of_stability.hpp; Cohen et al. 2021).
+json edge_of_stability_json(const EdgeOfStability& e) {
+  json out = {{"two_over_eta", e.two_over_eta},
+              {"outcome", e.outcome},
+              {"crossed", e.crossed},
+              {"first_crossing_step", e.crossed ? json(e.first_crossing_step) : json(nullptr)},
+              {"first_crossing_time", finite_or_null(e.first_crossing_time)},
+              {"sharpness_at_crossing", finite_or_null(e.sharpness_at_crossing)},
+              {"sharpness_before_crossing", finite_or_null(e.sharpness_before_crossing)},
+              {"crossing_search", e.crossing_search},
+              {"initial_grad_norm", finite_or_null(e.initial_grad_norm)},
+              {"final_grad_norm", finite_or_null(e.final_grad_norm)},
+              {"hessian_vector_products", e.hessian_vector_products},
+              {"replayed_steps", e.replayed_steps},
+              {"replay_exact", e.replay_exact}};
+  if (e.tail_last_step > e.tail_first_step) {
+    out["tail"] = {{"first_step", e.tail_first_step},
+                   {"last_step", e.tail_last_step},
+                   {"sharpness_min", finite_or_null(e.tail_sharpness_min)},
+                   {"sharpness_max", finite_or_null(e.tail_sharpness_max)}};
   }
+  if (e.period > 0) out["period"] = e.period;
   return out;
+}
+
+std::string edge_of_stability_line(const EdgeOfStability& e) {
+  if (!e.crossed)
+    return fmt::format("edge of stability: sharpness stayed below 2/eta = {:.6g}; {}",
+                       e.two_over_eta, e.outcome);
+  std::string line = fmt::format(
+      "edge of stability: sharpness reached 2/eta = {:.6g} at step {} (t = {:.6g}, "
+      "S = {:.6g}); outcome {}",
+      e.two_over_eta, e.first_crossing_step, e.first_crossing_time, e.sharpness_at_crossing,
+      e.outcome);
+  if (e.tail_last_step > e.tail_first_step) {
+    line += fmt::format(" (last {} steps: S in [{:.4g}, {:.4g}], final grad norm {:.3g})",
+                        e.tail_last_step - e.tail_first_step, e.tail_sharpness_min,
+                        e.tail_sharpness_max, e.final_grad_norm);
+  }
+  if (!e.replay_exact)
+    line += " [warning: recomputed GD iterates did not meet the records bit for bit]";
+  return line;
 }
 
 }  // namespace
@@ -128,7 +160,8 @@ json edge_of_stability(const RunOutcome& r) {
 ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log) {
   ExperimentOutcome outcome;
   const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian,
-                               .sharpness = p.spec.record.sharpness};
+                               .sharpness = p.spec.record.sharpness,
+                               .sharpness_every = p.spec.record.sharpness_every};
   for (const auto& [name, value] : p.model.facts) fmt::print(log, "  {} = {:.10g}\n", name, value);
   for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
     const RunSpec& run = p.spec.runs[i];
@@ -147,18 +180,29 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
         integrate(*target.field, *target.x0, target.plan.times, run.method, target.plan.stop),
         {},
         {}};
+    const auto diagnostics_start = std::chrono::steady_clock::now();
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
-    if (diag.sharpness && run.method.method == Method::euler) add_stability_threshold(r);
+    if (diag.sharpness && run.method.method == Method::euler) {
+      add_stability_threshold(r);
+      r.edge = analyse_edge_of_stability(*target.field, r.result.trajectory, run.method.dt,
+                                         r.result.stats.status);
+    }
+    r.diagnostics_seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - diagnostics_start).count();
     const RunStats& s = r.result.stats;
     const long total = evaluations_with_products(s);
     const std::string products =
         total == s.field_evaluations
             ? ""
             : fmt::format(" + {} J·v = {}", total - s.field_evaluations, total);
-    fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals{} {:>9.3f} s  {}\n", run.name,
-               to_string(run.method.method), s.steps, s.field_evaluations, products, s.wall_seconds,
-               s.status == RunStatus::completed ? "completed" : s.message);
+    fmt::print(
+        log,
+        "  {:<12} {:<14} {:>10} steps {:>10} field evals{} {:>9.3f} s + {:.3f} s diagnostics  {}\n",
+        run.name, to_string(run.method.method), s.steps, s.field_evaluations, products,
+        s.wall_seconds, r.diagnostics_seconds,
+        s.status == RunStatus::completed ? "completed" : s.message);
     if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
+    if (r.edge) fmt::print(log, "  {:<12} {}\n", "", edge_of_stability_line(*r.edge));
     outcome.runs.push_back(std::move(r));
   }
   auto find = [&](const std::string& name) -> std::size_t {
@@ -302,9 +346,8 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     run["records"] = r.result.trajectory.size();
     run["series"] = r.spec.name + ".csv";
     run.update(stats_json(r.result.stats));
-    if (p.spec.record.sharpness && r.spec.method.method == Method::euler) {
-      run["edge_of_stability"] = edge_of_stability(r);
-    }
+    run["diagnostics_seconds"] = r.diagnostics_seconds;
+    if (r.edge) run["edge_of_stability"] = edge_of_stability_json(*r.edge);
     put(r.spec.name + ".csv", csv_text(r.diagnostics.series));
     if (p.spec.record.states) {
       put(r.spec.name + ".states.npy", npy_bytes(stack_states(r.result.trajectory, field.dim())));
@@ -346,10 +389,11 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     entry["hessian_method"] = f.field->hessian_method();
     entry["velocity_jacobian_method"] = f.field->velocity_jacobian_method();
     if (p.spec.record.sharpness) {
-      entry["sharpness_method"] =
-          f.field->dim() <= kDenseSharpnessMaxDim
-              ? "dense eigensolver of the assembled Hessian"
-              : "Lanczos (Spectra) on Hessian-vector products, tolerance 1e-10";
+      entry["sharpness_method"] = f.field->dim() <= kDenseSharpnessTrackerMaxDim
+                                      ? "dense eigensolver of the assembled Hessian"
+                                      : "Lanczos (Spectra) on Hessian-vector products, "
+                                        "warm-started from the previous record's "
+                                        "top eigenvector, residual tolerance 1e-10";
     }
     flows.push_back(entry);
   }

@@ -6,6 +6,7 @@
 #include "cli/run_plan.hpp"
 #include "core/compare.hpp"
 #include "core/diagnostics.hpp"
+#include "core/edge_of_stability.hpp"
 #include "integrators/integrate.hpp"
 #include "io/atomic_file.hpp"
 #include "io/spec.hpp"
@@ -14,6 +15,7 @@
 
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,8 @@ struct RunOutcome {
   RunResult result;  // an ensemble: totals over its members (steps, evaluations, wall time)
   Diagnostics diagnostics;
   std::shared_ptr<const EnsembleOutcome> ensemble;  // set for an ensemble run
+  std::optional<EdgeOfStability> edge;              // GD runs recording sharpness
+  double diagnostics_seconds = 0.0;                 // diagnose() and the edge-of-stability analysis
 };
 
 struct ComparisonOutcome {

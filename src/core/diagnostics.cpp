@@ -1,5 +1,7 @@
 #include "core/diagnostics.hpp"
 
+#include "core/sharpness_tracker.hpp"
+
 #include <Eigen/Eigenvalues>
 #include <Spectra/SymEigsSolver.h>
 #include <fmt/format.h>
@@ -104,6 +106,8 @@ Diagnostics diagnose(const Field& field, const Trajectory& trajectory,
   }
   if (options.sharpness) columns.push_back("sharpness");
   Eigen::VectorXd g(field.dim());
+  SharpnessTracker tracker(field);
+  const auto every = static_cast<std::size_t>(std::max(1L, options.sharpness_every));
   for (std::size_t r = 0; r < trajectory.size(); ++r) {
     const Eigen::VectorXd& x = trajectory.states[r];
     std::vector<double> row{trajectory.times[r], static_cast<double>(trajectory.steps[r]),
@@ -115,7 +119,10 @@ Diagnostics diagnose(const Field& field, const Trajectory& trajectory,
       row.push_back(h.min);
       row.push_back(h.max);
     }
-    if (options.sharpness) row.push_back(sharpness(field, x).value);
+    if (options.sharpness) {
+      const bool due = r % every == 0 || r + 1 == trajectory.size();
+      row.push_back(due ? tracker.at(x).value : std::numeric_limits<double>::quiet_NaN());
+    }
     const Observation obs = field.observe_at(x, trajectory.times[r]);
     if (r == 0) {
       for (const auto& [name, value] : obs.scalars) columns.push_back(name);

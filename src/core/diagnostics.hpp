@@ -41,9 +41,12 @@ SharpnessResult sharpness(const Field& field, const Eigen::VectorXd& x);
 struct DiagnosticOptions {
   bool hessian_eigenvalues = false;
   bool sharpness = false;  // column "sharpness" (NaN where Lanczos did not converge)
+  // Sharpness at records 0, k, 2k, … and the last one (NaN at the others),
+  // each solve warm-started from the previous one (core/sharpness_tracker.hpp).
+  long sharpness_every = 1;
 };
 
-// Series per record: t, step, loss, grad_norm, [hess_min, hess_max], then the
+// Series per record: t, step, loss, grad_norm, [hess_min, hess_max], [sharpness], then the
 // model's own observations. Matrix observations (e.g. the end-to-end matrix)
 // are returned stacked, one flattened (column-major) row per record.
 struct Diagnostics {

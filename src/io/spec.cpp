@@ -272,6 +272,11 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   JsonReader rec = r.object("record", false);
   e.record.hessian = rec.boolean("hessian", false);
   e.record.sharpness = rec.boolean("sharpness", false);
+  if (e.record.sharpness) {
+    e.record.sharpness_every = rec.positive_integer("sharpness_every", 1);
+  } else if (rec.has("sharpness_every")) {
+    rec.fail("sharpness_every", "applies only with \"sharpness\": true (sharpness is off)");
+  }
   e.record.states = rec.boolean("states", false);
   e.record.projection = rec.boolean("projection", false);
   e.record.data = rec.boolean("data", true);

@@ -41,9 +41,10 @@ struct RunSpec {
 struct RecordSpec {
   bool hessian = false;    // smallest and largest Hessian eigenvalue per record
   bool sharpness = false;  // λ_max(∇²L) per record (Lanczos for large states); 2/η for GD runs
-  bool states = false;     // <run>.states.npy, records x dim
-  bool projection = false;  // <run>.<projection>.npy, e.g. the e2e matrix per record
-  bool data = true;         // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
+  long sharpness_every = 1;  // sharpness at every k-th record (and the last)
+  bool states = false;       // <run>.states.npy, records x dim
+  bool projection = false;   // <run>.<projection>.npy, e.g. the e2e matrix per record
+  bool data = true;          // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
 };
 
 // "eta_sweep": GD at each step size against one gradient-flow reference (and,
