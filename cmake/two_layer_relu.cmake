@@ -1,6 +1,8 @@
 # Wide two-layer ReLU networks and their kernel flow.
 # Sources: target_sources(gradflow_models PRIVATE ...), and for the CLI factory
 # target_sources(gradflow_app PRIVATE ...). Tests: gradflow_add_test(test_name).
+# The Filippov selection both the model and relu_windows decide with.
+target_sources(gradflow_core PRIVATE ${PROJECT_SOURCE_DIR}/src/core/relu_filippov_rule.cpp)
 target_sources(gradflow_models PRIVATE
   ${PROJECT_SOURCE_DIR}/models/two_layer_relu/field.cpp
   ${PROJECT_SOURCE_DIR}/models/two_layer_relu/kernels.cpp
@@ -22,6 +24,7 @@ foreach(name IN ITEMS
     test_two_layer_relu
     test_two_layer_relu_flow
     test_two_layer_relu_cli
+    test_two_layer_relu_surfaces
     test_kernel_flow
     test_event_driven
     test_relu_windows)

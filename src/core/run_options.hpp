@@ -46,6 +46,7 @@ struct MethodOptions {
   bool adaptive = true;     // false: run an RK method's base scheme at fixed dt
   LinearSolver linear_solver = LinearSolver::automatic;  // bdf and auto
   SgdOptions sgd;           // sgd: schedule, noise and seed (dt is the base step η)
+  bool record_switches = false;  // event_driven, relu_windows: keep the log of switches
 };
 
 struct StopOptions {
