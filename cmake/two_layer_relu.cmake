@@ -25,6 +25,7 @@ foreach(name IN ITEMS
     test_two_layer_relu_flow
     test_two_layer_relu_cli
     test_two_layer_relu_surfaces
+    test_two_layer_relu_events
     test_kernel_flow
     test_event_driven
     test_relu_windows)
