@@ -57,20 +57,25 @@ inline Eigen::MatrixXd reference_gradient_descent(const Eigen::MatrixXd& X, cons
 }
 
 // A network in R⁴ whose inputs and weights are dyadic, so that w_rᵀx_i = 0 holds
-// exactly for many pairs at the start: inputs (±½, ±½, ±½, ±½) and ±e_k,
-// weights with entries in {−1, −½, 0, ½, 1}.
+// exactly for many pairs at the start: 8 inputs, distinct and none the
+// opposite of another (so no two surfaces of a neuron coincide), drawn from
+// (±½, ±½, ±½, ±½) and ±e_k; weights with entries in {−1, −½, 0, ½, 1}.
 inline TwoLayerRelu dyadic_network(Eigen::Index m, std::uint64_t seed, long* on_surface) {
   Rng rng(seed);
   Dataset data;
   const Eigen::Index n = 8;
   data.X.resize(4, n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (i < 6) {
-      for (Eigen::Index k = 0; k < 4; ++k) data.X(k, i) = rng.below(2) == 0 ? 0.5 : -0.5;
+  for (Eigen::Index i = 0; i < n;) {
+    Eigen::Vector4d x = Eigen::Vector4d::Zero();
+    if (rng.below(3) != 0) {
+      for (Eigen::Index k = 0; k < 4; ++k) x[k] = rng.below(2) == 0 ? 0.5 : -0.5;
     } else {
-      data.X.col(i).setZero();
-      data.X(static_cast<Eigen::Index>(rng.below(4)), i) = rng.below(2) == 0 ? 1.0 : -1.0;
+      x[static_cast<Eigen::Index>(rng.below(4))] = rng.below(2) == 0 ? 1.0 : -1.0;
     }
+    bool coincides = false;
+    for (Eigen::Index j = 0; j < i; ++j) coincides = coincides || std::abs(data.X.col(j).dot(x)) == 1.0;
+    if (coincides) continue;
+    data.X.col(i++) = x;
   }
   data.Y = rng.normal_matrix(1, n);
   TwoLayerReluStart start{Eigen::VectorXd(m), Eigen::MatrixXd(m, 4)};

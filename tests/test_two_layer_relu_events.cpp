@@ -86,7 +86,7 @@ TEST_CASE("both integrators count the pairs that start on their surfaces alike")
   // each pair that slides or leaves to the inactive side switches at t = 0
   // against the convention relu'(0) = 1.
   long on_surface = 0;
-  const TwoLayerRelu net = gradflow::testing::dyadic_network(16, 3, &on_surface);
+  const TwoLayerRelu net = gradflow::testing::dyadic_network(16, 36, &on_surface);
   REQUIRE(on_surface >= 6);
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 5}, 1.0);
   const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-10, true), {.t_end = 1.0});

@@ -167,22 +167,28 @@ TEST_CASE("a pair starting on a repulsive surface leaves it to the active side, 
 TEST_CASE("pairs that start on their surfaces, several per neuron, follow the limit of gradient descent") {
   long on_surface = 0;
   const Eigen::Index m = 16;
-  const TwoLayerRelu net = dyadic_network(m, 3, &on_surface);
+  const TwoLayerRelu net = dyadic_network(m, 36, &on_surface);
   const Eigen::MatrixXd W0 = net.weights(net.initial_state());
   const Eigen::MatrixXd Z0 = W0 * net.inputs();
   // The start covers the cases: neurons with one and with several pairs on
   // their surfaces, of which some are repulsive (v₋ < 0 < v₊) and some attractive.
+  // Each neuron's surfaces are independent there (inputs in general position:
+  // dependent ones would make some surface coincide with the others' intersection).
   long neurons_with_several = 0, repulsive = 0, attractive = 0;
   for (Eigen::Index r = 0; r < m; ++r) {
-    long here = 0;
+    std::vector<Eigen::Index> on;
     for (Eigen::Index i = 0; i < Z0.cols(); ++i) {
       if (Z0(r, i) != 0.0) continue;
-      ++here;
+      on.push_back(i);
       const auto [minus, plus] = one_sided_rates(net, net.initial_state(), r, i);
       repulsive += minus < 0.0 && plus > 0.0;
       attractive += minus > 0.0 && plus < 0.0;
     }
-    neurons_with_several += here >= 2;
+    neurons_with_several += on.size() >= 2;
+    Eigen::MatrixXd X_on(net.input_dim(), static_cast<Eigen::Index>(on.size()));
+    for (std::size_t j = 0; j < on.size(); ++j) X_on.col(static_cast<Eigen::Index>(j)) = net.inputs().col(on[j]);
+    const Eigen::MatrixXd gram = X_on.transpose() * X_on;
+    REQUIRE((on.empty() || Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(gram).eigenvalues().minCoeff() > 1e-6));
   }
   INFO(on_surface << " pairs on surfaces, " << neurons_with_several << " neurons with several, " << repulsive
                   << " repulsive, " << attractive << " attractive");

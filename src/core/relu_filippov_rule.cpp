@@ -71,8 +71,10 @@ bool ReluFilippovRule::sliding_weights(std::span<const Eigen::Index> C, const do
 bool ReluFilippovRule::evaluate(std::span<const SurfacePair> pairs, const double* rest, const double* e,
                                 double sign) {
   total_ = Eigen::Map<const Eigen::VectorXd>(rest, d_);
+  double magnitude = total_.norm();  // of the terms summed into T: the rates' round-off scale
   std::size_t s = 0;
   for (std::size_t p = 0; p < pairs.size(); ++p) {
+    magnitude += std::abs(e[pairs[p].sample]) * X_.col(pairs[p].sample).norm();
     if (pairs[p].side == PairSide::active) total_ += e[pairs[p].sample] * X_.col(pairs[p].sample);
     if (pairs[p].side == PairSide::sliding) {
       if (s == static_cast<std::size_t>(d_)) return false;  // more than d surfaces: dependent
@@ -92,6 +94,9 @@ bool ReluFilippovRule::evaluate(std::span<const SurfacePair> pairs, const double
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     if (pairs[p].side != PairSide::sliding) rate_[p] = -sign * X_.col(pairs[p].sample).dot(total_);
   }
+  // A rate this small is zero up to round-off (e.g. a pair whose input lies in
+  // the span of the sliding pairs' inputs: its surface is held by theirs).
+  round_off_ = 1e-12 * magnitude;
   return true;
 }
 
@@ -103,10 +108,10 @@ ReluFilippovRule::Violation ReluFilippovRule::worst(std::span<const SurfacePair>
     double size = -1.0;
     switch (pairs[p].side) {
       case PairSide::active:  // its own side's field points into the surface
-        if (rate_[p] < 0.0) size = -rate_[p];
+        if (rate_[p] < -round_off_) size = -rate_[p];
         break;
       case PairSide::inactive:
-        if (rate_[p] > 0.0) size = rate_[p];
+        if (rate_[p] > round_off_) size = rate_[p];
         break;
       case PairSide::sliding: {  // a weight at or beyond 0 or 1
         const double margin = sliding_margin(sign, v_[p], e[pairs[p].sample]);
@@ -133,6 +138,17 @@ void ReluFilippovRule::settle_sliding(std::span<SurfacePair> pairs, const double
     const bool upper = ok && sign * (e[pairs[release].sample] - v_[release]) <= 0.0;
     pairs[release].side = upper ? PairSide::active : PairSide::inactive;
   }
+}
+
+void ReluFilippovRule::slide_if_independent(std::span<SurfacePair> pairs, std::size_t p, const double* rest,
+                                            const double* e, double sign) {
+  const PairSide side = pairs[p].side;
+  pairs[p].side = PairSide::sliding;
+  if (evaluate(pairs, rest, e, sign)) return;
+  // Its input depends on the sliding pairs' ones (numerically): it cannot slide
+  // on its own, and stays on its side for the rest of the decision.
+  pairs[p].side = side;
+  pairs[p].fixed = true;
 }
 
 bool ReluFilippovRule::decide(std::span<SurfacePair> pairs, const double* rest, const double* e,
@@ -162,11 +178,11 @@ bool ReluFilippovRule::decide(std::span<SurfacePair> pairs, const double* rest, 
     switch (pair.side) {
       case PairSide::active:  // v₊ < 0: slide if v₋ > 0, else inactive
         pair.side = PairSide::inactive;
-        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] > 0.0) pair.side = PairSide::sliding;
+        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] > 0.0) slide_if_independent(pairs, w.pair, rest, e, sign);
         break;
       case PairSide::inactive:  // v₋ > 0: active if v₊ ≥ 0, else slide
         pair.side = PairSide::active;
-        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] < 0.0) pair.side = PairSide::sliding;
+        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] < 0.0) slide_if_independent(pairs, w.pair, rest, e, sign);
         break;
       case PairSide::sliding:  // α ≥ 1 (v₊ ≥ 0): active; α ≤ 0: inactive
         pair.side = sign * (e[pair.sample] - v_[w.pair]) <= 0.0 ? PairSide::active : PairSide::inactive;

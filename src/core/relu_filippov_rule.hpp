@@ -90,9 +90,13 @@ class ReluFilippovRule {
   // The largest violation among pairs that are not fixed (size < 0: none).
   Violation worst(std::span<const SurfacePair> pairs, const double* e, double sign) const;
   void settle_sliding(std::span<SurfacePair> pairs, const double* rest, const double* e, double sign);
+  // Pair p slides, unless its input depends on the other sliding pairs' inputs.
+  void slide_if_independent(std::span<SurfacePair> pairs, std::size_t p, const double* rest, const double* e,
+                            double sign);
 
   Eigen::MatrixXd X_, G_;
   Eigen::Index d_ = 0, n_ = 0;
+  double round_off_ = 0.0;  // rates below this are zero (set by evaluate)
   Eigen::VectorXd total_, omega_;
   std::vector<double> matrix_, rhs_, solved_;  // G_CC, its right side, the weights
   std::vector<double> v_, rate_;  // per pair: sliding weight v = αe, rate −σ x_iᵀT
