@@ -1,6 +1,6 @@
 // The linear-network benchmark, gradflow's side (see bench/README.md).
 //
-// Problem (issue 2): the course data y = wᵀ sin(x) + ε, n = 100, x ∈ R¹⁰, and a
+// Problem: the course data y = wᵀ sin(x) + ε, n = 100, x ∈ R¹⁰, and a
 // depth-3 linear network of widths {10, 10, 10, 1} (dim 210) with loss
 // 1/(2n)‖W3 W2 W1 X − Y‖_F², started from init_gaussian(0.3).
 //

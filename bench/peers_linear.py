@@ -26,7 +26,7 @@ import linear_model as lm  # noqa: E402
 BUDGET_SECONDS = 3.0
 MIN_REPEATS, MAX_REPEATS = 5, 21
 
-# Targets from the issue: gradflow must be at least this many times faster.
+# Speed targets: gradflow must be at least this many times faster.
 FIELD_TARGET_SECONDS = 0.5e-6
 FLOW_TARGET_RATIO = 20.0     # vs scipy DOP853 and RK45
 GD_NUMPY_TARGET_RATIO = 30.0

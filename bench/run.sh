@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# gradflow against scipy, numpy and PyTorch on issue 2's linear-network problem:
+# gradflow against scipy, numpy and PyTorch on the course's linear-network problem:
 # installs what is missing, builds the release benchmark, runs both sides on the
 # same data and start, and prints the table (see bench/README.md).
 #

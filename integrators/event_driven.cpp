@@ -374,4 +374,22 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   return out;
 }
 
+bool is_switched_field(const Field& field) {
+  return dynamic_cast<const SwitchedField*>(&field) != nullptr;
+}
+
+RunResult run_event_driven(const Field& field, const Eigen::VectorXd& x0,
+                           const std::vector<double>& times, const MethodOptions& method,
+                           const StopOptions& stop) {
+  EventDrivenResult r =
+      integrate_event_driven(dynamic_cast<const SwitchedField&>(field), x0, times, method, stop);
+  r.run.stats.counters = {{"events", r.events.events},
+                          {"crossings", r.events.crossings},
+                          {"slides_started", r.events.slides_started},
+                          {"slides_ended", r.events.slides_ended},
+                          {"spurious_zeros_muted", r.events.spurious},
+                          {"sliding_at_end", r.events.sliding_at_end}};
+  return r.run;
+}
+
 }  // namespace gradflow

@@ -55,4 +55,11 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
                                          const std::vector<double>& times,
                                          const MethodOptions& method, const StopOptions& stop);
 
+// The integrator table's entry: fits switched fields only; the event counts
+// become the run's counters.
+bool is_switched_field(const Field& field);
+RunResult run_event_driven(const Field& field, const Eigen::VectorXd& x0,
+                           const std::vector<double>& times, const MethodOptions& method,
+                           const StopOptions& stop);
+
 }  // namespace gradflow

@@ -56,4 +56,14 @@ RunResult integrate_exact_linear(const LinearRelaxationField& field, const Eigen
   return result;
 }
 
+bool is_linear_relaxation_field(const Field& field) {
+  return dynamic_cast<const LinearRelaxationField*>(&field) != nullptr;
+}
+
+RunResult run_exact_linear(const Field& field, const Eigen::VectorXd& x0,
+                           const std::vector<double>& times, const MethodOptions& /*method*/,
+                           const StopOptions& stop) {
+  return integrate_exact_linear(dynamic_cast<const LinearRelaxationField&>(field), x0, times, stop);
+}
+
 }  // namespace gradflow

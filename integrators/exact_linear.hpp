@@ -13,4 +13,10 @@ namespace gradflow {
 RunResult integrate_exact_linear(const LinearRelaxationField& field, const Eigen::VectorXd& x0,
                                  const std::vector<double>& times, const StopOptions& stop);
 
+// The integrator table's entry: fits linear relaxation fields only.
+bool is_linear_relaxation_field(const Field& field);
+RunResult run_exact_linear(const Field& field, const Eigen::VectorXd& x0,
+                           const std::vector<double>& times, const MethodOptions& method,
+                           const StopOptions& stop);
+
 }  // namespace gradflow

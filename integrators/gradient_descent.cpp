@@ -14,4 +14,10 @@ RunResult gradient_descent(const Field& field, const Eigen::VectorXd& x0, double
       });
 }
 
+RunResult run_gradient_descent(const Field& field, const Eigen::VectorXd& x0,
+                               const std::vector<double>& times, const MethodOptions& method,
+                               const StopOptions& stop) {
+  return gradient_descent(field, x0, method.dt, times, stop);
+}
+
 }  // namespace gradflow

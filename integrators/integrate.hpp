@@ -42,5 +42,9 @@ void check_method_fits(const Field& field, const MethodOptions& method);
 // Gradient descent x_{k+1} = x_k + η v(x_k) (forward Euler on the field).
 RunResult gradient_descent(const Field& field, const Eigen::VectorXd& x0, double eta,
                            const std::vector<double>& times, const StopOptions& stop);
+// The same as euler's entry in the integrator table: η is method.dt.
+RunResult run_gradient_descent(const Field& field, const Eigen::VectorXd& x0,
+                               const std::vector<double>& times, const MethodOptions& method,
+                               const StopOptions& stop);
 
 }  // namespace gradflow

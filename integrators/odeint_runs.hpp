@@ -7,6 +7,13 @@
 
 namespace gradflow::detail {
 
+// The Runge-Kutta family's entry in the integrator table: rk4 (or any RK
+// method with adaptive = false) at fixed dt, dopri5 and bulirsch_stoer with
+// dense output, cash_karp54 and fehlberg78 landing on each requested time.
+RunResult run_runge_kutta(const Field& field, const Eigen::VectorXd& x0,
+                          const std::vector<double>& times, const MethodOptions& method,
+                          const StopOptions& stop);
+
 // dopri5, bulirsch_stoer: dense output.
 RunResult run_dense_output(const Field& field, const Eigen::VectorXd& x0,
                            const std::vector<double>& times, const MethodOptions& method,

@@ -250,4 +250,16 @@ RunResult run_fixed_runge_kutta(const Field& field, const State& x0,
   }
 }
 
+RunResult run_runge_kutta(const Field& field, const State& x0, const std::vector<double>& times,
+                          const MethodOptions& method, const StopOptions& stop) {
+  if (method.method == Method::rk4 || !method.adaptive) {
+    return run_fixed_runge_kutta(field, x0, times, method, stop);
+  }
+  switch (method.method) {
+    case Method::dopri5:
+    case Method::bulirsch_stoer: return run_dense_output(field, x0, times, method, stop);
+    default: return run_controlled(field, x0, times, method, stop);
+  }
+}
+
 }  // namespace gradflow::detail

@@ -94,4 +94,11 @@ ReluWindowsResult integrate_relu_windows(const ShallowReluField& field, const Ei
                                          const std::vector<double>& times,
                                          const MethodOptions& method, const StopOptions& stop);
 
+// The integrator table's entry: fits one-hidden-layer ReLU networks only; the
+// window counts become the run's counters.
+bool is_shallow_relu_field(const Field& field);
+RunResult run_relu_windows(const Field& field, const Eigen::VectorXd& x0,
+                           const std::vector<double>& times, const MethodOptions& method,
+                           const StopOptions& stop);
+
 }  // namespace gradflow

@@ -115,4 +115,10 @@ RunResult stochastic_gradient_descent(const Field& field, const Eigen::VectorXd&
   return result;
 }
 
+RunResult run_stochastic_gradient_descent(const Field& field, const Eigen::VectorXd& x0,
+                                          const std::vector<double>& times,
+                                          const MethodOptions& method, const StopOptions& stop) {
+  return stochastic_gradient_descent(field, x0, method.dt, times, method.sgd, stop);
+}
+
 }  // namespace gradflow

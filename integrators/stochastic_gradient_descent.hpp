@@ -32,6 +32,11 @@ RunResult stochastic_gradient_descent(const Field& field, const Eigen::VectorXd&
                                       const std::vector<double>& times, const SgdOptions& options,
                                       const StopOptions& stop);
 
+// sgd's entry in the integrator table: η is method.dt, the rest method.sgd.
+RunResult run_stochastic_gradient_descent(const Field& field, const Eigen::VectorXd& x0,
+                                          const std::vector<double>& times,
+                                          const MethodOptions& method, const StopOptions& stop);
+
 // β of the capped schedule: options.beta when > 0, else the sharpness
 // λ_max(∇²L(x0)) (core/diagnostics.hpp). Throws std::invalid_argument when that
 // is not a positive finite number (a start where L is not convex upwards in

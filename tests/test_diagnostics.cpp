@@ -121,7 +121,7 @@ TEST_CASE("Lanczos sharpness equals the dense eigensolver's largest eigenvalue")
     const SharpnessResult lanczos = sharpness_lanczos(net, x);
     REQUIRE(lanczos.converged);
     // Lanczos to relative tolerance 1e-10 against a dense solve of the same
-    // Hessian (assembled from the same products): 1e-8 relative is the bound.
+    // Hessian (assembled from the same products): 1e-8 relative is the required bound.
     CHECK(lanczos.value == Approx(hessian_extremes(net, x).max).epsilon(1e-8));
   }
 }

@@ -17,14 +17,14 @@ using namespace gradflow;
 using gradflow::testing::finite_difference_gradient;
 
 namespace {
-// f written as in the issue (fine for moderate θ, where e^{3(θ−3)} does not overflow).
+// f written as in DESIGN.md §4 (fine for moderate θ, where e^{3(θ−3)} does not overflow).
 double plain_f(double t) {
   const double e = std::exp(3.0 * (t - 3.0));
   return (10.0 * t * t + e * ((t - 10.0) * (t - 10.0) / 2.0 + 50.0)) / (1.0 + e);
 }
 }  // namespace
 
-TEST_CASE("the wide/sharp landscape equals the issue's formula and its derivatives match finite differences") {
+TEST_CASE("the wide/sharp landscape equals DESIGN.md's formula and its derivatives match finite differences") {
   const WideSharp1D f;
   for (double t = -5.0; t <= 20.0; t += 0.125) {
     INFO("theta " << t);

@@ -1,4 +1,4 @@
-// Issue 3 speed: the end-to-end field costs one SVD of the dN x d0 matrix per
+// Speed of the end-to-end flow: the end-to-end field costs one SVD of the dN x d0 matrix per
 // evaluation plus products. Reports field evaluations per second for
 // d0 = dN = 100, N = 3, and the share of that time spent in the SVD (timed
 // alone on the same matrix), and the wall time of the balanced-start

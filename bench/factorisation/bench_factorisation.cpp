@@ -1,4 +1,4 @@
-// The symmetric factorisation benchmark (issue 5).
+// The symmetric factorisation benchmark.
 //
 // 1. Field evaluations per second, each through the Field interface as an
 //    integrator calls it, with a heap-allocation count over many calls:

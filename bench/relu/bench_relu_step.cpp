@@ -4,7 +4,7 @@
 // directory given as argv[1], so bench/relu/relu_step.py times numpy and
 // PyTorch on the very same step and checks they agree to round-off.
 //
-// Flop count of a step (the convention, 45 MFLOP at these sizes):
+// Flop count of a step (the usual convention, 45 MFLOP at these sizes):
 // Z = WX and G = M·diag(e)Xᵀ, 2mnd each, plus ~5mn elementwise (relu, mask,
 // predictions), plus the axpy W += ηV (2md).
 

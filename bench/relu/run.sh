@@ -9,5 +9,5 @@ cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DGRADFLOW_BUILD_BENCH=O
 cmake --build "$build" -j2 --target bench_relu_step >/dev/null
 data="$(mktemp -d)"
 trap 'rm -rf "$data"' EXIT
-"$build/bench_relu_step" "$data"
+"$build/bench/bench_relu_step" "$data"
 /usr/bin/python3 "$root/bench/relu/relu_step.py" "$data"

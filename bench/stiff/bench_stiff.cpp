@@ -1,4 +1,4 @@
-// The stiff-flow benchmark, gradflow's side (issue 6; bench/stiff/README.md).
+// The stiff-flow benchmark, gradflow's side (bench/stiff/README.md).
 //
 // Problem: the shipped example data/stiff_linear.json (depth-3, width-10
 // linear network, input coordinate 0 scaled by 100, T = 20), read through the

@@ -358,4 +358,23 @@ ReluWindowsResult integrate_relu_windows(const ShallowReluField& field, const Ei
   return integrator.run(x0, times);
 }
 
+bool is_shallow_relu_field(const Field& field) {
+  return dynamic_cast<const ShallowReluField*>(&field) != nullptr;
+}
+
+RunResult run_relu_windows(const Field& field, const Eigen::VectorXd& x0,
+                           const std::vector<double>& times, const MethodOptions& method,
+                           const StopOptions& stop) {
+  ReluWindowsResult r =
+      integrate_relu_windows(dynamic_cast<const ShallowReluField&>(field), x0, times, method, stop);
+  const ReluWindowCounts& c = r.counts;
+  r.run.stats.counters = {{"windows", c.windows},         {"windows_redone", c.window_retries},
+                          {"sweeps", c.sweeps},           {"neuron_runs", c.neuron_runs},
+                          {"max_active_neurons", c.max_active}, {"events", c.events},
+                          {"crossings", c.crossings},     {"slides_started", c.slides_started},
+                          {"slides_ended", c.slides_ended}, {"spurious_zeros_muted", c.spurious},
+                          {"sliding_at_end", c.sliding_at_end}};
+  return r.run;
+}
+
 }  // namespace gradflow

@@ -12,15 +12,52 @@ namespace {
 struct Factory {
   const char* kind;
   ModelInstance (*build)(const ExperimentSpec&);
+  // Small instances that together reach every flow and variant of the kind
+  // (a JSON array of {data, model, init}); the contract tests check each one.
+  const char* examples;
 };
 const Factory kFactories[] = {
-    {"linear_network", build_linear_network},
-    {"symmetric_factorisation", build_symmetric_factorisation},
-    {"two_layer_relu", build_two_layer_relu},
-    {"least_squares", build_least_squares},
-    {"wide_sharp_1d", build_wide_sharp_1d},
+    {"linear_network", build_linear_network, R"([
+      {"data": {"samples": 9, "inputs": 3, "outputs": 2},
+       "model": {"hidden": [4, 3]}, "init": {"kind": "gaussian", "std": 0.6}},
+      {"data": {"samples": 7, "inputs": 3, "outputs": 1},
+       "model": {"hidden": [2], "loss": {"kind": "lp", "p": 4}}, "init": {"kind": "gaussian", "std": 0.6}},
+      {"data": {"samples": 8, "inputs": 3, "outputs": 3},
+       "model": {"depth": 3, "width": 3, "residual": true}, "init": {"kind": "gaussian", "std": 0.3}},
+      {"data": {"samples": 6, "inputs": 4, "outputs": 2},
+       "model": {"hidden": []}, "init": {"kind": "gaussian", "std": 0.5}}
+    ])"},
+    {"symmetric_factorisation", build_symmetric_factorisation, R"([
+      {"data": {"kind": "sensing", "size": 4, "rank": 2, "measurements": 12},
+       "model": {"width": 3, "depth": 3}, "init": {"kind": "gaussian", "alpha": 0.7}},
+      {"data": {"kind": "completion", "size": 4, "rank": 1, "observed": 9},
+       "model": {"depth": 2}, "init": {"kind": "gaussian", "alpha": 0.7}}
+    ])"},
+    {"two_layer_relu", build_two_layer_relu, R"([
+      {"data": {"samples": 6, "inputs": 3, "unit_norm_inputs": true},
+       "model": {"width": 10}, "init": {"kind": "gaussian", "std": 1.0}}
+    ])"},
+    {"least_squares", build_least_squares, R"([
+      {"data": {"samples": 8, "inputs": 3}, "init": {"kind": "gaussian", "std": 1.0}}
+    ])"},
+    {"wide_sharp_1d", build_wide_sharp_1d, R"([
+      {"init": {"kind": "point", "value": 1.5}},
+      {"init": {"kind": "point", "value": 8.0}}
+    ])"},
 };
 }  // namespace
+
+const nlohmann::json& model_examples(const std::string& kind) {
+  static const std::vector<nlohmann::json> parsed = [] {
+    std::vector<nlohmann::json> out;
+    for (const Factory& f : kFactories) out.push_back(nlohmann::json::parse(f.examples));
+    return out;
+  }();
+  for (std::size_t i = 0; i < std::size(kFactories); ++i) {
+    if (kind == kFactories[i].kind) return parsed[i];
+  }
+  throw std::invalid_argument(fmt::format("no model kind '{}'", kind));
+}
 
 const std::vector<std::string>& model_kinds() {
   static const std::vector<std::string> kinds = [] {

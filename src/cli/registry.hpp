@@ -44,6 +44,10 @@ struct ModelInstance {
 };
 
 const std::vector<std::string>& model_kinds();
+// Small instances of a kind that together reach each of its flows and
+// variants: a JSON array of {data, model, init} objects (the model's "kind" is
+// implied). The contract tests (tests/test_model_contract.cpp) check each one.
+const nlohmann::json& model_examples(const std::string& kind);
 
 // Reads spec.data, spec.model and spec.init; throws InputError naming the key.
 ModelInstance build_model(const ExperimentSpec& spec);
