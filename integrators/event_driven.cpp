@@ -30,7 +30,8 @@ class RejectionCounter : public odeint::default_error_checker<double, Algebra, O
   using Base = odeint::default_error_checker<double, Algebra, Operations>;
 
  public:
-  RejectionCounter(long* rejected, double atol, double rtol) : Base(atol, rtol), rejected_(rejected) {}
+  RejectionCounter(long* rejected, double atol, double rtol)
+      : Base(atol, rtol), rejected_(rejected) {}
 
   template <class S, class D, class E, class T>
   double error(const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
@@ -90,7 +91,7 @@ class EventLocator {
       : field_(field), stepper_(stepper), x_(dim) {}
 
   struct Event {
-    double t;                          // just past the event: margins of `touched` are ≤ 0 here
+    double t;  // just past the event: margins of `touched` are ≤ 0 here
     std::vector<Eigen::Index> touched;
   };
 
@@ -104,7 +105,9 @@ class EventLocator {
     stepper_.calc_state(t0, x_);
     field_.margins_of(x_, mode, candidates, lo_h_);
     Event event{t0, {}};
-    auto is_fresh = [&](Eigen::Index k) { return std::binary_search(fresh.begin(), fresh.end(), k); };
+    auto is_fresh = [&](Eigen::Index k) {
+      return std::binary_search(fresh.begin(), fresh.end(), k);
+    };
     for (std::size_t j = 0; j < candidates.size(); ++j) {
       if (lo_h_[j] <= 0.0 && !is_fresh(candidates[j])) event.touched.push_back(candidates[j]);
     }
@@ -237,7 +240,8 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
     counts.slides_ended += change.slides_ended;
     counts.events += neurons_switching(change);
     if (method.record_switches) {
-      for (const auto& s : change.switches) result.switches.push_back({t, s.neuron, s.sample, s.kind, s.alpha});
+      for (const auto& s : change.switches)
+        result.switches.push_back({t, s.neuron, s.sample, s.kind, s.alpha});
     }
   };
   if (start.changed()) count_change(start, 0.0);
@@ -281,8 +285,10 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
     // counts again once it falls below a round-off threshold.
     field.margins(stepper.current_state(), *mode, margins);
     const double mute_floor =
-        -100.0 * (method.atol + method.rtol * std::max(1.0, stepper.current_state().cwiseAbs().maxCoeff()));
-    muted.erase(std::remove_if(muted.begin(), muted.end(), [&](Eigen::Index k) { return margins[k] > 0.0; }),
+        -100.0 *
+        (method.atol + method.rtol * std::max(1.0, stepper.current_state().cwiseAbs().maxCoeff()));
+    muted.erase(std::remove_if(muted.begin(), muted.end(),
+                               [&](Eigen::Index k) { return margins[k] > 0.0; }),
                 muted.end());
     candidates.clear();
     for (Eigen::Index k = 0; k < K; ++k) {
@@ -362,7 +368,8 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   }
   counts.sliding_at_end = field.sliding_count(*mode);
   stats.steps = step;
-  stats.stop_time = stopped ? result.trajectory.times.back() : std::min(stepper.current_time(), stop.t_end);
+  stats.stop_time =
+      stopped ? result.trajectory.times.back() : std::min(stepper.current_time(), stop.t_end);
   const std::string summary = fmt::format(
       "{} switching events: {} crossings, {} slides started, {} ended, {} surfaces sliding at the "
       "end, {} round-off zeros muted",

@@ -36,7 +36,8 @@ inline Dataset signed_label_data(Eigen::Index d, Eigen::Index n, std::uint64_t s
 // Gradient descent on f(x) = (1/√m) Σ_r a_r relu(w_rᵀx), L = ½‖u − y‖², written
 // from the definitions with no code of the model: relu'(0) = 1 (the gradient
 // counts w_rᵀx_i = 0 as active), W (m × d) after `steps` steps of size eta.
-inline Eigen::MatrixXd reference_gradient_descent(const Eigen::MatrixXd& X, const Eigen::VectorXd& y,
+inline Eigen::MatrixXd reference_gradient_descent(const Eigen::MatrixXd& X,
+                                                  const Eigen::VectorXd& y,
                                                   const Eigen::VectorXd& a, Eigen::MatrixXd W,
                                                   double eta, long steps) {
   const double scale = 1.0 / std::sqrt(static_cast<double>(W.rows()));
@@ -45,7 +46,8 @@ inline Eigen::MatrixXd reference_gradient_descent(const Eigen::MatrixXd& X, cons
     grad.setZero();
     for (Eigen::Index i = 0; i < X.cols(); ++i) {
       double u = 0.0;
-      for (Eigen::Index r = 0; r < W.rows(); ++r) u += scale * a[r] * std::max(0.0, W.row(r).dot(X.col(i)));
+      for (Eigen::Index r = 0; r < W.rows(); ++r)
+        u += scale * a[r] * std::max(0.0, W.row(r).dot(X.col(i)));
       const double e = u - y[i];
       for (Eigen::Index r = 0; r < W.rows(); ++r) {
         if (W.row(r).dot(X.col(i)) >= 0.0) grad.row(r) += scale * a[r] * e * X.col(i).transpose();
@@ -73,7 +75,8 @@ inline TwoLayerRelu dyadic_network(Eigen::Index m, std::uint64_t seed, long* on_
       x[static_cast<Eigen::Index>(rng.below(4))] = rng.below(2) == 0 ? 1.0 : -1.0;
     }
     bool coincides = false;
-    for (Eigen::Index j = 0; j < i; ++j) coincides = coincides || std::abs(data.X.col(j).dot(x)) == 1.0;
+    for (Eigen::Index j = 0; j < i; ++j)
+      coincides = coincides || std::abs(data.X.col(j).dot(x)) == 1.0;
     if (coincides) continue;
     data.X.col(i++) = x;
   }
@@ -81,7 +84,8 @@ inline TwoLayerRelu dyadic_network(Eigen::Index m, std::uint64_t seed, long* on_
   TwoLayerReluStart start{Eigen::VectorXd(m), Eigen::MatrixXd(m, 4)};
   for (Eigen::Index r = 0; r < m; ++r) {
     start.signs[r] = rng.below(2) == 0 ? 1.0 : -1.0;
-    for (Eigen::Index k = 0; k < 4; ++k) start.weights(r, k) = 0.5 * (static_cast<double>(rng.below(5)) - 2.0);
+    for (Eigen::Index k = 0; k < 4; ++k)
+      start.weights(r, k) = 0.5 * (static_cast<double>(rng.below(5)) - 2.0);
   }
   *on_surface = ((start.weights * data.X).array() == 0.0).count();
   return TwoLayerRelu(data, start);

@@ -64,12 +64,16 @@ TEST_CASE("switches located past t_end are neither taken nor counted") {
   long cases_with_sliding = 0;
   for (std::uint64_t seed = 1; seed <= 6; ++seed) {
     Rng rng(seed + 100);
-    const TwoLayerRelu net(unit_sphere_data(5, 20, seed), TwoLayerRelu::draw_start(200, 5, 1.0, rng));
+    const TwoLayerRelu net(unit_sphere_data(5, 20, seed),
+                           TwoLayerRelu::draw_start(200, 5, 1.0, rng));
     const double T = 4.0;
     const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = 0.1}, T);
-    const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-8, true), {.t_end = T});
-    const ReluWindowsResult rw = integrate_relu_windows(net, net.initial_state(), times, windows(1e-8, true), {.t_end = T});
-    INFO("seed " << seed << "; event_driven: " << ed.run.stats.message << "; relu_windows: " << rw.run.stats.message);
+    const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times,
+                                                        event_driven(1e-8, true), {.t_end = T});
+    const ReluWindowsResult rw =
+        integrate_relu_windows(net, net.initial_state(), times, windows(1e-8, true), {.t_end = T});
+    INFO("seed " << seed << "; event_driven: " << ed.run.stats.message
+                 << "; relu_windows: " << rw.run.stats.message);
     REQUIRE(ed.run.stats.status == RunStatus::completed);
     REQUIRE(rw.run.stats.status == RunStatus::completed);
     CHECK(ed.events.sliding_at_end == pairs_on_boundary(net, ed.run.trajectory.states.back()));
@@ -89,8 +93,10 @@ TEST_CASE("both integrators count the pairs that start on their surfaces alike")
   const TwoLayerRelu net = gradflow::testing::dyadic_network(16, 36, &on_surface);
   REQUIRE(on_surface >= 6);
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 5}, 1.0);
-  const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-10, true), {.t_end = 1.0});
-  const ReluWindowsResult rw = integrate_relu_windows(net, net.initial_state(), times, windows(1e-10, true), {.t_end = 1.0});
+  const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times,
+                                                      event_driven(1e-10, true), {.t_end = 1.0});
+  const ReluWindowsResult rw =
+      integrate_relu_windows(net, net.initial_state(), times, windows(1e-10, true), {.t_end = 1.0});
   INFO("event_driven: " << ed.run.stats.message << "; relu_windows: " << rw.run.stats.message);
   REQUIRE(ed.run.stats.status == RunStatus::completed);
   REQUIRE(rw.run.stats.status == RunStatus::completed);
@@ -104,13 +110,15 @@ TEST_CASE("relu_windows counts the same switches whatever the sample grid") {
   // The windows end at sample times; the switches of the flow do not move.
   for (std::uint64_t seed : {2, 20}) {
     Rng rng(seed + 100);
-    const TwoLayerRelu net(signed_label_data(6, 11, seed), TwoLayerRelu::draw_start(50, 6, 1.0, rng));
+    const TwoLayerRelu net(signed_label_data(6, 11, seed),
+                           TwoLayerRelu::draw_start(50, 6, 1.0, rng));
     const double T = 2.0;
     std::vector<Counts> counts;
     std::vector<Eigen::VectorXd> ends;
     for (double spacing : {2.0, 0.25, 0.01, 0.001}) {
       const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = spacing}, T);
-      const ReluWindowsResult rw = integrate_relu_windows(net, net.initial_state(), times, windows(1e-11), {.t_end = T});
+      const ReluWindowsResult rw =
+          integrate_relu_windows(net, net.initial_state(), times, windows(1e-11), {.t_end = T});
       INFO("seed " << seed << ", spacing " << spacing << ": " << rw.run.stats.message);
       REQUIRE(rw.run.stats.status == RunStatus::completed);
       counts.push_back(counts_of(rw.counts));
@@ -130,20 +138,24 @@ TEST_CASE("the event log lists each switch once, in time order, the same for bot
   const TwoLayerRelu net(signed_label_data(6, 11, 20), TwoLayerRelu::draw_start(50, 6, 1.0, rng));
   const double T = 2.0;
   const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = 0.5}, T);
-  const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-11, true), {.t_end = T});
-  const ReluWindowsResult rw = integrate_relu_windows(net, net.initial_state(), times, windows(1e-11, true), {.t_end = T});
+  const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times,
+                                                      event_driven(1e-11, true), {.t_end = T});
+  const ReluWindowsResult rw =
+      integrate_relu_windows(net, net.initial_state(), times, windows(1e-11, true), {.t_end = T});
   REQUIRE(ed.run.stats.status == RunStatus::completed);
   REQUIRE(rw.run.stats.status == RunStatus::completed);
   const auto& a = ed.run.switches;
   const auto& b = rw.run.switches;
-  CHECK(static_cast<long>(a.size()) == ed.events.crossings + ed.events.slides_started + ed.events.slides_ended);
+  CHECK(static_cast<long>(a.size()) ==
+        ed.events.crossings + ed.events.slides_started + ed.events.slides_ended);
   REQUIRE(a.size() == b.size());
   REQUIRE(a.size() > 20);
   std::set<std::pair<double, Eigen::Index>> instants;
   long ends_alone = 0;
   for (std::size_t k = 0; k < a.size(); ++k) {
-    INFO("switch " << k << ": t = " << a[k].t << " and " << b[k].t << ", neuron " << a[k].neuron << ", sample "
-                   << a[k].sample << ", " << to_string(a[k].kind) << " and " << to_string(b[k].kind));
+    INFO("switch " << k << ": t = " << a[k].t << " and " << b[k].t << ", neuron " << a[k].neuron
+                   << ", sample " << a[k].sample << ", " << to_string(a[k].kind) << " and "
+                   << to_string(b[k].kind));
     CHECK(a[k].neuron == b[k].neuron);
     CHECK(a[k].sample == b[k].sample);
     CHECK(a[k].kind == b[k].kind);
@@ -154,8 +166,12 @@ TEST_CASE("the event log lists each switch once, in time order, the same for bot
     CHECK(a[k].t <= T);
     instants.insert({a[k].t, a[k].neuron});
     switch (a[k].kind) {
-      case SwitchedField::SwitchKind::crossing_in: CHECK(a[k].alpha == 1.0); break;
-      case SwitchedField::SwitchKind::crossing_out: CHECK(a[k].alpha == 0.0); break;
+      case SwitchedField::SwitchKind::crossing_in:
+        CHECK(a[k].alpha == 1.0);
+        break;
+      case SwitchedField::SwitchKind::crossing_out:
+        CHECK(a[k].alpha == 0.0);
+        break;
       case SwitchedField::SwitchKind::slide_start:
         CHECK(a[k].alpha >= 0.0);
         CHECK(a[k].alpha <= 1.0);
@@ -165,8 +181,9 @@ TEST_CASE("the event log lists each switch once, in time order, the same for bot
         // The weight when the slide ended: 0 or 1 (up to the event's location)
         // when it reached it, anywhere in [0, 1] when another switch of the
         // neuron at the same instant released the pair.
-        const bool alone = (k == 0 || a[k - 1].t != a[k].t || a[k - 1].neuron != a[k].neuron) &&
-                           (k + 1 == a.size() || a[k + 1].t != a[k].t || a[k + 1].neuron != a[k].neuron);
+        const bool alone =
+            (k == 0 || a[k - 1].t != a[k].t || a[k - 1].neuron != a[k].neuron) &&
+            (k + 1 == a.size() || a[k + 1].t != a[k].t || a[k + 1].neuron != a[k].neuron);
         if (alone) {
           CHECK(std::min(std::abs(a[k].alpha), std::abs(a[k].alpha - 1.0)) < 1e-6);
           ++ends_alone;
@@ -181,7 +198,8 @@ TEST_CASE("the event log lists each switch once, in time order, the same for bot
   CHECK(static_cast<long>(instants.size()) == ed.events.events);
   CHECK(ends_alone > 3);
   // Without record_switches the runs keep no log.
-  const EventDrivenResult quiet = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-11), {.t_end = T});
+  const EventDrivenResult quiet =
+      integrate_event_driven(net, net.initial_state(), times, event_driven(1e-11), {.t_end = T});
   CHECK(quiet.run.switches.empty());
 }
 
@@ -202,8 +220,8 @@ TEST_CASE("a spec with record.events writes each switching run's events.csv") {
   "record": { "events": true }
 })";
   gradflow::testing::write_file(dir / "spec.json", spec);
-  const gradflow::testing::CliResult r =
-      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "--quiet"});
+  const gradflow::testing::CliResult r = gradflow_cli(
+      {"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "--quiet"});
   INFO(r.err << r.out);
   REQUIRE(r.code == 0);
   const fs::path run_dir = dir / "out" / "spec";
@@ -224,8 +242,9 @@ TEST_CASE("a spec with record.events writes each switching run's events.csv") {
     std::vector<std::string> rows;
     while (std::getline(csv, line)) rows.push_back(line.substr(line.find(',') + 1));  // without t
     const auto& c = run["counters"];
-    CHECK(static_cast<long>(rows.size()) ==
-          c["crossings"].get<long>() + c["slides_started"].get<long>() + c["slides_ended"].get<long>());
+    CHECK(static_cast<long>(rows.size()) == c["crossings"].get<long>() +
+                                                c["slides_started"].get<long>() +
+                                                c["slides_ended"].get<long>());
     CHECK(rows.size() > 5);
     tables.push_back(rows);
   }
@@ -238,9 +257,12 @@ TEST_CASE("a spec with record.events writes each switching run's events.csv") {
   }
   // Without the key, no events.csv.
   std::string quiet = spec;
-  quiet.replace(quiet.find(R"("record": { "events": true })"), 28, R"("record": { "events": false })");
+  quiet.replace(quiet.find(R"("record": { "events": true })"), 28,
+                R"("record": { "events": false })");
   gradflow::testing::write_file(dir / "quiet.json", quiet);
-  REQUIRE(gradflow_cli({"run", (dir / "quiet.json").string(), "--out", (dir / "out2").string(), "--quiet"}).code == 0);
+  REQUIRE(gradflow_cli(
+              {"run", (dir / "quiet.json").string(), "--out", (dir / "out2").string(), "--quiet"})
+              .code == 0);
   CHECK_FALSE(fs::exists(dir / "out2" / "quiet" / "ed.events.csv"));
 }
 
@@ -252,5 +274,6 @@ TEST_CASE("a record.events that is not a boolean is refused with the key named")
   "t_end": 1.0,
   "runs": [ { "name": "ed", "flow": "network", "integrator": "event_driven" } ],
   "record": { "events": "yes" }
-})", "events");
+})",
+                                   "events");
 }

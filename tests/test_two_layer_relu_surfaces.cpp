@@ -28,25 +28,32 @@ using gradflow::testing::signed_label_data;
 
 namespace {
 
-MethodOptions event_driven(double tol) { return {.method = Method::event_driven, .rtol = tol, .atol = 0.1 * tol}; }
-MethodOptions windows(double tol) { return {.method = Method::relu_windows, .rtol = tol, .atol = 0.1 * tol}; }
+MethodOptions event_driven(double tol) {
+  return {.method = Method::event_driven, .rtol = tol, .atol = 0.1 * tol};
+}
+MethodOptions windows(double tol) {
+  return {.method = Method::relu_windows, .rtol = tol, .atol = 0.1 * tol};
+}
 
-RunResult run_flow(const TwoLayerRelu& net, Method method, const std::vector<double>& times, double tol) {
+RunResult run_flow(const TwoLayerRelu& net, Method method, const std::vector<double>& times,
+                   double tol) {
   const StopOptions stop{.t_end = times.back()};
-  if (method == Method::event_driven) return integrate_event_driven(net, net.initial_state(), times, event_driven(tol), stop).run;
+  if (method == Method::event_driven)
+    return integrate_event_driven(net, net.initial_state(), times, event_driven(tol), stop).run;
   return integrate_relu_windows(net, net.initial_state(), times, windows(tol), stop).run;
 }
 
 double max_distance(const Trajectory& a, const Trajectory& b) {
   REQUIRE(a.size() == b.size());
   double worst = 0.0;
-  for (std::size_t k = 0; k < a.size(); ++k) worst = std::max(worst, (a.states[k] - b.states[k]).norm());
+  for (std::size_t k = 0; k < a.size(); ++k)
+    worst = std::max(worst, (a.states[k] - b.states[k]).norm());
   return worst;
 }
 
 // Rates of pair (r, i), r's other pairs as they are at x: ż with relu'(0) = 0 and = 1.
-std::pair<double, double> one_sided_rates(const TwoLayerRelu& net, const Eigen::VectorXd& x, Eigen::Index r,
-                                          Eigen::Index i) {
+std::pair<double, double> one_sided_rates(const TwoLayerRelu& net, const Eigen::VectorXd& x,
+                                          Eigen::Index r, Eigen::Index i) {
   const Eigen::MatrixXd& X = net.inputs();
   const Eigen::MatrixXd W = net.weights(x);
   const Eigen::VectorXd e = net.predictions(x) - net.targets();
@@ -60,7 +67,9 @@ std::pair<double, double> one_sided_rates(const TwoLayerRelu& net, const Eigen::
 
 }  // namespace
 
-TEST_CASE("one pair on its surface is active if its active-side rate is not negative, slides if both sides point in") {
+TEST_CASE(
+    "one pair on its surface is active if its active-side rate is not negative, slides if both "
+    "sides point in") {
   // The rule's definition for one pair, the rest of its neuron's sum given:
   // v₋ = −σ x_iᵀT, v₊ = −σ x_iᵀ(T + e_i x_i). From the start of gradient
   // descent (relu'(0) = 1): active if v₊ ≥ 0, sliding if v₊ < 0 < v₋, inactive
@@ -80,8 +89,8 @@ TEST_CASE("one pair on its surface is active if its active-side rate is not nega
     const double v_minus = -sign * X.col(i).dot(rest);
     const double v_plus = -sign * X.col(i).dot(rest + e[i] * X.col(i));
     INFO("v- = " << v_minus << ", v+ = " << v_plus);
-    const PairSide gd_limit = v_plus >= 0.0 ? PairSide::active
-                                            : (v_minus > 0.0 ? PairSide::sliding : PairSide::inactive);
+    const PairSide gd_limit =
+        v_plus >= 0.0 ? PairSide::active : (v_minus > 0.0 ? PairSide::sliding : PairSide::inactive);
     std::vector<SurfacePair> pair{{.sample = i}};
     REQUIRE(rule.decide_at_gd_start(pair, rest.data(), e.data(), sign));
     CHECK(pair[0].side == gd_limit);
@@ -109,7 +118,9 @@ TEST_CASE("one pair on its surface is active if its active-side rate is not nega
   CHECK(repulsive > 10);
 }
 
-TEST_CASE("a pair starting on a repulsive surface leaves it to the active side, as gradient descent does") {
+TEST_CASE(
+    "a pair starting on a repulsive surface leaves it to the active side, as gradient descent "
+    "does") {
   // x₁ = (1, 0), x₂ = (½, √3/2), y = (1, 0), one neuron w = (0, 1), a = 1.
   // Sample 1 lies on its surface; with relu'(0) = 1 its rate is 1 − √3/4 > 0,
   // with relu'(0) = 0 it is −√3/4 < 0: both one-sided fields point away. GD
@@ -153,8 +164,8 @@ TEST_CASE("a pair starting on a repulsive surface leaves it to the active side, 
   // Gradient descent converges to it at order one: halving η halves the error.
   std::vector<double> error;
   for (double eta : {1e-3, 5e-4, 2.5e-4}) {
-    const Eigen::MatrixXd W = reference_gradient_descent(data.X, data.Y.row(0).transpose(), start.signs,
-                                                         start.weights, eta, std::lround(1.0 / eta));
+    const Eigen::MatrixXd W = reference_gradient_descent(
+        data.X, data.Y.row(0).transpose(), start.signs, start.weights, eta, std::lround(1.0 / eta));
     error.push_back((W.row(0).transpose() - exact(1.0)).norm());
   }
   INFO("GD errors " << error[0] << ", " << error[1] << ", " << error[2]);
@@ -164,7 +175,9 @@ TEST_CASE("a pair starting on a repulsive surface leaves it to the active side, 
   }
 }
 
-TEST_CASE("pairs that start on their surfaces, several per neuron, follow the limit of gradient descent") {
+TEST_CASE(
+    "pairs that start on their surfaces, several per neuron, follow the limit of gradient "
+    "descent") {
   long on_surface = 0;
   const Eigen::Index m = 16;
   const TwoLayerRelu net = dyadic_network(m, 36, &on_surface);
@@ -186,12 +199,14 @@ TEST_CASE("pairs that start on their surfaces, several per neuron, follow the li
     }
     neurons_with_several += on.size() >= 2;
     Eigen::MatrixXd X_on(net.input_dim(), static_cast<Eigen::Index>(on.size()));
-    for (std::size_t j = 0; j < on.size(); ++j) X_on.col(static_cast<Eigen::Index>(j)) = net.inputs().col(on[j]);
+    for (std::size_t j = 0; j < on.size(); ++j)
+      X_on.col(static_cast<Eigen::Index>(j)) = net.inputs().col(on[j]);
     const Eigen::MatrixXd gram = X_on.transpose() * X_on;
-    REQUIRE((on.empty() || Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(gram).eigenvalues().minCoeff() > 1e-6));
+    REQUIRE((on.empty() ||
+             Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(gram).eigenvalues().minCoeff() > 1e-6));
   }
-  INFO(on_surface << " pairs on surfaces, " << neurons_with_several << " neurons with several, " << repulsive
-                  << " repulsive, " << attractive << " attractive");
+  INFO(on_surface << " pairs on surfaces, " << neurons_with_several << " neurons with several, "
+                  << repulsive << " repulsive, " << attractive << " attractive");
   REQUIRE(neurons_with_several >= 2);
   REQUIRE(repulsive >= 1);
   REQUIRE(attractive >= 1);
@@ -209,7 +224,8 @@ TEST_CASE("pairs that start on their surfaces, several per neuron, follow the li
   const Eigen::VectorXd y = net.targets();
   std::vector<double> error;
   for (double eta : {1e-3, 5e-4, 2.5e-4}) {
-    const Eigen::MatrixXd W = reference_gradient_descent(net.inputs(), y, net.signs(), W0, eta, std::lround(T / eta));
+    const Eigen::MatrixXd W =
+        reference_gradient_descent(net.inputs(), y, net.signs(), W0, eta, std::lround(T / eta));
     error.push_back((W - net.weights(ed.trajectory.states.back())).norm());
   }
   INFO("GD errors at t = T: " << error[0] << ", " << error[1] << ", " << error[2]);
@@ -228,12 +244,16 @@ TEST_CASE("a sliding pair leaves its surface at the instant its weight reaches 0
   // (weight in [0, 1]), and the two integrators agree to their tolerance.
   for (std::uint64_t seed : {15, 20, 56}) {
     Rng rng(seed + 100);
-    const TwoLayerRelu net(signed_label_data(6, 11, seed), TwoLayerRelu::draw_start(50, 6, 1.0, rng));
+    const TwoLayerRelu net(signed_label_data(6, 11, seed),
+                           TwoLayerRelu::draw_start(50, 6, 1.0, rng));
     const double T = 2.0;
     const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = 1e-3}, T);
-    const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-11), {.t_end = T});
-    const ReluWindowsResult rw = integrate_relu_windows(net, net.initial_state(), times, windows(1e-11), {.t_end = T});
-    INFO("seed " << seed << "; event_driven: " << ed.run.stats.message << "; relu_windows: " << rw.run.stats.message);
+    const EventDrivenResult ed =
+        integrate_event_driven(net, net.initial_state(), times, event_driven(1e-11), {.t_end = T});
+    const ReluWindowsResult rw =
+        integrate_relu_windows(net, net.initial_state(), times, windows(1e-11), {.t_end = T});
+    INFO("seed " << seed << "; event_driven: " << ed.run.stats.message
+                 << "; relu_windows: " << rw.run.stats.message);
     REQUIRE(ed.run.stats.status == RunStatus::completed);
     REQUIRE(rw.run.stats.status == RunStatus::completed);
     REQUIRE(ed.events.slides_ended > 0);
@@ -258,7 +278,8 @@ TEST_CASE("a sliding pair leaves its surface at the instant its weight reaches 0
     // record α is outside [0, 1] by at most round-off of the rates (~1e-14).
     CHECK(worst_alpha < 1e-9);
     // Both at rtol 1e-11: each within a few 1e-11 relative of the flow.
-    const double distance = max_distance(ed.run.trajectory, rw.run.trajectory) / net.initial_state().norm();
+    const double distance =
+        max_distance(ed.run.trajectory, rw.run.trajectory) / net.initial_state().norm();
     CHECK(distance < 1e-10);
   }
 }

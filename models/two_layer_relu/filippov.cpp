@@ -48,7 +48,8 @@ void record(SwitchedField::Transition& out, Eigen::Index m, Eigen::Index r, Eige
 // The pattern 1{w_rᵀx_i > 0}; pairs exactly on their surface are decided as
 // gradient descent leaves them (it counts them active, relu'(0) = 1, and its
 // η → 0 limit is decide_at_gd_start), and reported against that convention.
-std::unique_ptr<ModeBase> TwoLayerRelu::make_mode(const Eigen::VectorXd& x, Transition& start) const {
+std::unique_ptr<ModeBase> TwoLayerRelu::make_mode(const Eigen::VectorXd& x,
+                                                  Transition& start) const {
   auto mode = std::make_unique<ModeData>();
   const auto W = layout_.view(x, 0);
   Z_.noalias() = W * X_;
@@ -138,7 +139,8 @@ SwitchedField::Transition TwoLayerRelu::enter(Eigen::VectorXd& x, ModeBase& base
       if (mode.signed_active(r, i) != 0.0) rest += e_[i] * X_.col(i);
     }
     small_v_.assign(small_v_.size(), 0.0);
-    const bool solved = !slide_set.empty() && rule_.sliding_weights(slide_set, rest.data(), small_v_.data());
+    const bool solved =
+        !slide_set.empty() && rule_.sliding_weights(slide_set, rest.data(), small_v_.data());
     pairs.clear();
     before.clear();
     alpha_before.clear();
@@ -164,7 +166,8 @@ SwitchedField::Transition TwoLayerRelu::enter(Eigen::VectorXd& x, ModeBase& base
     // T_r from the pairs that are not involved: Σ_{j ∉ pairs} s_rj e_j x_j.
     rest.setZero();
     for (Eigen::Index i = 0; i < samples(); ++i) {
-      if (mode.signed_active(r, i) != 0.0 && !std::binary_search(samples_in.begin(), samples_in.end(), i)) {
+      if (mode.signed_active(r, i) != 0.0 &&
+          !std::binary_search(samples_in.begin(), samples_in.end(), i)) {
         rest += e_[i] * X_.col(i);
       }
     }
@@ -182,7 +185,8 @@ SwitchedField::Transition TwoLayerRelu::enter(Eigen::VectorXd& x, ModeBase& base
     if (!slide_set.empty()) {
       const auto s = static_cast<Eigen::Index>(slide_set.size());
       Eigen::MatrixXd XC(input_dim(), s);
-      for (Eigen::Index j = 0; j < s; ++j) XC.col(j) = X_.col(slide_set[static_cast<std::size_t>(j)]);
+      for (Eigen::Index j = 0; j < s; ++j)
+        XC.col(j) = X_.col(slide_set[static_cast<std::size_t>(j)]);
       const Eigen::MatrixXd K = XC.transpose() * XC;
       const Eigen::VectorXd w = W.row(r).transpose();
       W.row(r) = (w - XC * K.ldlt().solve(XC.transpose() * w)).transpose();
@@ -191,7 +195,8 @@ SwitchedField::Transition TwoLayerRelu::enter(Eigen::VectorXd& x, ModeBase& base
   }
   // Keep the sliding pairs of neurons that were not involved.
   for (const auto& pair : mode.sliding) {
-    if (!std::binary_search(neurons.begin(), neurons.end(), pair.first)) sliding_now.push_back(pair);
+    if (!std::binary_search(neurons.begin(), neurons.end(), pair.first))
+      sliding_now.push_back(pair);
   }
   std::sort(sliding_now.begin(), sliding_now.end());
   mode.sliding = std::move(sliding_now);

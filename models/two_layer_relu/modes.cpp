@@ -53,8 +53,8 @@ void TwoLayerRelu::velocity_in_mode(const Eigen::VectorXd& x, const ModeBase& ba
   });
 }
 
-void TwoLayerRelu::sliding_margins(const ModeData& mode, Eigen::Index r, std::size_t b, std::size_t e,
-                                   double* h) const {
+void TwoLayerRelu::sliding_margins(const ModeData& mode, Eigen::Index r, std::size_t b,
+                                   std::size_t e, double* h) const {
   set_.clear();
   for (std::size_t p = b; p < e; ++p) set_.push_back(mode.sliding[p].second);
   row_.noalias() = mode.signed_active.row(r) * Xe_;
@@ -101,7 +101,8 @@ void TwoLayerRelu::margins_of(const Eigen::VectorXd& x, const ModeBase& base,
   for (std::size_t j = 0; j < ks.size(); ++j) {
     const Eigen::Index r = neuron_of(ks[j]), i = sample_of(ks[j]);
     if (!mode.is_sliding(r, i)) continue;
-    const auto first = std::lower_bound(mode.sliding.begin(), mode.sliding.end(), std::pair{r, Eigen::Index{0}});
+    const auto first =
+        std::lower_bound(mode.sliding.begin(), mode.sliding.end(), std::pair{r, Eigen::Index{0}});
     auto last = first;
     while (last != mode.sliding.end() && last->first == r) ++last;
     const auto b = static_cast<std::size_t>(first - mode.sliding.begin());

@@ -31,7 +31,8 @@ ReluFilippovRule::ReluFilippovRule(const Eigen::MatrixXd& X)
       where_(static_cast<std::size_t>(X.rows())),
       active_steps_(static_cast<std::size_t>(X.cols())) {}
 
-bool ReluFilippovRule::sliding_weights(std::span<const Eigen::Index> C, const double* rest, double* v) {
+bool ReluFilippovRule::sliding_weights(std::span<const Eigen::Index> C, const double* rest,
+                                       double* v) {
   const std::size_t s = C.size();
   if (s > static_cast<std::size_t>(d_)) return false;  // more than d surfaces: dependent
   const Eigen::Map<const Eigen::VectorXd> r(rest, d_);
@@ -68,8 +69,8 @@ bool ReluFilippovRule::sliding_weights(std::span<const Eigen::Index> C, const do
   return true;
 }
 
-bool ReluFilippovRule::evaluate(std::span<const SurfacePair> pairs, const double* rest, const double* e,
-                                double sign) {
+bool ReluFilippovRule::evaluate(std::span<const SurfacePair> pairs, const double* rest,
+                                const double* e, double sign) {
   total_ = Eigen::Map<const Eigen::VectorXd>(rest, d_);
   double magnitude = total_.norm();  // of the terms summed into T: the rates' round-off scale
   std::size_t s = 0;
@@ -83,7 +84,8 @@ bool ReluFilippovRule::evaluate(std::span<const SurfacePair> pairs, const double
     }
   }
   if (s > 0) {
-    if (!sliding_weights(std::span<const Eigen::Index>(set_.data(), s), total_.data(), solved_.data())) {
+    if (!sliding_weights(std::span<const Eigen::Index>(set_.data(), s), total_.data(),
+                         solved_.data())) {
       return false;
     }
     for (std::size_t q = 0; q < s; ++q) {
@@ -100,8 +102,8 @@ bool ReluFilippovRule::evaluate(std::span<const SurfacePair> pairs, const double
   return true;
 }
 
-ReluFilippovRule::Violation ReluFilippovRule::worst(std::span<const SurfacePair> pairs, const double* e,
-                                                    double sign) const {
+ReluFilippovRule::Violation ReluFilippovRule::worst(std::span<const SurfacePair> pairs,
+                                                    const double* e, double sign) const {
   Violation out{pairs.size(), -1.0};
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     if (pairs[p].fixed) continue;
@@ -124,8 +126,8 @@ ReluFilippovRule::Violation ReluFilippovRule::worst(std::span<const SurfacePair>
   return out;
 }
 
-void ReluFilippovRule::settle_sliding(std::span<SurfacePair> pairs, const double* rest, const double* e,
-                                      double sign) {
+void ReluFilippovRule::settle_sliding(std::span<SurfacePair> pairs, const double* rest,
+                                      const double* e, double sign) {
   // Release invalid sliding pairs (the sliding set only shrinks: at most |pairs| rounds).
   for (std::size_t round = 0; round <= pairs.size(); ++round) {
     const bool ok = evaluate(pairs, rest, e, sign);
@@ -140,8 +142,8 @@ void ReluFilippovRule::settle_sliding(std::span<SurfacePair> pairs, const double
   }
 }
 
-void ReluFilippovRule::slide_if_independent(std::span<SurfacePair> pairs, std::size_t p, const double* rest,
-                                            const double* e, double sign) {
+void ReluFilippovRule::slide_if_independent(std::span<SurfacePair> pairs, std::size_t p,
+                                            const double* rest, const double* e, double sign) {
   const PairSide side = pairs[p].side;
   pairs[p].side = PairSide::sliding;
   if (evaluate(pairs, rest, e, sign)) return;
@@ -166,7 +168,8 @@ bool ReluFilippovRule::decide(std::span<SurfacePair> pairs, const double* rest, 
       if (last == pairs.size()) break;
       pairs[last].side = PairSide::active;
       pairs[last].fixed = true;
-      if (evaluate(pairs, rest, e, sign) && rate_[last] < 0.0) pairs[last].side = PairSide::inactive;
+      if (evaluate(pairs, rest, e, sign) && rate_[last] < 0.0)
+        pairs[last].side = PairSide::inactive;
       continue;
     }
     const Violation w = worst(pairs, e, sign);
@@ -178,14 +181,17 @@ bool ReluFilippovRule::decide(std::span<SurfacePair> pairs, const double* rest, 
     switch (pair.side) {
       case PairSide::active:  // v₊ < 0: slide if v₋ > 0, else inactive
         pair.side = PairSide::inactive;
-        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] > 0.0) slide_if_independent(pairs, w.pair, rest, e, sign);
+        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] > 0.0)
+          slide_if_independent(pairs, w.pair, rest, e, sign);
         break;
       case PairSide::inactive:  // v₋ > 0: active if v₊ ≥ 0, else slide
         pair.side = PairSide::active;
-        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] < 0.0) slide_if_independent(pairs, w.pair, rest, e, sign);
+        if (evaluate(pairs, rest, e, sign) && rate_[w.pair] < 0.0)
+          slide_if_independent(pairs, w.pair, rest, e, sign);
         break;
       case PairSide::sliding:  // α ≥ 1 (v₊ ≥ 0): active; α ≤ 0: inactive
-        pair.side = sign * (e[pair.sample] - v_[w.pair]) <= 0.0 ? PairSide::active : PairSide::inactive;
+        pair.side =
+            sign * (e[pair.sample] - v_[w.pair]) <= 0.0 ? PairSide::active : PairSide::inactive;
         break;
     }
   }
@@ -194,9 +200,15 @@ bool ReluFilippovRule::decide(std::span<SurfacePair> pairs, const double* rest, 
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     const double ei = e[pairs[p].sample];
     switch (pairs[p].side) {
-      case PairSide::active: pairs[p].alpha = 1.0; break;
-      case PairSide::inactive: pairs[p].alpha = 0.0; break;
-      case PairSide::sliding: pairs[p].alpha = ok && ei != 0.0 ? v_[p] / ei : 0.5; break;
+      case PairSide::active:
+        pairs[p].alpha = 1.0;
+        break;
+      case PairSide::inactive:
+        pairs[p].alpha = 0.0;
+        break;
+      case PairSide::sliding:
+        pairs[p].alpha = ok && ei != 0.0 ? v_[p] / ei : 0.5;
+        break;
     }
   }
   return settled;
@@ -223,7 +235,8 @@ bool ReluFilippovRule::decide_at_gd_start(std::span<SurfacePair> pairs, const do
   }
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     const long a = active_steps_[p];
-    pairs[p].side = a == kGdStartSteps / 2 ? PairSide::active : (a == 0 ? PairSide::inactive : PairSide::sliding);
+    pairs[p].side = a == kGdStartSteps / 2 ? PairSide::active
+                                           : (a == 0 ? PairSide::inactive : PairSide::sliding);
     pairs[p].fixed = false;
   }
   return decide(pairs, rest, e, sign);

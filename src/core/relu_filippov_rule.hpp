@@ -46,8 +46,8 @@ enum class PairSide : std::int8_t { inactive = -1, sliding = 0, active = 1 };
 struct SurfacePair {
   Eigen::Index sample = 0;
   PairSide side = PairSide::inactive;  // in: current side; out: decided side
-  bool fixed = false;   // in: keep `side` (a sliding weight seen to reach 0 or 1)
-  double alpha = 0.0;   // out: the weight relu'(w_rᵀx_i): 1, 0, or α when sliding
+  bool fixed = false;                  // in: keep `side` (a sliding weight seen to reach 0 or 1)
+  double alpha = 0.0;                  // out: the weight relu'(w_rᵀx_i): 1, 0, or α when sliding
 };
 
 class ReluFilippovRule {
@@ -86,13 +86,15 @@ class ReluFilippovRule {
     double size;
   };
   // Rates (non-sliding pairs: −σ x_iᵀT) and sliding margins of the current sides.
-  bool evaluate(std::span<const SurfacePair> pairs, const double* rest, const double* e, double sign);
+  bool evaluate(std::span<const SurfacePair> pairs, const double* rest, const double* e,
+                double sign);
   // The largest violation among pairs that are not fixed (size < 0: none).
   Violation worst(std::span<const SurfacePair> pairs, const double* e, double sign) const;
-  void settle_sliding(std::span<SurfacePair> pairs, const double* rest, const double* e, double sign);
+  void settle_sliding(std::span<SurfacePair> pairs, const double* rest, const double* e,
+                      double sign);
   // Pair p slides, unless its input depends on the other sliding pairs' inputs.
-  void slide_if_independent(std::span<SurfacePair> pairs, std::size_t p, const double* rest, const double* e,
-                            double sign);
+  void slide_if_independent(std::span<SurfacePair> pairs, std::size_t p, const double* rest,
+                            const double* e, double sign);
 
   Eigen::MatrixXd X_, G_;
   Eigen::Index d_ = 0, n_ = 0;

@@ -105,10 +105,14 @@ struct SwitchRecord {
 
 inline const char* to_string(SwitchedField::SwitchKind kind) {
   switch (kind) {
-    case SwitchedField::SwitchKind::crossing_in: return "crossing_in";
-    case SwitchedField::SwitchKind::crossing_out: return "crossing_out";
-    case SwitchedField::SwitchKind::slide_start: return "slide_start";
-    case SwitchedField::SwitchKind::slide_end: return "slide_end";
+    case SwitchedField::SwitchKind::crossing_in:
+      return "crossing_in";
+    case SwitchedField::SwitchKind::crossing_out:
+      return "crossing_out";
+    case SwitchedField::SwitchKind::slide_start:
+      return "slide_start";
+    case SwitchedField::SwitchKind::slide_end:
+      return "slide_end";
   }
   return "unknown";
 }
