@@ -66,12 +66,25 @@ struct ModeSystem {
   }
 };
 
+// Neurons (or surfaces, for a field that does not list its switches) that
+// changed mode in one transition: relu_windows counts its events the same way.
+long neurons_switching(const SwitchedField::Transition& change) {
+  if (change.switches.empty()) return change.changed() ? 1 : 0;
+  std::vector<Eigen::Index> neurons;
+  for (const auto& s : change.switches) neurons.push_back(s.neuron);
+  std::sort(neurons.begin(), neurons.end());
+  return static_cast<long>(std::unique(neurons.begin(), neurons.end()) - neurons.begin());
+}
+
 bool step_underflows(double dt, double t) {
   return std::abs(dt) < 64.0 * std::numeric_limits<double>::epsilon() * std::max(1.0, std::abs(t));
 }
 
 // Locates the earliest event of a step [t0, t1] among `candidates` (margins
-// ≤ 0 at t1) on the dense output.
+// ≤ 0 at t1) on the dense output. `fresh` (sorted) are the surfaces switched
+// at t0 by the event the step restarted from: their margins start at zero by
+// construction, so a zero there is not an event; one later is, once the margin
+// has been positive in between (it crossed, or left its surface, and came back).
 class EventLocator {
  public:
   EventLocator(const SwitchedField& field, Stepper& stepper, Eigen::Index dim)
@@ -82,7 +95,8 @@ class EventLocator {
     std::vector<Eigen::Index> touched;
   };
 
-  Event locate(const SwitchedField::Mode& mode, const std::vector<Eigen::Index>& candidates) {
+  Event locate(const SwitchedField::Mode& mode, const std::vector<Eigen::Index>& candidates,
+               const std::vector<Eigen::Index>& fresh) {
     constexpr int kScan = 8;
     const double t0 = stepper_.previous_time();
     const double t1 = stepper_.current_time();
@@ -91,11 +105,15 @@ class EventLocator {
     stepper_.calc_state(t0, x_);
     field_.margins_of(x_, mode, candidates, lo_h_);
     Event event{t0, {}};
+    auto is_fresh = [&](Eigen::Index k) {
+      return std::binary_search(fresh.begin(), fresh.end(), k);
+    };
     for (std::size_t j = 0; j < candidates.size(); ++j) {
-      if (lo_h_[j] <= 0.0) event.touched.push_back(candidates[j]);
+      if (lo_h_[j] <= 0.0 && !is_fresh(candidates[j])) event.touched.push_back(candidates[j]);
     }
     if (!event.touched.empty()) return event;  // already at zero where the step began
-    // Scan for the first sub-interval in which some margin reaches zero.
+    // Scan for the first sub-interval in which some margin reaches zero (a
+    // fresh margin at zero at t0 counts from its first positive value on).
     double lo = t0, hi = t1;
     for (int s = 1; s <= kScan; ++s) {
       hi = s == kScan ? t1 : t0 + (t1 - t0) * s / kScan;
@@ -115,7 +133,22 @@ class EventLocator {
     double earliest = hi;
     for (std::size_t j = 0; j < candidates.size(); ++j) {
       if (hi_h_[j] > 0.0) continue;
-      earliest = std::min(earliest, illinois(mode, candidates[j], lo, lo_h_[j], hi, hi_h_[j], tol));
+      double a = lo, fa = lo_h_[j];
+      if (!(fa > 0.0)) {
+        // A fresh margin still at zero at t0: its first positive value, if any,
+        // on points closing in on t0; none means it never left zero (round-off
+        // at a tangency), an event at t0 that the model will leave unchanged.
+        fa = 0.0;
+        for (double span = 0.5 * (hi - lo); span > tol && !(fa > 0.0); span *= 0.5) {
+          a = lo + span;
+          fa = margin_at(mode, candidates[j], a);
+        }
+        if (!(fa > 0.0)) {
+          earliest = t0;
+          continue;
+        }
+      }
+      earliest = std::min(earliest, illinois(mode, candidates[j], a, fa, hi, hi_h_[j], tol));
     }
     event.t = earliest;
     if (earliest == t1) {
@@ -181,7 +214,10 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   RunStats& stats = result.stats;
   EventCounts& counts = out.events;
 
-  std::unique_ptr<SwitchedField::Mode> mode = field.make_mode(x0);
+  // Pairs on a surface at the start are decided as the flow leaves x0: their
+  // switches (against "on the surface = positive side") happen at t = 0.
+  SwitchedField::Transition start;
+  std::unique_ptr<SwitchedField::Mode> mode = field.make_mode(x0, start);
   const ModeSystem system{&field, mode.get(), &stats.field_evaluations};
   const detail::StopMonitor monitor(field, stop);
   Stepper stepper(Controlled(RejectionCounter(&stats.rejected_steps, method.atol, method.rtol),
@@ -192,8 +228,23 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   Eigen::VectorXd margins(K);
   State buffer(x0.size());
   std::vector<Eigen::Index> candidates, muted;
+  std::vector<Eigen::Index> fresh;  // surfaces switched at the last restart (sorted)
+  double fresh_time = -1.0;
   std::vector<double> recent_events(static_cast<std::size_t>(kStallEvents),
                                     -std::numeric_limits<double>::infinity());
+
+  // The counters and the log of one mode change at time t.
+  auto count_change = [&](const SwitchedField::Transition& change, double t) {
+    counts.crossings += change.crossings;
+    counts.slides_started += change.slides_started;
+    counts.slides_ended += change.slides_ended;
+    counts.events += neurons_switching(change);
+    if (method.record_switches) {
+      for (const auto& s : change.switches)
+        result.switches.push_back({t, s.neuron, s.sample, s.kind, s.alpha});
+    }
+  };
+  if (start.changed()) count_change(start, 0.0);
 
   stepper.initialize(x0, 0.0, detail::initial_step(system, x0, method, stop.t_end));
   result.trajectory.record(0.0, 0, x0);
@@ -246,9 +297,16 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
       candidates.push_back(k);
     }
 
-    bool restarted = false;
+    bool restarted = false, finished = false;
     while (!candidates.empty()) {
-      EventLocator::Event event = locator.locate(*mode, candidates);
+      if (stepper.previous_time() != fresh_time) fresh.clear();
+      EventLocator::Event event = locator.locate(*mode, candidates, fresh);
+      if (event.t > stop.t_end) {
+        // The step overshot t_end and the switch lies beyond it: not part of the run.
+        record_until(stop.t_end);
+        finished = true;
+        break;
+      }
       State x_event = locator.state();
       record_until(event.t);  // the old mode's dense output is valid up to the event
       const SwitchedField::Transition change = field.enter(x_event, *mode, event.touched);
@@ -265,13 +323,17 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
                          candidates.end());
         continue;
       }
-      counts.crossings += change.crossings;
-      counts.slides_started += change.slides_started;
-      counts.slides_ended += change.slides_ended;
       const std::size_t slot = static_cast<std::size_t>(counts.events % kStallEvents);
       const double oldest = recent_events[slot];
       recent_events[slot] = event.t;
-      ++counts.events;
+      count_change(change, event.t);
+      // The surfaces just switched start at zero margin on their new side: a
+      // zero there is no event (the locator's `fresh`).
+      fresh = event.touched;
+      for (const auto& s : change.switches) fresh.push_back(s.surface);
+      std::sort(fresh.begin(), fresh.end());
+      fresh.erase(std::unique(fresh.begin(), fresh.end()), fresh.end());
+      fresh_time = event.t;
       // At the rate of the last kStallEvents events, reaching t_end would take
       // more events than the step budget has left (or they share one instant).
       const double span = event.t - oldest;
@@ -294,6 +356,7 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
       restarted = true;
       break;
     }
+    if (finished) break;
     if (stopped || restarted) continue;
     record_until(t1);
     if (next < times.size() && step_underflows(stepper.current_time_step(), t1)) {

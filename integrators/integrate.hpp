@@ -11,6 +11,7 @@
 
 #include "core/field.hpp"
 #include "core/run_options.hpp"
+#include "core/switched_field.hpp"
 #include "core/trajectory.hpp"
 
 #include <Eigen/Core>
@@ -22,6 +23,9 @@ namespace gradflow {
 struct RunResult {
   Trajectory trajectory;
   RunStats stats;
+  // Switching integrators with method.record_switches: every switch up to the
+  // run's end, in time order (core/switched_field.hpp).
+  std::vector<SwitchRecord> switches;
 };
 
 // `times` are sorted, start at 0 and end at stop.t_end (see sample_times()).

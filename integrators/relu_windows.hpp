@@ -61,6 +61,8 @@
 
 namespace gradflow {
 
+// The switch counters are those of event_driven (docs/spec.md): switches in
+// [0, stop time], pairs on a surface at the start decided at t = 0.
 struct ReluWindowCounts {
   long windows = 0;         // accepted windows
   long window_retries = 0;  // windows redone shorter (fixed point unsettled, switches piling up)
@@ -85,7 +87,8 @@ struct ReluWindowsResult {
 inline constexpr long kReluStallEvents = 200;
 
 // rtol and atol bound the fixed-point defect of each window; max_dt (if > 0)
-// caps the window length. Throws std::invalid_argument if the output weights
+// caps the window length; with method.record_switches the run's switches are
+// listed in run.switches. Throws std::invalid_argument if the output weights
 // differ in magnitude.
 ReluWindowsResult integrate_relu_windows(const ShallowReluField& field, const Eigen::VectorXd& x0,
                                          const std::vector<double>& times,

@@ -20,9 +20,13 @@
 // convex combination) that keeps w_rᵀx_i = 0: for neuron r with sliding set C,
 // Σ_j s_rj e_j x_jᵀx_i = 0 for i ∈ C, a |C|×|C| system in v_i = α_ri e_i.
 // Within a mode relu(w_rᵀx_i) is replaced by s_ri w_rᵀx_i, so each mode's
-// field is smooth (linear in W apart from the sliding weights).
+// field is smooth (linear in W apart from the sliding weights). Which pairs
+// cross, slide or leave a surface is the flow that gradient descent (with
+// relu'(0) = 1) converges to as η → 0 (core/relu_filippov_rule.hpp); a sliding
+// pair's margin is min(σv_i, σ(e_i − v_i)), σ = a_r, zero where α reaches 0 or 1.
 
 #include "core/dataset.hpp"
+#include "core/relu_filippov_rule.hpp"
 #include "core/rng.hpp"
 #include "core/shallow_relu_field.hpp"
 
@@ -79,7 +83,7 @@ class TwoLayerRelu final : public ShallowReluField {
 
   // SwitchedField
   Eigen::Index switch_count() const override { return width() * samples(); }
-  std::unique_ptr<Mode> make_mode(const Eigen::VectorXd& x) const override;
+  std::unique_ptr<Mode> make_mode(const Eigen::VectorXd& x, Transition& start) const override;
   void velocity_in_mode(const Eigen::VectorXd& x, const Mode& mode,
                         Eigen::VectorXd& dxdt) const override;
   void margins(const Eigen::VectorXd& x, const Mode& mode, Eigen::VectorXd& h) const override;
@@ -113,9 +117,16 @@ class TwoLayerRelu final : public ShallowReluField {
   void forward(const Eigen::VectorXd& x, const ModeData* mode) const;
   // The sliding weights v_i = α_ri e_i of neuron r's sliding set `set`, given
   // the rest of its sum T_r = Σ_{j ∉ set} s_rj e_j x_j; false if the set's
-  // Gram matrix is singular. Allocation-free (scratch sized n).
+  // Gram matrix is singular. Allocation-free.
   bool solve_sliding(std::span<const Eigen::Index> set, const Eigen::RowVectorXd& rest,
-                     double* v) const;
+                     double* v) const {
+    return rule_.sliding_weights(set, rest.data(), v);
+  }
+  // The margins of neuron r's sliding pairs (mode.sliding[b, e)) at the
+  // residual e_: min(a_r v_i, a_r(e_i − v_i)), −1 for a singular set; the
+  // weights v are left in small_v_. Needs forward(x, &mode) first.
+  void sliding_margins(const ModeData& mode, Eigen::Index r, std::size_t b, std::size_t e,
+                       double* h) const;
   Eigen::Index neuron_of(Eigen::Index k) const { return k % width(); }
   Eigen::Index sample_of(Eigen::Index k) const { return k / width(); }
 
@@ -133,13 +144,14 @@ class TwoLayerRelu final : public ShallowReluField {
   Eigen::Matrix<bool, Eigen::Dynamic, Eigen::Dynamic> pattern0_;  // 1{W(0)X ≥ 0}
 
   // Scratch for the hot path, sized once in the constructor.
-  mutable Eigen::MatrixXd Z_;                                       // m × n
-  mutable Eigen::MatrixXd mask_;                                    // m × n
-  mutable Eigen::MatrixXd Xe_;                                      // n × d
-  mutable Eigen::VectorXd u_, e_;                                   // n
-  mutable Eigen::RowVectorXd row_;                                  // d
-  mutable std::vector<double> small_matrix_, small_rhs_, small_v_;  // n², n, n
-  mutable std::vector<Eigen::Index> set_;                           // n
+  mutable Eigen::MatrixXd Z_;                      // m × n
+  mutable Eigen::MatrixXd mask_;                   // m × n
+  mutable Eigen::MatrixXd Xe_;                     // n × d
+  mutable Eigen::VectorXd u_, e_;                  // n
+  mutable Eigen::RowVectorXd row_;                 // d
+  mutable std::vector<double> small_v_, small_h_;  // n, n
+  mutable std::vector<Eigen::Index> set_;          // n
+  mutable ReluFilippovRule rule_;                  // the Filippov selection (scratch inside)
 };
 
 }  // namespace gradflow

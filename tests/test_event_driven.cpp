@@ -42,7 +42,7 @@ class CoordinateSwitched final : public SwitchedField {
   std::string describe() const override { return "toy switched field"; }
 
   Eigen::Index switch_count() const override { return K_; }
-  std::unique_ptr<Mode> make_mode(const Eigen::VectorXd& x) const override {
+  std::unique_ptr<Mode> make_mode(const Eigen::VectorXd& x, Transition&) const override {
     auto mode = std::make_unique<Sides>();
     for (Eigen::Index k = 0; k < K_; ++k) mode->side[k] = x[k] >= 0 ? 1 : -1;
     return mode;

@@ -97,7 +97,9 @@ TEST_CASE(
 TEST_CASE("the mode of a state away from boundaries gives the same field as the plain gradient") {
   const TwoLayerRelu net = random_network(25, 5, 8, 4);
   const Eigen::VectorXd x = net.initial_state();
-  const auto mode = net.make_mode(x);
+  SwitchedField::Transition start;
+  const auto mode = net.make_mode(x, start);
+  CHECK_FALSE(start.changed());
   CHECK(net.sliding_count(*mode) == 0);
   Eigen::VectorXd v_mode(net.dim()), v(net.dim());
   net.velocity_in_mode(x, *mode, v_mode);

@@ -31,7 +31,8 @@ TEST_CASE("a two-layer ReLU field evaluation allocates nothing once warmed up") 
     Eigen::Map<Eigen::MatrixXd> W(on_surface.data(), 500, 10);
     const Eigen::VectorXd xi = data.X.col(0);
     W.row(r) -= W.row(r).dot(xi.transpose()) * xi.transpose();
-    mode = net.make_mode(on_surface);
+    SwitchedField::Transition start;
+    mode = net.make_mode(on_surface, start);
     const std::vector<Eigen::Index> pair{r};  // surface k = r + m·i with i = 0
     net.enter(on_surface, *mode, pair);
   }

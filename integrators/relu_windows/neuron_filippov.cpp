@@ -1,6 +1,9 @@
 // NeuronRunner's Filippov rule: at a switch, the next mode of the neuron's
-// touched and sliding pairs (see neuron_runner.hpp and TwoLayerRelu::enter).
-// Invariant: every pair it leaves sliding has its relu'(0) weight in [0, 1].
+// touched and sliding pairs, decided by core/relu_filippov_rule.hpp (the rule
+// TwoLayerRelu::enter decides with: the limit of GD with relu'(0) = 1).
+// Invariant: every pair it leaves sliding has its relu'(0) weight in [0, 1]
+// with both one-sided fields pointing into its surface; a sliding pair whose
+// weight's margin was touched leaves to the side of that margin.
 
 #include "integrators/relu_windows/neuron_runner.hpp"
 
@@ -9,7 +12,17 @@
 
 namespace gradflow::detail::relu {
 
-Transition NeuronRunner::decide(const double* e) {
+namespace {
+
+using Kind = SwitchedField::SwitchKind;
+
+PairSide side_of(int state) {
+  return state == 0 ? PairSide::sliding : (state > 0 ? PairSide::active : PairSide::inactive);
+}
+
+}  // namespace
+
+Transition NeuronRunner::decide(const double* e, double tau, std::vector<SwitchRecord>& log) {
   pairs_.clear();
   for (Index i : samples_) pairs_.push_back(i);
   for (Index i : C_) pairs_.push_back(i);
@@ -20,73 +33,65 @@ Transition NeuronRunner::decide(const double* e) {
     const bool sliding = std::find(C_.begin(), C_.end(), i) != C_.end();
     before_.push_back(sliding ? 0 : (s_[i] ? 1 : -1));
   }
+  const double sign = c_ > 0.0 ? 1.0 : -1.0;
+  // The sliding weights before the switch (α at a slide's end): v = −K⁻¹X_Cᵀ T.
+  rest_.setZero();
+  for (Index i = 0; i < n_; ++i) {
+    if (s_[i]) rest_ += e[i] * P_.X.col(i);
+  }
+  const bool solved = !C_.empty() && rule_.sliding_weights(C_, rest_.data(), v_.data());
+  surface_pairs_.clear();
+  alpha_before_.clear();
+  for (std::size_t p = 0; p < pairs_.size(); ++p) {
+    const Index i = pairs_[p];
+    SurfacePair pair{.sample = i, .side = side_of(before_[p])};
+    double alpha = before_[p] > 0 ? 1.0 : 0.0;
+    if (before_[p] == 0) {
+      const auto q = static_cast<std::size_t>(std::find(C_.begin(), C_.end(), i) - C_.begin());
+      alpha = solved && e[i] != 0.0 ? v_[q] / e[i] : 0.5;
+      // A touched weight margin: g₀ = σv (α reached 0) or g₁ = σ(e − v) (α reached 1).
+      const std::size_t k0 = static_cast<std::size_t>(n_) + 2 * q;
+      const bool at_zero = std::find(touched_.begin(), touched_.end(), k0) != touched_.end();
+      const bool at_one = std::find(touched_.begin(), touched_.end(), k0 + 1) != touched_.end();
+      if (at_zero || at_one) {
+        pair.side = at_one ? PairSide::active : PairSide::inactive;
+        pair.fixed = true;
+      }
+    }
+    surface_pairs_.push_back(pair);
+    alpha_before_.push_back(alpha);
+  }
+  // T from the pairs that are not involved: Σ_{j ∉ pairs} s_j e_j x_j.
   base_.setZero();
   for (Index i = 0; i < n_; ++i) {
     if (s_[i] && !std::binary_search(pairs_.begin(), pairs_.end(), i)) base_ += e[i] * P_.X.col(i);
   }
-  after_.assign(pairs_.size(), 0);
-  for (std::size_t round = 0; round <= pairs_.size(); ++round) {
-    set_.clear();
-    where_.clear();
-    for (std::size_t p = 0; p < pairs_.size(); ++p) {
-      if (after_[p] == 0) {
-        set_.push_back(pairs_[p]);
-        where_.push_back(p);
-      }
-    }
-    if (set_.empty()) break;
-    const bool ok = rate_sum(e);
-    std::size_t worst = set_.size();
-    double worst_violation = 0.0;
-    for (std::size_t j = 0; j < set_.size(); ++j) {
-      const double ej = e[set_[j]];
-      const double alpha = ej != 0.0 ? v_[j] / ej : (v_[j] == 0.0 ? 0.5 : -1.0);
-      const double violation = std::max(-alpha, alpha - 1.0);
-      if (!ok || !std::isfinite(alpha) || violation > worst_violation) {
-        worst = j;
-        worst_violation = std::isfinite(violation) ? violation : 1.0;
-        if (!ok) break;
-      }
-    }
-    if (ok && worst == set_.size()) break;
-    if (!ok) worst = set_.size() - 1;
-    const std::size_t p = where_[worst];
-    after_[p] = -1;
-    set_.erase(set_.begin() + static_cast<std::ptrdiff_t>(worst));
-    const bool ok2 = rate_sum(e);
-    const double rate = -(c_ > 0.0 ? 1.0 : -1.0) * total_.dot(P_.X.col(pairs_[p]));
-    after_[p] = (ok2 && rate > 0.0) ? 1 : -1;
-  }
+  rule_.decide(surface_pairs_, base_.data(), e, sign);
   Transition out;
+  after_.assign(pairs_.size(), 0);
   C_.clear();
   for (std::size_t p = 0; p < pairs_.size(); ++p) {
     const Index i = pairs_[p];
-    s_[i] = after_[p] == 1 ? 1 : 0;
-    if (after_[p] == 0) C_.push_back(i);
+    const PairSide after = surface_pairs_[p].side;
+    after_[p] = after == PairSide::sliding ? 0 : (after == PairSide::active ? 1 : -1);
+    s_[i] = after == PairSide::active ? 1 : 0;
+    if (after == PairSide::sliding) C_.push_back(i);
     if (before_[p] == after_[p]) continue;
+    Kind kind;
     if (after_[p] == 0) {
+      kind = Kind::slide_start;
       ++out.slides_started;
     } else if (before_[p] == 0) {
+      kind = Kind::slide_end;
       ++out.slides_ended;
     } else {
+      kind = after_[p] > 0 ? Kind::crossing_in : Kind::crossing_out;
       ++out.crossings;
     }
+    const double alpha = before_[p] == 0 ? alpha_before_[p] : surface_pairs_[p].alpha;
+    log.push_back({tau, r_, i, kind, alpha});
   }
   return out;
-}
-
-bool NeuronRunner::rate_sum(const double* e) {
-  rest_ = base_;
-  for (std::size_t p = 0; p < pairs_.size(); ++p) {
-    if (after_[p] == 1) rest_ += e[pairs_[p]] * P_.X.col(pairs_[p]);
-  }
-  total_ = rest_;
-  if (set_.empty()) return true;
-  for (std::size_t j = 0; j < set_.size(); ++j) v_[j] = -P_.X.col(set_[j]).dot(rest_);
-  if (!gram_.factor(P_.G, set_.data(), set_.size())) return false;
-  gram_.solve(v_.data());
-  for (std::size_t j = 0; j < set_.size(); ++j) total_ += v_[j] * P_.X.col(set_[j]);
-  return true;
 }
 
 }  // namespace gradflow::detail::relu

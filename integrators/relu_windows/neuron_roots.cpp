@@ -77,13 +77,19 @@ double NeuronRunner::first_root(std::size_t k, double a, double b, double limit)
   bool fresh = fresh_[k] != 0;
   const double gb = g_b_[k] + shift, gdb = gd_b_[k];
   double advance = 0.0;
-  for (int it = 0; it < kRootIterations; ++it) {
+  // A margin linear in e(τ) (a sliding weight's) has a slope that jumps only
+  // where the path's kernel does, at its pieces' ends: within a piece it is
+  // stepped on with A1 = 0 (no jump allowance), and each piece's end is visited.
+  const int iterations = kRootIterations + 2 * static_cast<int>(path_->pieces());
+  for (int it = 0; it < iterations; ++it) {
     if (certified(g, gd, fresh, gb, gdb, A1, A2, b - tau)) return kInf;
+    const double end = uses_rate_ ? std::min(limit, path_->piece_end(tau)) : limit;
+    const double jump = uses_rate_ ? 0.0 : A1;
     double gn, gdn;
-    if (gd + A1 < 0.0 && g > 0.0) {
+    if (gd + jump < 0.0 && g > 0.0) {
       const double newton = tau + g / -gd;
-      const double far = std::min(newton, limit);
-      if (gd + A1 + A2 * (far - tau) < 0.0) {
+      const double far = std::min(newton, end);
+      if (gd + jump + A2 * (far - tau) < 0.0) {
         // Decreasing on [τ, far]: positive at far ⇒ no root before it.
         evaluate_one(far, shift, gn, gdn);
         if (gn <= 0.0) return just_past(k, refine(tau, g, gd, far, shift));
@@ -98,19 +104,28 @@ double NeuronRunner::first_root(std::size_t k, double a, double b, double limit)
         continue;
       }
     }
-    double step = safe_step(g, gd, A1, A2);
+    double step = safe_step(g, gd, jump, A2);
     if (fresh && !(step > 0.0)) step = tol;  // leaving tangentially: look just ahead
     // Twice the last advance, if the two-sided bound certifies it.
     const double trial = 2.0 * advance;
-    if (trial > step && tau + trial < limit) {
+    if (trial > step && tau + trial < end) {
       evaluate_one(tau + trial, shift, gn, gdn);
-      if (certified(g, gd, fresh, gn, gdn, A1, A2, trial)) {
+      if (certified(g, gd, fresh, gn, gdn, jump, A2, trial)) {
         advance = trial;
         tau += trial, g = gn, gd = gdn, fresh = false;
         continue;
       }
     }
-    if (tau + step >= limit) return limit < b ? kInf : (gb <= 0.0 ? b : kInf);
+    if (tau + step >= end) {
+      if (end >= limit) return limit < b ? kInf : (gb <= 0.0 ? b : kInf);
+      // No root before the piece's end: go on from there.
+      tau = end;
+      evaluate_one(tau, shift, g, gd);
+      advance = 0.0;
+      fresh = false;
+      if (g <= 0.0) return just_past(k, tau);
+      continue;
+    }
     // Steps at round-off length: a touch, or a root just ahead; look past it.
     advance = std::max(step, tol);
     tau += advance;

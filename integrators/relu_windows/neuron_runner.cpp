@@ -39,24 +39,24 @@ NeuronRunner::NeuronRunner(const Problem& p)
       root_(margins_),
       fresh_(margins_),
       muted_(margins_),
+      rule_(p.X),
       base_(p.d),
       rest_(p.d),
-      total_(p.d),
       v_(static_cast<std::size_t>(p.d + p.n)) {
   C_.reserve(static_cast<std::size_t>(p.d));
   touched_.reserve(static_cast<std::size_t>(p.n));
   pairs_.reserve(static_cast<std::size_t>(p.n + p.d));
   before_.reserve(static_cast<std::size_t>(p.n + p.d));
   after_.reserve(static_cast<std::size_t>(p.n + p.d));
-  set_.reserve(static_cast<std::size_t>(p.n + p.d));
-  where_.reserve(static_cast<std::size_t>(p.n + p.d));
+  surface_pairs_.reserve(static_cast<std::size_t>(p.n + p.d));
+  alpha_before_.reserve(static_cast<std::size_t>(p.n + p.d));
 }
 
 NeuronRunner::Outcome NeuronRunner::run(Index r, const double* w0, Index stride,
                                         const std::uint8_t* s0, const Index* C0, std::size_t c0,
                                         const ResidualPath& path, double path_variation,
                                         const Bounds& bounds, double h, std::vector<Event>& events,
-                                        ModePool& pool) {
+                                        ModePool& pool, std::vector<SwitchRecord>& log) {
   Outcome out;
   r_ = r;
   c_ = P_.c[r];
@@ -123,7 +123,7 @@ NeuronRunner::Outcome NeuronRunner::run(Index r, const double* w0, Index stride,
     // The Filippov rule at the switch, on the residual there.
     samples_.clear();
     for (std::size_t k : touched_) samples_.push_back(sample_of(k));
-    const Transition change = decide(e_.data());
+    const Transition change = decide(e_.data(), event_time, log);
     if (!change.changed()) {
       // At zero by round-off: mute, keep going from here with the same mode.
       out.spurious += static_cast<long>(touched_.size());
@@ -192,8 +192,10 @@ void NeuronRunner::set_mode() {
     for (Index q = 0; q < cs; ++q) M_.noalias() += P_.X.col(C_[q]) * L_.row(q);
     for (Index q = 0; q < cs; ++q) {
       const Index j = C_[q];
-      sigma_e_[q] = e_[j] >= 0.0 ? 1.0 : -1.0;
-      // g₀ = σ_e v_j = σ_e L_q e, g₁ = σ_e (e_j − v_j); |ġ(τ) − ġ(σ)| ≤ ‖ℓ‖‖H(τ)e(τ) − H(σ)e(σ)‖
+      // σ = sign c_r: the margins are positive while α ∈ (0, 1) and c_r e_j > 0
+      // (both one-sided fields point into the surface; core/relu_filippov_rule.hpp).
+      sigma_e_[q] = c_ > 0.0 ? 1.0 : -1.0;
+      // g₀ = σ v_j = σ L_q e, g₁ = σ (e_j − v_j); |ġ(τ) − ġ(σ)| ≤ ‖ℓ‖‖H(τ)e(τ) − H(σ)e(σ)‖
       // ≤ ‖ℓ‖(V‖e‖ + Λ̄ max‖ė‖ |τ − σ|).
       const double l0 = L_.row(q).norm();
       const double l1 = std::sqrt(std::max(0.0, l0 * l0 - 2.0 * L_(q, j) + 1.0));

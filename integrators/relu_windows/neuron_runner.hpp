@@ -16,6 +16,8 @@
 #include "integrators/relu_windows/residual_path.hpp"
 #include "integrators/relu_windows/small_gram.hpp"
 
+#include "core/relu_filippov_rule.hpp"
+
 #include <cstdint>
 #include <vector>
 
@@ -37,7 +39,7 @@ class NeuronRunner {
   // s(), C().
   Outcome run(Index r, const double* w0, Index stride, const std::uint8_t* s0, const Index* C0,
               std::size_t c0, const ResidualPath& path, double path_variation, const Bounds& bounds,
-              double h, std::vector<Event>& events, ModePool& pool);
+              double h, std::vector<Event>& events, ModePool& pool, std::vector<SwitchRecord>& log);
 
   const VectorXd& w_end() const { return w_end_; }
   const std::vector<std::uint8_t>& s() const { return s_; }
@@ -88,16 +90,10 @@ class NeuronRunner {
   // Filippov rule must see the crossed side (e.g. a weight α just outside [0, 1]).
   double refine(double lo, double g_lo, double gd_lo, double hi, double shift);
 
-  // The Filippov rule (neuron_filippov.cpp).
-  // The Filippov rule for the touched samples (samples_) at residual e, as in
-  // TwoLayerRelu::enter: every touched or sliding pair starts sliding; while a
-  // relu'(0) weight α_i = v_i/e_i (v = −K⁻¹X_Cᵀ T, T the rest of the neuron's
-  // sum Σ s_j e_j x_j) lies outside [0, 1], release the worst to the side its
-  // rate −c_r x_iᵀT (weight 0) points to.
-  Transition decide(const double* e);
-  // T = base + Σ_{after = +1} e_i x_i; with set_ sliding, v = −K⁻¹X_setᵀT and
-  // total = T + X_set v. False if the set's Gram matrix is singular.
-  bool rate_sum(const double* e);
+  // The Filippov rule (neuron_filippov.cpp) for the touched margins (touched_,
+  // samples_) at residual e, at time tau of the window: the next s_ and C_, the
+  // switches appended to `log`.
+  Transition decide(const double* e, double tau, std::vector<SwitchRecord>& log);
 
   const Problem& P_;
   const Index n_, d_;
@@ -129,10 +125,12 @@ class NeuronRunner {
   std::vector<std::size_t> touched_;
   std::vector<Index> samples_;
   // decision
-  std::vector<Index> pairs_, set_;
-  std::vector<int> before_, after_;
-  std::vector<std::size_t> where_;
-  VectorXd base_, rest_, total_;
+  ReluFilippovRule rule_;
+  std::vector<Index> pairs_;
+  std::vector<int> before_, after_;  // +1 active, -1 inactive, 0 sliding
+  std::vector<SurfacePair> surface_pairs_;
+  std::vector<double> alpha_before_;
+  VectorXd base_, rest_;
   std::vector<double> v_;
 };
 

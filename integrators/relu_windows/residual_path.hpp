@@ -36,6 +36,12 @@ class ResidualPath {
   const Eigen::VectorXd& end_integral() const { return R_; }
   std::size_t pieces() const { return starts_.size(); }
   double piece_start(std::size_t s) const { return starts_[s]; }
+  // The end of the piece that holds τ (where ė may jump): the next piece's
+  // start, or end_time().
+  double piece_end(double tau) const {
+    const std::size_t s = starts_.empty() ? 0 : piece_of(tau) + 1;
+    return s < starts_.size() ? starts_[s] : tau_;
+  }
 
   // Writes e(τ), R(τ) and, if edot is non-null, ė(τ) (τ in [0, end_time()]).
   void evaluate(double tau, double* e, double* R, double* edot = nullptr) const;

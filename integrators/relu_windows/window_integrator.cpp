@@ -67,17 +67,59 @@ void WindowIntegrator::initialise(const VectorXd& x0) {
   x_ = x0;
   const auto W0 = W();
   Z_.noalias() = W0 * P_.X;
-  // The mode at the start: positive side z > 0; pairs exactly at zero are
-  // left on the negative side and decided by the Filippov rule in the first
-  // window (their margin is zero, so their neuron is active at τ = 0).
+  // The mode at the start: the positive side z > 0. Pairs exactly at zero are
+  // decided as gradient descent leaves them (core/relu_filippov_rule.hpp, as
+  // TwoLayerRelu::make_mode) and counted against GD's convention that z = 0 is
+  // active: a pair that slides or leaves to the negative side switches at t = 0.
   for (Index i = 0; i < P_.n; ++i) {
     for (Index r = 0; r < P_.m; ++r) SA_(r, i) = Z_(r, i) > 0.0 ? P_.c[r] : 0.0;
   }
-  const MatrixXd S = (SA_.array() != 0.0).cast<double>();
-  count_.noalias() = S.transpose() * S;
   sliding_.clear();
   sliding_.reserve(static_cast<std::size_t>(P_.m));
   sliding_next_.reserve(static_cast<std::size_t>(P_.m));
+  if ((Z_.array() == 0.0).any()) {
+    for (Index i = 0; i < P_.n; ++i) u_[i] = SA_.col(i).dot(Z_.col(i));
+    e0_ = u_ - P_.y;
+    ReluFilippovRule rule(P_.X);
+    std::vector<SurfacePair> pairs;
+    VectorXd rest(P_.d);
+    for (Index r = 0; r < P_.m; ++r) {
+      pairs.clear();
+      rest.setZero();
+      for (Index i = 0; i < P_.n; ++i) {
+        if (Z_(r, i) == 0.0) pairs.push_back({.sample = i});
+        if (SA_(r, i) != 0.0) rest += e0_[i] * P_.X.col(i);
+      }
+      if (pairs.empty()) continue;
+      rule.decide_at_gd_start(pairs, rest.data(), e0_.data(), P_.c[r] > 0.0 ? 1.0 : -1.0);
+      bool switched = false;
+      for (const SurfacePair& p : pairs) {
+        if (p.side == PairSide::active) {
+          SA_(r, p.sample) = P_.c[r];
+          continue;
+        }
+        switched = true;
+        if (p.side == PairSide::sliding) {
+          sliding_.emplace_back(r, p.sample);
+          ++counts_.slides_started;
+        } else {
+          ++counts_.crossings;
+        }
+        if (!method_.record_switches) continue;
+        log_.push_back({0.0, r, p.sample,
+                        p.side == PairSide::sliding ? SwitchedField::SwitchKind::slide_start
+                                                    : SwitchedField::SwitchKind::crossing_out,
+                        p.alpha});
+      }
+      if (switched) {
+        recent_[static_cast<std::size_t>(counts_.events % kReluStallEvents)] = 0.0;
+        ++counts_.events;
+      }
+    }
+    std::sort(sliding_.begin(), sliding_.end());
+  }
+  const MatrixXd S = (SA_.array() != 0.0).cast<double>();
+  count_.noalias() = S.transpose() * S;
 }
 
 bool WindowIntegrator::solve_window(double h, double t) {
@@ -95,6 +137,7 @@ bool WindowIntegrator::solve_window(double h, double t) {
   for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
     ++counts_.sweeps;
     events_.clear();
+    sweep_log_.clear();
     pool_.clear();
     end_pool_.clear();
     window_spurious_ = 0;
@@ -105,7 +148,7 @@ bool WindowIntegrator::solve_window(double h, double t) {
       sliding_of(r, c_tmp_);
       const auto outcome =
           runner_.run(r, &Wm(r, 0), P_.m, s_tmp_.data(), c_tmp_.data(), c_tmp_.size(), paths_[cur],
-                      variation_[cur], bounds_, h, events_, pool_);
+                      variation_[cur], bounds_, h, events_, pool_, sweep_log_);
       ++counts_.neuron_runs;
       if (!outcome.ok) return false;
       window_spurious_ += outcome.spurious;
@@ -216,6 +259,17 @@ void WindowIntegrator::commit(double t) {
     recent_[static_cast<std::size_t>(counts_.events % kReluStallEvents)] = t + ev.tau;
     ++counts_.events;
   }
+  if (method_.record_switches) {
+    std::sort(
+        sweep_log_.begin(), sweep_log_.end(), [](const SwitchRecord& a, const SwitchRecord& b) {
+          return a.t != b.t ? a.t < b.t
+                            : (a.neuron != b.neuron ? a.neuron < b.neuron : a.sample < b.sample);
+        });
+    for (SwitchRecord s : sweep_log_) {
+      s.t += t;
+      log_.push_back(s);
+    }
+  }
   counts_.spurious += window_spurious_;
   counts_.max_defect = std::max(counts_.max_defect, last_defect_);
   counts_.max_active = std::max(counts_.max_active, static_cast<long>(active_.size()));
@@ -310,6 +364,7 @@ ReluWindowsResult WindowIntegrator::run(const VectorXd& x0, const std::vector<do
   stats.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
   out.counts = counts_;
+  result.switches = std::move(log_);
   return out;
 }
 

@@ -14,6 +14,8 @@
 #include "integrators/relu_windows/residual_path.hpp"
 #include "integrators/relu_windows/small_gram.hpp"
 
+#include "core/relu_filippov_rule.hpp"
+
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -69,6 +71,8 @@ class WindowIntegrator {
   double variation_[2] = {0.0, 0.0};
   int accepted_ = 0;
   std::vector<Event> events_;
+  std::vector<SwitchRecord> sweep_log_;  // the sweep's switches (times within the window)
+  std::vector<SwitchRecord> log_;        // the run's switches (with method.record_switches)
   std::vector<std::size_t> order_;
   ModePool pool_, end_pool_;
   MatrixXd end_w_;

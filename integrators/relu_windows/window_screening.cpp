@@ -96,7 +96,7 @@ void WindowIntegrator::begin_window() {
         const Index j = c_tmp_[q];
         const auto row = y_tmp_.row(static_cast<Index>(q));
         const double v = row.dot(e0_), vd = row.dot(edot0_);
-        const double se = e0_[j] >= 0.0 ? 1.0 : -1.0;
+        const double se = P_.c[r] > 0.0 ? 1.0 : -1.0;  // σ = sign c_r, as the runner's margins
         const double l0 = row.norm();
         const double l1 = std::sqrt(std::max(0.0, l0 * l0 - 2.0 * row[j] + 1.0));
         const double g[2] = {se * v, se * (e0_[j] - v)};
@@ -126,6 +126,7 @@ double WindowIntegrator::choose_length(double limit) {
                    sorted_.end());
   std::sort(sorted_.begin(), sorted_.begin() + static_cast<std::ptrdiff_t>(k_max) + 1);
   double best_h = 0.0, best_score = -1.0;
+  bool capped = false;
   for (std::size_t k = 0; k <= k_max; ++k) {
     const double below = sorted_[k] * (1.0 - 1e-9);
     const double h = std::min(limit, below);
@@ -135,7 +136,16 @@ double WindowIntegrator::choose_length(double limit) {
       best_score = score;
       best_h = h;
     }
-    if (limit <= below) break;  // longer windows are capped: more neurons only cost more
+    if (limit <= below) {  // longer windows are capped: more neurons only cost more
+      capped = true;
+      break;
+    }
+  }
+  // Every neuron active (a small network, e.g. all of whose neurons start on
+  // a surface): no horizon bounds the window, only `limit`.
+  if (!capped && m <= active_cap_ &&
+      limit / (bulk_cost_ + neuron_cost_ * static_cast<double>(m)) > best_score) {
+    best_h = limit;
   }
   active_.clear();
   std::fill(is_active_.begin(), is_active_.end(), 0);

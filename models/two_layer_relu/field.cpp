@@ -54,9 +54,9 @@ TwoLayerRelu::TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start) 
   u_.resize(n);
   e_.resize(n);
   row_.resize(d);
-  small_matrix_.resize(static_cast<std::size_t>(n * n));
-  small_rhs_.resize(static_cast<std::size_t>(n));
+  rule_ = ReluFilippovRule(X_);
   small_v_.resize(static_cast<std::size_t>(n));
+  small_h_.resize(static_cast<std::size_t>(n));
   set_.reserve(static_cast<std::size_t>(n));
 
   const Eigen::VectorXd x0 = initial_state();

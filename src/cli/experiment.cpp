@@ -175,11 +175,12 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
       outcome.runs.push_back(run_ensemble(p, i, log));
       continue;
     }
-    RunOutcome r{
-        run,
-        integrate(*target.field, *target.x0, target.plan.times, run.method, target.plan.stop),
-        {},
-        {}};
+    MethodOptions method = run.method;
+    method.record_switches = p.spec.record.events;
+    RunOutcome r{run,
+                 integrate(*target.field, *target.x0, target.plan.times, method, target.plan.stop),
+                 {},
+                 {}};
     const auto diagnostics_start = std::chrono::steady_clock::now();
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
     if (diag.sharpness && run.method.method == Method::euler) {
@@ -257,6 +258,20 @@ json model_facts(const ModelInstance& model) {
   json facts = json::object();
   for (const auto& [name, value] : model.facts) facts[name] = value;
   return facts;
+}
+
+bool records_switches(Method m) { return m == Method::event_driven || m == Method::relu_windows; }
+
+// One row per switch: t, neuron, sample, kind, alpha (the weight relu'(w_rᵀx_i)
+// takes: 1 / 0 after a crossing in / out, α at a slide's start, the weight
+// reached at its end), 17 significant digits as in every CSV we write.
+std::string switch_log_csv(const std::vector<SwitchRecord>& log) {
+  std::string text = "t,neuron,sample,kind,alpha\n";
+  for (const SwitchRecord& s : log) {
+    text += fmt::format("{:.17g},{},{},{},{:.17g}\n", s.t, s.neuron, s.sample, to_string(s.kind),
+                        s.alpha);
+  }
+  return text;
 }
 
 Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {
@@ -352,6 +367,10 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     if (p.spec.record.states) {
       put(r.spec.name + ".states.npy", npy_bytes(stack_states(r.result.trajectory, field.dim())));
       run["states"] = r.spec.name + ".states.npy";
+    }
+    if (p.spec.record.events && records_switches(r.spec.method.method)) {
+      put(r.spec.name + ".events.csv", switch_log_csv(r.result.switches));
+      run["events"] = r.spec.name + ".events.csv";
     }
     if (p.spec.record.projection) {
       for (const RecordedMatrix& m : recorded_matrices(field, r.result.trajectory, r.diagnostics)) {

@@ -55,7 +55,8 @@ struct MethodOptions {
   double dt = 0.0;          // fixed step (η for gradient descent)
   bool adaptive = true;     // false: run an RK method's base scheme at fixed dt
   LinearSolver linear_solver = LinearSolver::automatic;  // bdf and auto
-  SgdOptions sgd;  // sgd: schedule, noise and seed (dt is the base step η)
+  SgdOptions sgd;                // sgd: schedule, noise and seed (dt is the base step η)
+  bool record_switches = false;  // event_driven, relu_windows: keep the log of switches
 };
 
 struct StopOptions {

@@ -18,7 +18,10 @@
 // At a surface w_rᵀx_i = 0 the flow crosses or slides in the Filippov sense
 // (core/switched_field.hpp); on a sliding set C_r the neuron moves with the
 // projection Π_C = I − X_C (X_CᵀX_C)⁻¹ X_Cᵀ of its one-sided field, the relu'(0)
-// weights α_ri = v_i/e_i, v = −(X_CᵀX_C)⁻¹ X_Cᵀ Σ_{j∈S_r} e_j x_j, lying in [0, 1].
+// weights α_ri = v_i/e_i, v = −(X_CᵀX_C)⁻¹ X_Cᵀ Σ_{j∈S_r} e_j x_j, lying in [0, 1]
+// with both one-sided fields pointing into the surface. Which pairs cross,
+// slide or leave is decided by core/relu_filippov_rule.hpp (the limit of
+// gradient descent with relu'(0) = 1), for every integrator alike.
 
 #include "core/switched_field.hpp"
 

@@ -280,6 +280,7 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   e.record.states = rec.boolean("states", false);
   e.record.projection = rec.boolean("projection", false);
   e.record.data = rec.boolean("data", true);
+  e.record.events = rec.boolean("events", false);
   rec.finish();
   r.adopt("record", rec);
 

@@ -45,6 +45,7 @@ struct RecordSpec {
   bool states = false;       // <run>.states.npy, records x dim
   bool projection = false;   // <run>.<projection>.npy, e.g. the e2e matrix per record
   bool data = true;          // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
+  bool events = false;       // <run>.events.csv: every switch of event_driven / relu_windows runs
 };
 
 // "eta_sweep": GD at each step size against one gradient-flow reference (and,
