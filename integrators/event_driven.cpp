@@ -265,6 +265,7 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
       counts.crossings += change.crossings;
       counts.slides_started += change.slides_started;
       counts.slides_ended += change.slides_ended;
+      field.note_event(event.t, *mode);
       const std::size_t slot = static_cast<std::size_t>(counts.events % kStallEvents);
       const double oldest = recent_events[slot];
       recent_events[slot] = event.t;
