@@ -219,7 +219,7 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 1e-10, \"modified_eta\": -1"),
                 "key 'runs[1].modified_eta': expected a positive number, got -1");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtl\": 1e-10"),
-                "key 'runs[1].rtl': unknown key (valid keys here: adaptive, atol, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
+                "key 'runs[1].rtl': unknown key (valid keys here: adaptive, atol, central_eta, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
   check_refused(dir, spec_with("\"integrator\": \"dopri5\"", "\"integrator\": \"event_driven\""),
                 "key 'runs[1].integrator': event_driven integrates fields with switching surfaces");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 0"),

@@ -2,6 +2,7 @@
 
 #include "io/errors.hpp"
 #include "io/json_reader.hpp"
+#include "io/spec_central.hpp"
 #include "io/spec_sgd.hpp"
 
 #include <fmt/format.h>
@@ -43,7 +44,8 @@ SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
 
 RunSpec read_run(JsonReader& r) {
   RunSpec run;
-  const std::string integrator = r.choice("integrator", method_names(), "dopri5");
+  const std::string integrator =
+      r.choice("integrator", method_names(), r.has("central_eta") ? "event_driven" : "dopri5");
   run.method.method = parse_method(integrator);
   run.name = r.string("name", integrator);
   if (r.has("flow")) {
@@ -81,6 +83,7 @@ RunSpec read_run(JsonReader& r) {
     }
   }
   read_ensemble(r, run);
+  read_central_keys(r, run);
   r.finish();
   return run;
 }
