@@ -10,10 +10,13 @@
 // (I − γJ)δ = r per iteration, with J the velocity's Jacobian (−∇²L for a
 // gradient flow), which the field provides as Jacobian-vector products:
 //
-//   dense   J assembled from dim products (one per column), LU-factorised,
-//           reused over many steps (CVODE decides when to rebuild it);
+//   dense   J assembled from dim products (one per column) at every step's
+//           predicted state and factorised (small states);
 //   krylov  GMRES on (I − γJ) using one product per iteration, nothing stored
 //           (large states).
+//
+// CVODE is asked for a fifth of rtol and atol as its local tolerance, so that
+// the global error stays within a few rtol (see cvode_bdf.cpp).
 //
 // Dense output: records at requested times are CVODE's interpolant
 // (CVodeGetDky), so sampling adds no steps. The error test is CVODE's

@@ -21,6 +21,10 @@ inline long whole_steps(double t_end, double dt) {
     throw std::invalid_argument(fmt::format(
         "t_end = {} is not a whole number of steps of dt = {} (t_end / dt = {})", t_end, dt, ratio));
   }
+  // A step count beyond any budget would overflow the integer below.
+  if (!(k < 0x1p62)) {
+    throw std::invalid_argument(fmt::format("t_end / dt = {:.6g} steps is too many", ratio));
+  }
   return static_cast<long>(k);
 }
 
@@ -31,6 +35,7 @@ RunResult fixed_step_loop(const Field& field, const Eigen::VectorXd& x0, double 
   const long K = whole_steps(stop.t_end, dt);
   // Record the steps nearest the requested times.
   std::vector<long> record_at;
+  record_at.reserve(times.size() + 1);
   for (double t : times) record_at.push_back(std::lround(t / dt));
   record_at.push_back(K);
   std::sort(record_at.begin(), record_at.end());

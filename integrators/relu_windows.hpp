@@ -20,7 +20,7 @@
 //     10 000) are integrated one by one. h is chosen from these certified
 //     horizons to balance that GEMM against the active neurons' cost.
 //  2. Fixed point (waveform relaxation). Given a residual path e(τ) (ė = −H e
-//     with H piecewise constant: integrators/residual_path.hpp), each active
+//     with H piecewise constant: integrators/relu_windows/residual_path.hpp), each active
 //     neuron is integrated exactly on its own: its margins are affine in R(τ)
 //     (sliding weights linear in e(τ)); the first zero of each is found by
 //     steps that never pass a root (the lower parabola of the margin's
@@ -48,6 +48,13 @@
 //
 // Requires |c_r| equal for all r (a_r/√m): the kernel's activation counts are
 // then kept as exact integers.
+//
+// The parts, in integrators/relu_windows/: window_integrator (the loop, the
+// fixed point and the commit), window_screening (bounds, horizons, window
+// length), neuron_runner / neuron_roots / neuron_filippov (one active neuron
+// along a path: its affine law, root finding, the Filippov rule),
+// kernel_share (a neuron's share of H), residual_path (e and ∫e for a
+// piecewise-constant H), problem, small_gram and mode_pool (shared data).
 
 #include "core/shallow_relu_field.hpp"
 #include "integrators/integrate.hpp"

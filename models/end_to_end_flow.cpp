@@ -11,7 +11,13 @@
 
 namespace gradflow {
 
-EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
+std::optional<Eigen::Index> rank_kept_from(const Eigen::MatrixXd& W0, int depth) {
+  const Eigen::Index rank = numerical_rank(W0);
+  if (depth < 2 || rank >= std::min(W0.rows(), W0.cols())) return std::nullopt;
+  return rank;
+}
+
+EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, EndToEndOptions options)
     : loss_(std::move(loss)), depth_(depth) {
   if (!loss_) throw std::invalid_argument("the end-to-end flow needs a loss");
   if (depth_ < 1) {
@@ -19,6 +25,27 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
   }
   const Eigen::Index rows = loss_->rows(), cols = loss_->cols();
   const Eigen::Index r = std::min(rows, cols);
+  max_rank_ = r;
+  if (options.max_rank) {
+    if (depth_ < 2) {
+      throw std::invalid_argument(
+          "keeping W on a rank applies from depth N = 2 on (at depth 1 the flow −∇ℓ changes the rank)");
+    }
+    if (*options.max_rank < 0 || *options.max_rank > r) {
+      throw std::invalid_argument(fmt::format(
+          "the rank to keep must be between 0 and min(dN, d0) = {}, got {}", r, *options.max_rank));
+    }
+    max_rank_ = *options.max_rank;
+  }
+  if (options.saxe_oracle) {
+    if (depth_ != 2) {
+      throw std::invalid_argument(fmt::format("the Saxe oracle's closed form is for depth 2, got {}", depth_));
+    }
+    if ((options.saxe_oracle->u0.array() <= 0.0).any()) {
+      throw std::invalid_argument("the Saxe oracle needs every initial mode u0_k > 0");
+    }
+    oracle_ = std::move(options.saxe_oracle);
+  }
   layout_.append("W", rows, cols);
   grad_.resize(rows, cols);
   w_.resize(rows, cols);
@@ -40,20 +67,25 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth)
   }
 }
 
+// u̇ = 2u(s − u) from u(0) = u0 solves to u(t) = s u0 / (u0 + (s − u0) e^{−2st});
+// dividing by s, u(t) = u0 / (e^{−2st} + u0·g(t)) with g = (1 − e^{−2st})/s,
+// the same function without the cancellation that the familiar
+// s / (1 + (s/u0 − 1) e^{−2st}) suffers at s → 0 (0/0 at s = 0, and at
+// s ≈ 1e-16 the digits of 1 + (s/u0 − 1) are lost). g = −expm1(−2st)/s keeps
+// full precision for small st, and g = 2t at s = 0, where the ODE is
+// u̇ = −2u² and u = u0 / (1 + 2u0 t).
 Eigen::VectorXd SaxeOracle::modes(double t) const {
-  return (s.array() / (1.0 + (s.array() / u0.array() - 1.0) * (-2.0 * s.array() * t).exp())).matrix();
+  Eigen::VectorXd u(s.size());
+  for (Eigen::Index k = 0; k < s.size(); ++k) {
+    const double rate = 2.0 * s[k] * t;
+    const double g = s[k] == 0.0 ? 2.0 * t : -std::expm1(-rate) / s[k];
+    u[k] = u0[k] / (std::exp(-rate) + u0[k] * g);
+  }
+  return u;
 }
 
 EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, SaxeOracle oracle)
-    : EndToEndFlow(std::move(loss), depth) {
-  if (depth_ != 2) {
-    throw std::invalid_argument(fmt::format("the Saxe oracle's closed form is for depth 2, got {}", depth_));
-  }
-  if ((oracle.u0.array() <= 0.0).any()) {
-    throw std::invalid_argument("the Saxe oracle needs every initial mode u0_k > 0");
-  }
-  oracle_ = std::move(oracle);
-}
+    : EndToEndFlow(std::move(loss), depth, EndToEndOptions{.saxe_oracle = std::move(oracle)}) {}
 
 Observation EndToEndFlow::observe_at(const Eigen::VectorXd& x, double t) const {
   Observation obs = observe(x);
@@ -66,8 +98,10 @@ Observation EndToEndFlow::observe_at(const Eigen::VectorXd& x, double t) const {
 }
 
 std::string EndToEndFlow::describe() const {
-  return fmt::format("end-to-end flow of a depth-{} linear network, W {} x {}, {}", depth_,
-                     loss_->rows(), loss_->cols(), loss_->describe());
+  const std::string rank =
+      max_rank_ < std::min(loss_->rows(), loss_->cols()) ? fmt::format(", kept on rank <= {}", max_rank_) : "";
+  return fmt::format("end-to-end flow of a depth-{} linear network, W {} x {}{}, {}", depth_, loss_->rows(),
+                     loss_->cols(), rank, loss_->describe());
 }
 
 double EndToEndFlow::loss(const Eigen::VectorXd& x) const { return loss_->value(layout_.view(x, 0)); }
@@ -107,7 +141,8 @@ void EndToEndFlow::velocity_single_output(const Eigen::VectorXd& x, Eigen::Vecto
   loss_->gradient(layout_.view(x, 0), grad_);
   const double N = depth_;
   const double norm = x.norm();
-  if (norm == 0.0) {
+  // W = 0, or W kept on rank 0 (a zero start, N ≥ 2 only).
+  if (norm == 0.0 || max_rank_ == 0) {
     // ‖W‖^{2−2/N} vanishes for N ≥ 2; for N = 1 the flow is plain −∇ℓ.
     if (depth_ == 1) {
       dxdt = -Eigen::Map<const Eigen::VectorXd>(grad_.data(), grad_.size());
@@ -143,7 +178,7 @@ void EndToEndFlow::velocity_general(const Eigen::VectorXd& x, Eigen::VectorXd& d
   s_ = divide_and_conquer_ ? divide_.singularValues() : jacobi_.singularValues();
   const double cutoff = singular_value_cutoff(W.rows(), W.cols(), s_.size() ? s_[0] : 0.0);
   for (Eigen::Index k = 0; k < s_.size(); ++k) {
-    if (s_[k] <= cutoff) s_[k] = 0.0;
+    if (s_[k] <= cutoff || k >= max_rank_) s_[k] = 0.0;
   }
   const double N = depth_;
   const double outer = 2.0 * (N - 1.0) / N;  // the power of S in the j = 1 and j = N terms

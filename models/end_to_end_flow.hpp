@@ -14,6 +14,16 @@
 // U (Ĝ ∘ M) Vᵀ, M_kl = Σ_{j=2}^{N−1} s_k^{2(j−1)/N} s_l^{2(N−j)/N};
 // the j = 1 and j = N terms keep the parts of ∇ℓ outside the ranges of U and V.
 //
+// Rank-deficient starts. Along the exact flow from a W(0) of rank k < min(d0, dN)
+// the rank stays ≤ k for N ≥ 2 (W = W_N ⋯ W_1 with zero-padded balanced layers;
+// in the SVD basis of W the null-null block of Ẇ vanishes). But the field is
+// only Hölder-continuous there: a perturbation δ off the rank-k set (an RK
+// stage, round-off) moves it by ~δ^{2/N}, which costs an adaptive solver both
+// steps and accuracy (measured: 700 rtol and 4x the steps at N = 3). With max_rank = k the field is
+// evaluated with the singular values beyond the k-th set to zero, i.e. the
+// powers (WWᵀ)^p, (WᵀW)^p of W's best rank-k approximation: the same field on
+// the rank-k set, Lipschitz near it, and the set stays invariant.
+//
 // For one output row (dN = 1) it closes (Arora et al. 2018, Claim 1):
 //   Ẇ = −‖W‖^{2−2/N} (∇ℓ + (N−1)⟨∇ℓ, Ŵ⟩Ŵ),  Ŵ = W/‖W‖,
 // used automatically; at W = 0 the field is 0 for N ≥ 2 and −∇ℓ for N = 1.
@@ -30,8 +40,9 @@
 namespace gradflow {
 
 // Saxe, McClelland & Ganguli (2014) for depth 2: on whitened inputs (Σxx = I)
-// with Σyx = U S Vᵀ and a start W(0) = U diag(u0) Vᵀ, every mode follows the
-// logistic u(t) = s / (1 + (s/u0 − 1) e^{−2st}).
+// with Σyx = U S Vᵀ and a start W(0) = U diag(u0) Vᵀ, every mode follows
+// u̇ = 2u(s − u), the logistic u(t) = u0 / (e^{−2st} + u0(1 − e^{−2st})/s),
+// evaluated without cancellation, also for s = 0 (u = u0 / (1 + 2u0 t)).
 struct SaxeOracle {
   Eigen::MatrixXd U, V;    // singular vectors of Σyx
   Eigen::VectorXd s, u0;   // its singular values, the start's
@@ -39,12 +50,24 @@ struct SaxeOracle {
   Eigen::MatrixXd matrix(double t) const { return U * modes(t).asDiagonal() * V.transpose(); }
 };
 
-class EndToEndFlow final : public Field {
- public:
-  // Throws std::invalid_argument for depth < 1.
-  EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth);
+struct EndToEndOptions {
+  // Keep W on rank ≤ max_rank (see above); depth ≥ 2 only. Empty: no bound.
+  std::optional<Eigen::Index> max_rank;
   // With the oracle's prediction recorded beside the flow (observe_at adds
   // saxe_u_k and saxe_gap = ‖W(t) − U diag(u(t)) Vᵀ‖_F). Depth 2 only.
+  std::optional<SaxeOracle> saxe_oracle;
+};
+
+// The rank that the flow from W0 keeps: W0's numerical rank when it is below
+// min(rows, cols) and N ≥ 2, else empty (full rank, or depth 1 where −∇ℓ
+// changes the rank).
+std::optional<Eigen::Index> rank_kept_from(const Eigen::MatrixXd& W0, int depth);
+
+class EndToEndFlow final : public Field {
+ public:
+  // Throws std::invalid_argument for depth < 1, a Saxe oracle at depth ≠ 2 or
+  // with some u0_k ≤ 0, and a max_rank outside [0, min(d0, dN)] or at depth 1.
+  EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, EndToEndOptions options = {});
   EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, SaxeOracle oracle);
 
   Eigen::Index dim() const override { return layout_.dim(); }
@@ -67,6 +90,8 @@ class EndToEndFlow final : public Field {
   Observation observe_at(const Eigen::VectorXd& x, double t) const override;
 
   int depth() const { return depth_; }
+  // The rank bound in force: min(d0, dN) when none was given.
+  Eigen::Index max_rank() const { return max_rank_; }
   // The general (SVD) formula even when dN = 1; for tests of the closed form.
   void velocity_general(const Eigen::VectorXd& x, Eigen::VectorXd& dxdt) const;
 
@@ -77,6 +102,7 @@ class EndToEndFlow final : public Field {
   int depth_;
   Layout layout_;
   std::optional<SaxeOracle> oracle_;
+  Eigen::Index max_rank_;
   // Scratch, sized once.
   mutable Eigen::MatrixXd w_, grad_, GV_, UtG_, Ghat_, sum_, mix_, left_powers_, right_powers_;
   mutable Eigen::VectorXd s_, s_outer_;

@@ -229,7 +229,11 @@ Eigen::VectorXd LinearNetwork::init_balanced_from(const Eigen::MatrixXd& A) cons
         A.rows(), A.cols()));
   }
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  Eigen::Index k = std::min(A.rows(), A.cols());
+  // Cut at the numerical rank: singular values at round-off level are images
+  // of exact zeros (matrix_powers.hpp), and their roots ε^{1/N} (~1e-6 at
+  // N = 3) would plant seeds outside the range of A that the flow amplifies,
+  // while the exact zero-padded start keeps W_N ⋯ W_1 on rank A for all t.
+  Eigen::Index k = numerical_rank(svd.singularValues(), A.rows(), A.cols());
   for (int j = 1; j < N; ++j) k = std::min(k, w[j]);
   const Eigen::VectorXd root =
       svd.singularValues().head(k).array().pow(1.0 / static_cast<double>(N)).matrix();

@@ -69,6 +69,9 @@ class LinearNetwork final : public Field {
   // W_1 = Σ^{1/N}Vᵀ, W_j = Σ^{1/N}, W_N = UΣ^{1/N}, zero-padded; keeps the top
   // k = min(hidden widths, rank) singular directions when a hidden layer is narrower.
   Eigen::VectorXd init_balanced(double scale, Rng& rng) const;
+  // The same split of a given A; rank A is its numerical rank (singular values
+  // at or below singular_value_cutoff are zeros), so the rows and columns
+  // beyond it are exact zeros and the product stays of that rank along the flow.
   Eigen::VectorXd init_balanced_from(const Eigen::MatrixXd& A) const;
   // W_j = scale · I (ones on the leading diagonal of a rectangular layer).
   Eigen::VectorXd init_identity(double scale) const;

@@ -6,6 +6,10 @@
 
 namespace gradflow {
 
+Eigen::Index numerical_rank(const Eigen::MatrixXd& W) {
+  return numerical_rank(Eigen::JacobiSVD<Eigen::MatrixXd>(W).singularValues(), W.rows(), W.cols());
+}
+
 Eigen::MatrixXd gram_power(const Eigen::MatrixXd& W, double p) {
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(W, Eigen::ComputeThinV);
   Eigen::VectorXd s = svd.singularValues();

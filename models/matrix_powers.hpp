@@ -17,6 +17,16 @@ inline double singular_value_cutoff(Eigen::Index rows, Eigen::Index cols, double
          std::numeric_limits<double>::epsilon() * largest;
 }
 
+// The numerical rank: how many of the singular values s (in decreasing order,
+// of a rows x cols matrix) lie above the round-off cutoff.
+inline Eigen::Index numerical_rank(const Eigen::VectorXd& s, Eigen::Index rows, Eigen::Index cols) {
+  const double cutoff = singular_value_cutoff(rows, cols, s.size() ? s[0] : 0.0);
+  Eigen::Index rank = 0;
+  while (rank < s.size() && s[rank] > cutoff) ++rank;
+  return rank;
+}
+Eigen::Index numerical_rank(const Eigen::MatrixXd& W);
+
 // (WᵀW)^p for p > 0.
 Eigen::MatrixXd gram_power(const Eigen::MatrixXd& W, double p);
 

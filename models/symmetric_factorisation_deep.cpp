@@ -17,7 +17,7 @@ LinearNetworkOptions DeepFactorisation::square_widths(const std::shared_ptr<cons
   return {.widths = std::vector<Eigen::Index>(static_cast<std::size_t>(depth) + 1, loss->rows())};
 }
 
-DeepFactorisation::DeepFactorisation(std::shared_ptr<const MatrixLoss> loss, int depth,
+DeepFactorisation::DeepFactorisation(const std::shared_ptr<const MatrixLoss>& loss, int depth,
                                      std::shared_ptr<const FactorisationMetrics> metrics)
     : net_(loss, square_widths(loss, depth)),
       metrics_(std::move(metrics)) {}

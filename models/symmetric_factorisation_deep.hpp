@@ -13,7 +13,9 @@
 //
 // Start: balanced from a given W(0) (DESIGN.md §4): W(0) = QΣPᵀ, W_1 = Σ^{1/N}Pᵀ,
 // W_j = Σ^{1/N}, W_N = QΣ^{1/N}; for W(0) = U(0)U(0)ᵀ every flow starts at the
-// same W.
+// same W. Σ is cut at W(0)'s numerical rank k and the layers are zero beyond
+// it, so W stays of rank ≤ k as the exact flow does (a U(0) of width k < d
+// gives such a W(0); round-off singular values raised to 1/N would not).
 
 #include "core/field.hpp"
 #include "models/linear_network.hpp"
@@ -27,7 +29,7 @@ namespace gradflow {
 class DeepFactorisation final : public Field {
  public:
   // Throws std::invalid_argument for depth < 1 or a non-square loss.
-  DeepFactorisation(std::shared_ptr<const MatrixLoss> loss, int depth,
+  DeepFactorisation(const std::shared_ptr<const MatrixLoss>& loss, int depth,
                     std::shared_ptr<const FactorisationMetrics> metrics = nullptr);
 
   Eigen::Index dim() const override { return net_.dim(); }

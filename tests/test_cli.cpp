@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -187,7 +188,7 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"t_end\": 0.5", "\"t_end\": 0.5, \"tmax\": 1"),
                 "key 'tmax': unknown key (valid keys here:");
   check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"widht\": 2"),
-                "key 'model.widht': unknown key (valid keys here: depth, hidden, kind");
+                "key 'model.widht': unknown key, did you mean \"width\"? (valid keys here: depth, hidden, kind");
   check_refused(dir, spec_with("\"kind\": \"linear_network\"", "\"kind\": \"mlp\""),
                 "key 'model.kind': unknown value \"mlp\" (valid: linear_network");
   check_refused(dir, spec_with("\"std\": 0.5", "\"std\": \"big\""),
@@ -219,7 +220,13 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 1e-10, \"modified_eta\": -1"),
                 "key 'runs[1].modified_eta': expected a positive number, got -1");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtl\": 1e-10"),
-                "key 'runs[1].rtl': unknown key (valid keys here: adaptive, atol, central_eta, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
+                "key 'runs[1].rtl': unknown key, did you mean \"rtol\"? (valid keys here: adaptive, atol, central_eta, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
+  check_refused(dir, spec_with("\"std\": 0.5", "\"std\": 0.5, \"sdt\": 1"),
+                "key 'init.sdt': unknown key, did you mean \"std\"?");
+  check_refused(dir, spec_with("\"samples\": 30", "\"sampels\": 30"),
+                "key 'data.sampels': unknown key, did you mean \"samples\"?");
+  check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"loss\": {\"knd\": \"lp\"}"),
+                "key 'model.loss.knd': unknown key, did you mean \"kind\"?");
   check_refused(dir, spec_with("\"integrator\": \"dopri5\"", "\"integrator\": \"event_driven\""),
                 "key 'runs[1].integrator': event_driven integrates fields with switching surfaces");
   check_refused(dir, spec_with("\"rtol\": 1e-10", "\"rtol\": 0"),
@@ -292,4 +299,48 @@ TEST_CASE("every shipped example spec is valid") {
     ++checked;
   }
   CHECK(checked >= 1);
+}
+
+TEST_CASE("both linear-network flows write their e2e matrix per record and every flow's start is written") {
+  const fs::path dir = temp_dir("e2e_export");
+  write_file(dir / "spec.json",
+             spec_with("{\"name\": \"gf\",", R"({"name": "e2e", "flow": "end_to_end", "rtol": 1e-10, "atol": 1e-12},
+           {"name": "gf",)"));
+  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path exp = dir / "out" / "spec";
+  const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
+  REQUIRE(meta["runs"][1]["name"] == "e2e");
+  CHECK(meta["runs"][1]["e2e"]["file"] == "e2e.e2e.npy");
+  CHECK(meta["runs"][1]["e2e"]["rows"] == 1);
+  CHECK(meta["runs"][1]["e2e"]["cols"] == 4);
+  // The end-to-end flow's state is its matrix W (1 x 4): the projection per
+  // record is the recorded state.
+  REQUIRE(fs::exists(exp / "e2e.e2e.npy"));
+  const Eigen::MatrixXd e2e = read_npy((exp / "e2e.e2e.npy").string()).values;
+  const Eigen::MatrixXd e2e_states = read_npy((exp / "e2e.states.npy").string()).values;
+  CHECK(e2e.rows() == 51);
+  CHECK(e2e == e2e_states);
+
+  // Starts: x0.npy is the layers' start; x0_layers.npy the same; the
+  // end-to-end flow starts at the product W2·W1 of the layers, computed here
+  // from the layout (W1 3 x 4 then W2 1 x 3, column-major).
+  const Eigen::MatrixXd x0 = read_npy((exp / "x0.npy").string()).values;
+  CHECK(read_npy((exp / "x0_layers.npy").string()).values == x0);
+  const Eigen::Map<const Eigen::MatrixXd> W1(x0.data(), 3, 4), W2(x0.data() + 12, 1, 3);
+  const Eigen::MatrixXd product = W2 * W1;
+  const Eigen::MatrixXd start_e2e = read_npy((exp / "x0_end_to_end.npy").string()).values;
+  REQUIRE(start_e2e.size() == 4);
+  // The flow's start is this product up to the round-off of a sum of 3
+  // products, at most 3ε·Σ|W2_k||W1_kj| per entry (summation order may differ).
+  const Eigen::MatrixXd roundoff = 3.0 * std::numeric_limits<double>::epsilon() * (W2.cwiseAbs() * W1.cwiseAbs());
+  for (Eigen::Index j = 0; j < 4; ++j) CHECK(std::abs(start_e2e(j) - product(0, j)) <= roundoff(0, j));
+  // ... and it is the first recorded state of the end-to-end run.
+  CHECK(e2e_states.row(0).transpose() == Eigen::Map<const Eigen::VectorXd>(start_e2e.data(), 4));
+  CHECK(meta["flows"][0]["start"] == "x0_layers.npy");
+  CHECK(meta["flows"][1]["start"] == "x0_end_to_end.npy");
+  for (const char* f : {"x0_layers.npy", "x0_end_to_end.npy"}) {
+    CHECK(std::find(meta["files"].begin(), meta["files"].end(), f) != meta["files"].end());
+  }
 }

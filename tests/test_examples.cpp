@@ -5,6 +5,7 @@
 
 #include "support.hpp"
 
+#include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -285,4 +286,172 @@ TEST_CASE("the sgd example: a constant-step noise floor as theory says, the unca
   CHECK(csv_column(out / "capped.ensemble.csv", "loss_mean").back() - minimum < 0.1 * floor);
   CHECK(meta["runs"][2]["sgd"]["beta"].get<double>() == Approx(meta["model_facts"]["lambda_max_XtX"].get<double>()).epsilon(1e-12));
   CHECK(csv_column(out / "capped.ensemble.csv", "members").back() == 20);
+}
+
+namespace {
+
+// Matrix sensing seen from outside gradflow: A is m × d² (row i = A_i
+// flattened, A_i symmetric), so A(W) = A·vec(W) and A*(y) = mat(Aᵀy).
+struct Sensing {
+  Eigen::MatrixXd A;
+  Eigen::VectorXd b;
+  Eigen::Index d = 0;
+  Eigen::LLT<Eigen::MatrixXd> gram;  // of A·Aᵀ (m × m, well conditioned for Gaussian A_i)
+
+  Eigen::VectorXd residual(const Eigen::MatrixXd& W) const {
+    return A * Eigen::Map<const Eigen::VectorXd>(W.data(), W.size()) - b;
+  }
+  Eigen::MatrixXd adjoint(const Eigen::VectorXd& y) const {
+    const Eigen::VectorXd v = A.transpose() * y;
+    return Eigen::Map<const Eigen::MatrixXd>(v.data(), d, d);
+  }
+  // The nearest W' (Frobenius) with A(W') = b exactly: W − A⁺(A(W) − b).
+  Eigen::MatrixXd fit_exactly(const Eigen::MatrixXd& W) const {
+    const Eigen::MatrixXd P = W - adjoint(gram.solve(residual(W)));
+    return 0.5 * (P + P.transpose());
+  }
+};
+
+double min_eigenvalue(const Eigen::MatrixXd& M) {
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(0.5 * (M + M.transpose()), Eigen::EigenvaluesOnly)
+      .eigenvalues()
+      .minCoeff();
+}
+
+struct TraceBounds {
+  double lower = 0.0, upper = 0.0;  // lower ≤ min{tr W : A(W) = b, W ⪰ 0} ≤ upper
+  double dual_norm = 0.0;          // ‖y‖ of the dual point behind `lower`
+  Eigen::MatrixXd minimiser;       // a PSD exact fit whose trace is `upper`
+};
+
+// The smallest trace of a PSD matrix that fits, min tr W s.t. A(W) = b, W ⪰ 0,
+// by ADMM on the split W = Z, Z ⪰ 0 (Boyd et al. 2011, §5; the W-step is a
+// projection onto A(W) = b, the Z-step one onto the PSD cone), with both
+// bounds certified afterwards:
+//  - lower: the W-step's multiplier y makes S = I − A*(y) nearly PSD; scaled
+//    by 1/(1 + δ), δ = max(0, −λ_min(S)), it is dual feasible, and weak duality
+//    tr W = ⟨S, W⟩ + yᵀA(W) ≥ bᵀy holds for every PSD fit W;
+//  - upper: the PSD iterate made an exact fit, mixed with just enough of the
+//    strictly positive definite exact fit `interior` to be PSD again.
+TraceBounds min_trace_psd_fit(const Sensing& s, const Eigen::MatrixXd& interior) {
+  const Eigen::Index d = s.d;
+  const Eigen::MatrixXd I = Eigen::MatrixXd::Identity(d, d);
+  const double rho = 1.0;
+  Eigen::MatrixXd Z = Eigen::MatrixXd::Zero(d, d), Lambda = Eigen::MatrixXd::Zero(d, d);
+  Eigen::VectorXd multiplier;
+  for (int k = 0; k < 20000; ++k) {
+    const Eigen::MatrixXd X = Z - Lambda - I / rho;
+    const Eigen::VectorXd r = s.gram.solve(s.residual(X));
+    multiplier = -rho * r;
+    Eigen::MatrixXd W = X - s.adjoint(r);
+    W = 0.5 * (W + W.transpose());
+    Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(W + Lambda);
+    const Eigen::MatrixXd Znew =
+        eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).asDiagonal() * eig.eigenvectors().transpose();
+    Lambda += W - Znew;
+    const double primal = (W - Znew).norm(), dual = rho * (Znew - Z).norm();
+    Z = Znew;
+    if (primal < 1e-12 && dual < 1e-12) break;
+  }
+  TraceBounds out;
+  const double delta = std::max(0.0, -min_eigenvalue(I - s.adjoint(multiplier)));
+  out.lower = s.b.dot(multiplier) / (1.0 + delta);
+  out.dual_norm = multiplier.norm() / (1.0 + delta);
+  const Eigen::MatrixXd fit = s.fit_exactly(Z);
+  const double lambda_fit = min_eigenvalue(fit), lambda_interior = min_eigenvalue(interior);
+  const double mix = lambda_fit >= 0.0 ? 0.0 : -lambda_fit / (lambda_interior - lambda_fit);
+  out.minimiser = (1.0 - mix) * fit + mix * interior;
+  out.upper = out.minimiser.trace();
+  return out;
+}
+
+Eigen::MatrixXd last_matrix(const fs::path& stacked, Eigen::Index d) {
+  const Eigen::MatrixXd rows = read_matrix_file(stacked, "", "");
+  REQUIRE(rows.cols() == d * d);
+  const Eigen::RowVectorXd last = rows.bottomRows(1);
+  return Eigen::Map<const Eigen::MatrixXd>(last.data(), d, d);
+}
+
+}  // namespace
+
+TEST_CASE("the sensing sweep: many PSD matrices fit, and at convergence a smaller alpha gives a smaller nuclear norm") {
+  const fs::path out = run_example("factorisation_sensing_sweep.json");
+  const std::vector<std::pair<std::string, double>> experiments = {
+      {"alpha_1", 1.0}, {"alpha_0.3", 0.3}, {"alpha_0.1", 0.1}, {"alpha_0.05", 0.05}};
+  Sensing s;
+  s.A = read_matrix_file(out / "alpha_1" / "sensing_measurements.npy", "", "");
+  s.b = read_matrix_file(out / "alpha_1" / "sensing_targets.npy", "", "");
+  const Eigen::MatrixXd truth = read_matrix_file(out / "alpha_1" / "ground_truth.npy", "", "");
+  s.d = truth.rows();
+  s.gram.compute(s.A * s.A.transpose());
+  REQUIRE(s.A.rows() == 100);
+  REQUIRE(s.d == 30);
+
+  std::vector<double> nuclear, gd_nuclear, error;
+  std::vector<Eigen::MatrixXd> final_W;
+  for (const auto& [name, alpha] : experiments) {
+    INFO(name);
+    const auto meta = read_meta(out / name);
+    REQUIRE(meta["spec"]["init"]["alpha"].get<double>() == alpha);
+    // Converged, not still moving: every run's final loss is below 1e-10.
+    for (const char* run : {"gf", "gd", "wflow"}) {
+      INFO(run);
+      CHECK(csv_column(out / name / (std::string(run) + ".csv"), "loss").back() < 1e-10);
+    }
+    nuclear.push_back(csv_column(out / name / "gf.csv", "nuclear_norm").back());
+    gd_nuclear.push_back(csv_column(out / name / "gd.csv", "nuclear_norm").back());
+    error.push_back(csv_column(out / name / "gf.csv", "reconstruction_error").back());
+    final_W.push_back(last_matrix(out / name / "gf.W.npy", s.d));
+    // W = UUᵀ is PSD, so its nuclear norm is its trace.
+    CHECK(nuclear.back() == Approx(final_W.back().trace()).epsilon(1e-12));
+    // The U-flow and the W-flow integrate one flow at rtol 1e-10 (‖W‖_F ≲ 20,
+    // ~10³ steps): their W agree far below the differences between α.
+    for (const auto& c : meta["comparisons"]) {
+      if (c["a"] == "gf" && c["b"] == "wflow") CHECK(c["max_W_dist"].get<double>() < 1e-8);
+    }
+    WARN(name << ": nuclear norm " << nuclear.back() << " (gd " << gd_nuclear.back() << "), error to W* "
+              << error.back());
+  }
+
+  // Many PSD fits: the α = 1 run ends at W₁ ≠ W*; made an exact fit (a change
+  // of the size of its residual, ~1e-11), it is still positive definite. W* and
+  // W₁' both fit, so does every point of the segment between them, all PSD.
+  const Eigen::MatrixXd other = s.fit_exactly(final_W.front());
+  CHECK(s.residual(other).norm() <= 1e-12 * s.b.norm());
+  CHECK(s.residual(truth).norm() <= 1e-12 * s.b.norm());
+  const double other_min_eigenvalue = min_eigenvalue(other);
+  INFO("lambda_min of the alpha = 1 fit " << other_min_eigenvalue);
+  CHECK(other_min_eigenvalue > 1e-6);
+  CHECK((other - truth).norm() > 0.5 * truth.norm());
+
+  // Smaller α, smaller nuclear norm (and error), for GD as for the flow.
+  for (std::size_t k = 1; k < nuclear.size(); ++k) {
+    INFO(experiments[k - 1].first << " -> " << experiments[k].first);
+    CHECK(nuclear[k] < nuclear[k - 1]);
+    CHECK(gd_nuclear[k] < gd_nuclear[k - 1]);
+    CHECK(error[k] < error[k - 1]);
+  }
+  // GD (η = 2e-3) is O(η) from the flow along the way and ends at a fit of
+  // nearly the same nuclear norm (0.2% measured; the α-to-α steps are ≥ 2%).
+  for (std::size_t k = 0; k < nuclear.size(); ++k) CHECK(gd_nuclear[k] == Approx(nuclear[k]).epsilon(5e-3));
+
+  // ... toward the smallest trace of any PSD fit, bracketed independently.
+  const TraceBounds bounds = min_trace_psd_fit(s, other);
+  INFO("min trace in [" << bounds.lower << ", " << bounds.upper << "], tr W* = " << truth.trace());
+  // Both bounds are certified; ADMM stopped at residuals 1e-12, so they meet.
+  CHECK(bounds.upper - bounds.lower <= 1e-8 * bounds.lower);
+  // PSD up to the eigensolver's round-off, ~ε‖W‖₂ per eigenvalue.
+  CHECK(min_eigenvalue(bounds.minimiser) >= -1e-13 * bounds.upper);
+  CHECK(s.residual(bounds.minimiser).norm() <= 1e-12 * s.b.norm());
+  // At m = 100 the minimum is not W* itself (the gap, ~0.05, is 10⁹ times the bounds' slack).
+  CHECK(bounds.upper < truth.trace() - 1e-3);
+  for (std::size_t k = 0; k < nuclear.size(); ++k) {
+    // A run's W fits only to its residual r: weak duality gives tr W ≥ bᵀy − ‖y‖‖r‖.
+    const double slack = bounds.dual_norm * s.residual(final_W[k]).norm();
+    CHECK(nuclear[k] >= bounds.lower - slack);
+  }
+  // From α = 1 to α = 0.05 the excess over the minimum shrinks more than tenfold.
+  CHECK(nuclear.back() - bounds.lower < 0.1 * (nuclear.front() - bounds.lower));
+  WARN("minimum trace of a PSD fit " << bounds.lower << ", tr W* " << truth.trace() << ", its distance to W* "
+                                     << (bounds.minimiser - truth).norm() / truth.norm());
 }

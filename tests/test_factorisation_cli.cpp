@@ -1,11 +1,9 @@
 // The symmetric factorisation through the gradflow command: files and
 // metrics, runs reproduced from the exported arrays, bad input refused with
-// the key named, and the implicit-regularisation trend of the shipped sweep.
+// the key named. (The shipped sensing sweep is checked in test_examples.cpp.)
 
 #include "cli/command.hpp"
-#include "cli/experiment.hpp"
 #include "io/npy.hpp"
-#include "io/spec.hpp"
 
 #include "cli_support.hpp"
 #include "support.hpp"
@@ -222,42 +220,171 @@ TEST_CASE("bad factorisation input is refused naming the key, with nothing writt
                 "key 'data.observed': unknown key");
 }
 
-TEST_CASE("the shipped sensing sweep shows implicit regularisation: smaller alpha, smaller nuclear norm") {
-  // data/factorisation_sensing_sweep.json as shipped; only its gradient-flow
-  // run "gf" is integrated here (the bench runs the whole sweep).
-  const auto specs = read_spec_file(gradflow::testing::source_dir() / "data" / "factorisation_sensing_sweep.json");
-  REQUIRE(specs.size() == 4);
-  std::vector<double> alphas, nuclear, error;
-  for (const ExperimentSpec& s : specs) {
-    const PreparedExperiment p = prepare_experiment(s);
-    const RunSpec& run = s.runs.front();
-    REQUIRE(run.name == "gf");
-    const Field& field = *p.model.flow(run.flow, s.file, "runs[0].flow").field;
-    const Eigen::VectorXd& x0 = p.model.flow(run.flow, s.file, "runs[0].flow").x0;
-    const RunResult r = integrate(field, x0, {0.0, s.t_end}, run.method, s.stop);
-    REQUIRE(r.stats.status == RunStatus::completed);
-    const Observation obs = field.observe(r.trajectory.states.back());
-    auto get = [&](const std::string& name) {
-      for (const auto& [n, v] : obs.scalars) {
-        if (n == name) return v;
-      }
-      FAIL("no metric " << name);
-      return 0.0;
-    };
-    alphas.push_back(p.model.resolved_init["alpha"].get<double>());
-    nuclear.push_back(get("nuclear_norm"));
-    error.push_back(get("reconstruction_error"));
-    // The horizon covers the fit: the loss fell by 10⁴ or more. (What is left
-    // decays only algebraically, slowest for the largest α: σ̇ ∝ −σ² along the
-    // directions that the measurements do not see.)
-    CHECK(field.loss(r.trajectory.states.back()) <= 1e-4 * field.loss(x0));
-    WARN(s.name << ": final nuclear norm " << nuclear.back() << ", reconstruction error " << error.back());
+TEST_CASE("every factorisation flow writes its own start, the first record of its runs") {
+  const fs::path dir = temp_dir("starts");
+  const CliResult r = run_spec(dir, spec(kSensing), "out");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path exp = dir / "out" / "spec";
+  const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
+  CHECK(meta["flows"][0]["start"] == "x0_U.npy");
+  CHECK(meta["flows"][1]["start"] == "x0_W.npy");
+  CHECK(meta["flows"][2]["start"] == "x0_deep.npy");
+  // U(0) = α·U₀ with α = 0.3 (exact: one product per entry); x0.npy is the same.
+  const Eigen::MatrixXd U0 = read_npy((exp / "U0.npy").string()).values;
+  const Eigen::MatrixXd x0_U = read_npy((exp / "x0_U.npy").string()).values;
+  REQUIRE(x0_U.size() == 36);
+  CHECK(x0_U == read_npy((exp / "x0.npy").string()).values);
+  const Eigen::MatrixXd U = Eigen::Map<const Eigen::MatrixXd>(x0_U.data(), 6, 6);
+  CHECK(U == 0.3 * U0);
+  // W(0) = U(0)U(0)ᵀ, 6 x 6 column-major, to the round-off of a 6-term sum.
+  const Eigen::MatrixXd x0_W = read_npy((exp / "x0_W.npy").string()).values;
+  REQUIRE(x0_W.size() == 36);
+  const Eigen::MatrixXd W0 = Eigen::Map<const Eigen::MatrixXd>(x0_W.data(), 6, 6);
+  const Eigen::MatrixXd UUt = U * U.transpose();
+  CHECK((W0 - UUt).cwiseAbs().maxCoeff() <= 1e-15 * (U.cwiseAbs() * U.cwiseAbs().transpose()).maxCoeff() * 6);
+  CHECK(W0 == W0.transpose());
+  // The deep flow's balanced layers (depth 2 here) multiply back to W(0), up to
+  // the round-off of the square roots of its eigendecomposition.
+  const auto& layout = meta["flows"][2]["layout"];
+  REQUIRE(layout.size() == 2);
+  const Eigen::MatrixXd x0_deep = read_npy((exp / "x0_deep.npy").string()).values;
+  auto block = [&](const nlohmann::json& b) {
+    return Eigen::Map<const Eigen::MatrixXd>(x0_deep.data() + b["offset"].get<long>(), b["rows"].get<long>(),
+                                             b["cols"].get<long>());
+  };
+  CHECK((block(layout[1]) * block(layout[0]) - W0).norm() <= 1e-12 * W0.norm());
+  // Each is the first recorded state of the runs of its flow.
+  const std::vector<std::pair<std::string, Eigen::MatrixXd>> starts = {
+      {"gf", x0_U}, {"gd", x0_U}, {"wflow", x0_W}, {"deep", x0_deep}};
+  const std::string with_states = [&] {
+    std::string text = spec(kSensing);
+    text.insert(text.rfind('}'), R"(, "record": {"states": true})");
+    return text;
+  }();
+  REQUIRE(run_spec(dir, with_states, "states").code == 0);
+  for (const auto& [run, x0] : starts) {
+    INFO(run);
+    const Eigen::MatrixXd states = read_npy((dir / "states" / "spec" / (run + ".states.npy")).string()).values;
+    REQUIRE(states.cols() == x0.size());
+    CHECK(states.row(0).transpose() == Eigen::Map<const Eigen::VectorXd>(x0.data(), x0.size()));
   }
-  REQUIRE(alphas == std::vector<double>{1e-1, 1e-2, 1e-3, 1e-4});
-  for (std::size_t k = 1; k < nuclear.size(); ++k) {
-    INFO("alpha " << alphas[k - 1] << " -> " << alphas[k]);
-    CHECK(nuclear[k] < nuclear[k - 1]);
-    CHECK(error[k] < error[k - 1]);
+}
+
+TEST_CASE("sensing targets can be given as a file, e.g. noisy measurements, and bad ones are refused naming file and key") {
+  const fs::path dir = temp_dir("targets");
+  REQUIRE(run_spec(dir, spec(kSensing), "a").code == 0);
+  const fs::path a = dir / "a" / "spec";
+  // The exported targets b = A(W*) fed back: the same run, bit for bit.
+  const CliResult same = run_spec(
+      dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "a/spec/sensing_targets.npy"})"),
+      "b");
+  INFO(same.err);
+  REQUIRE(same.code == 0);
+  for (const char* f : {"gd.csv", "gf.csv", "wflow.csv", "deep.csv"}) {
+    INFO(f);
+    CHECK(read_file(a / f) == read_file(dir / "b" / "spec" / f));
   }
-  CHECK(error[2] < 1e-2);  // α = 1e-3
+  // Noisy targets b + ε: the loss is 1/(2m)‖A vec(W) − (b + ε)‖², computed
+  // here from the exported A and the W-flow's start, and the exported targets
+  // are the noisy ones.
+  const Eigen::MatrixXd A = read_npy((a / "sensing_measurements.npy").string()).values;
+  const Eigen::VectorXd b = read_npy((a / "sensing_targets.npy").string()).values;
+  REQUIRE(b.size() == 40);
+  Eigen::VectorXd noisy = b;
+  for (Eigen::Index i = 0; i < noisy.size(); ++i) noisy[i] += 0.1 * std::sin(1.0 + 3.0 * static_cast<double>(i));
+  write_file(dir / "noisy.npy", npy_bytes(noisy));
+  const CliResult r = run_spec(
+      dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "noisy.npy"})"), "c");
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path c = dir / "c" / "spec";
+  CHECK(read_npy((c / "sensing_targets.npy").string()).values == noisy);
+  const Eigen::MatrixXd x0_W = read_npy((c / "x0_W.npy").string()).values;
+  const double expected = 0.5 * (A * x0_W - noisy).squaredNorm() / 40.0;
+  std::istringstream csv(read_file(c / "wflow.csv"));
+  std::string header, first;
+  std::getline(csv, header);
+  std::getline(csv, first);
+  const double loss0 = std::stod(first.substr(first.find(',', first.find(',') + 1) + 1));
+  // The model sums over upper triangles, this over all d² entries: round-off only.
+  CHECK(loss0 == Approx(expected).epsilon(1e-12));
+  const auto meta = nlohmann::json::parse(read_file(c / "meta.json"));
+  CHECK(meta["spec"]["data"]["targets_file"] == "noisy.npy");
+  CHECK_THAT(meta["data"]["description"].get<std::string>(), Catch::Contains("targets b from noisy.npy"));
+
+  // Refused: the wrong length, a matrix, NaN, a completion task.
+  write_file(dir / "short.npy", npy_bytes(Eigen::VectorXd(noisy.head(39))));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "short.npy"})"),
+                "key 'data.targets_file': short.npy holds 39 targets; expected m = 40, one per measurement");
+  write_file(dir / "square.npy", npy_bytes(Eigen::MatrixXd(Eigen::MatrixXd::Ones(8, 5))));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "square.npy"})"),
+                "key 'data.targets_file': square.npy holds a 8 x 5 array; expected a vector of m = 40 targets");
+  Eigen::VectorXd with_nan = noisy;
+  with_nan[7] = std::numeric_limits<double>::quiet_NaN();
+  write_file(dir / "nan.npy", npy_bytes(with_nan));
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "nan.npy"})"),
+                "key 'data.targets_file': ");
+  check_refused(dir, spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 40, "targets_file": "nan.npy"})"),
+                "nan.npy: contains NaN or Inf");
+  check_refused(dir, spec(R"({"kind": "completion", "size": 6, "rank": 2, "observed": 20, "targets_file": "noisy.npy"})"),
+                "key 'data.targets_file': unknown key");
+}
+
+TEST_CASE("the deep flow starts from given layers or a given W(0), and refuses wrong counts and shapes") {
+  const fs::path dir = temp_dir("deep_start");
+  Rng rng(21);
+  const Eigen::MatrixXd W1 = rng.normal_matrix(6, 6), W2 = rng.normal_matrix(6, 6);
+  // A rank-one, non-symmetric W(0): its balanced split is zero beyond rank one.
+  const Eigen::MatrixXd W0 = rng.normal_matrix(6, 1) * rng.normal_matrix(1, 6);
+  write_file(dir / "W1.npy", npy_bytes(W1));
+  write_file(dir / "W2.npy", npy_bytes(W2));
+  write_file(dir / "W0.npy", npy_bytes(W0));
+  write_file(dir / "W_5x6.npy", npy_bytes(Eigen::MatrixXd(Eigen::MatrixXd::Ones(5, 6))));
+  auto with_deep = [&](const std::string& deep) {
+    std::string text = spec(kSensing, R"({"kind": "gaussian", "alpha": 0.3, "deep": )" + deep + "}");
+    const std::string runs = R"("runs": [)";
+    text.replace(text.find(runs), runs.size(), R"("record": {"states": true}, "runs": [)");
+    return text;
+  };
+  auto deep_start = [&](const std::string& out) {
+    const NpyArray states = read_npy((dir / out / "spec" / "deep.states.npy").string());
+    return Eigen::VectorXd(states.values.row(0).transpose());
+  };
+
+  const CliResult layers = run_spec(dir, with_deep(R"({"layers": ["W1.npy", "W2.npy"]})"), "layers");
+  INFO(layers.err);
+  REQUIRE(layers.code == 0);
+  Eigen::VectorXd expected(72);
+  expected << Eigen::Map<const Eigen::VectorXd>(W1.data(), 36), Eigen::Map<const Eigen::VectorXd>(W2.data(), 36);
+  CHECK(deep_start("layers") == expected);  // the layers as given, bit for bit
+
+  const CliResult e2e = run_spec(dir, with_deep(R"({"end_to_end": "W0.npy"})"), "e2e");
+  INFO(e2e.err);
+  REQUIRE(e2e.code == 0);
+  const Eigen::VectorXd x = deep_start("e2e");
+  const Eigen::Map<const Eigen::MatrixXd> A1(x.data(), 6, 6), A2(x.data() + 36, 6, 6);
+  // An SVD and one product: round-off relative to ‖W(0)‖.
+  CHECK((A2 * A1 - W0).norm() <= 1e-14 * W0.norm());
+  CHECK(A1.bottomRows(5).cwiseAbs().maxCoeff() == 0.0);
+  CHECK(A2.rightCols(5).cwiseAbs().maxCoeff() == 0.0);
+  const auto meta = nlohmann::json::parse(read_file(dir / "e2e" / "spec" / "meta.json"));
+  CHECK(meta["spec"]["init"]["deep"]["end_to_end"] == "W0.npy");
+
+  // The other flows keep U(0): their files are those of a run without init.deep.
+  REQUIRE(run_spec(dir, spec(kSensing), "plain").code == 0);
+  for (const char* f : {"gf.csv", "wflow.csv", "gd.csv"}) {
+    CHECK(read_file(dir / "plain" / "spec" / f) == read_file(dir / "e2e" / "spec" / f));
+  }
+
+  check_refused(dir, with_deep(R"({"layers": ["W1.npy"]})"),
+                "key 'init.deep.layers': expected 2 paths, one per layer W1 … W2 (model.depth = 2), got 1");
+  check_refused(dir, with_deep(R"({"layers": ["W1.npy", "W_5x6.npy"]})"),
+                "key 'init.deep.layers': W_5x6.npy holds a 5 x 6 matrix; layer W2 of the deep flow must be d x d = 6 x 6");
+  check_refused(dir, with_deep(R"({"end_to_end": "W_5x6.npy"})"),
+                "key 'init.deep.end_to_end': W_5x6.npy holds a 5 x 6 matrix; W(0) of the deep flow must be d x d = 6 x 6");
+  check_refused(dir, with_deep(R"({"end_to_end": "W0.npy", "layers": ["W1.npy", "W2.npy"]})"),
+                "key 'init.deep.end_to_end': give either \"layers\"");
+  check_refused(dir, with_deep("{}"), "key 'init.deep.layers': missing: give \"layers\"");
+  check_refused(dir, with_deep(R"({"end_to_end": "W0.npy", "scale": 2})"), "key 'init.deep.scale': unknown key");
 }

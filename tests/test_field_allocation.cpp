@@ -67,6 +67,23 @@ TEST_CASE("an end-to-end field evaluation allocates nothing once warmed up") {
   }
 }
 
+TEST_CASE("an end-to-end field kept on a rank allocates nothing once warmed up") {
+  for (const auto& [inputs, outputs] : {std::pair<Eigen::Index, Eigen::Index>{10, 1}, {10, 3}, {6, 6}}) {
+    for (int depth : {2, 3, 4}) {
+      INFO("inputs " << inputs << ", outputs " << outputs << ", depth " << depth);
+      const Dataset data = random_dataset(inputs, outputs, 100, 2);
+      const EndToEndFlow e2e(std::make_shared<SquareLoss>(data), depth, {.max_rank = outputs == 1 ? 0 : 2});
+      Rng rng(1);
+      const Eigen::VectorXd x = rng.normal_matrix(e2e.dim(), 1);
+      Eigen::VectorXd v(e2e.dim());
+      e2e.velocity(x, 0.0, v);
+      const long before = testing::heap_allocations_so_far();
+      for (int i = 0; i < 20; ++i) e2e.velocity(x, 0.0, v);
+      CHECK(testing::heap_allocations_so_far() - before == 0);
+    }
+  }
+}
+
 TEST_CASE("the integration loops allocate the same whether they take few steps or many") {
   const Dataset data = random_dataset(10, 1, 100, 2);
   const LinearNetwork net(data, {.widths = {10, 10, 10, 1}});

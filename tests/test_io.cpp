@@ -117,6 +117,52 @@ TEST_CASE("npy files of other dtypes and orders are read or refused clearly") {
   CHECK_THROWS_WITH(read_npy((dir / "absent.npy").string()), Catch::Contains("cannot open"));
 }
 
+// Format 2.0 (a 4-byte header length), for headers beyond 64 KiB.
+std::string npy2_file(const std::string& dict, const std::string& data) {
+  const std::string header = dict + "\n";
+  std::string out("\x93NUMPY\x02\x00", 8);
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((header.size() >> (8 * i)) & 0xff));
+  return out + header + data;
+}
+
+TEST_CASE("hostile npy headers are refused with a reason, never crash or overflow") {
+  const fs::path dir = temp_dir("hostile");
+  auto refused = [&dir](const std::string& name, const std::string& bytes) {
+    write_file(dir / name, bytes);
+    try {
+      read_npy((dir / name).string());
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  // A 200 KB descr overflowed the stack of the regular-expression parser.
+  const std::string huge = "{'descr': '" + std::string(200'000, 'f') + "', 'fortran_order': False, 'shape': (1,), }";
+  CHECK_THAT(refused("huge.npy", npy2_file(huge, raw<double>({1}))), Catch::Contains("longer than 10000"));
+  const std::string huge_shape = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::string(9'000, ' ') + "1,), }";
+  CHECK(read_npy([&] { write_file(dir / "spaces.npy", npy2_file(huge_shape, raw<double>({7}))); return (dir / "spaces.npy").string(); }()).values(0, 0) == 7.0);
+  CHECK_THAT(refused("letters.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (a, 3), }", "")),
+             Catch::Contains("tuple of integers"));
+  CHECK_THAT(refused("negative.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 3), }", "")),
+             Catch::Contains("negative dimension"));
+  // rows·cols·8 overflowed a signed product (undefined behaviour) before.
+  CHECK_THAT(refused("overflow.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", "")),
+             Catch::Contains("too large"));
+  CHECK_THAT(refused("toolong.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999, 4), }", "")),
+             Catch::Contains("too large"));
+  CHECK_THAT(refused("twice.npy", npy_file("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", raw<double>({1}))),
+             Catch::Contains("'descr' appears twice"));
+  CHECK_THAT(refused("noshape.npy", npy_file("{'descr': '<f8', 'fortran_order': False, }", raw<double>({1}))),
+             Catch::Contains("no 'shape'"));
+  CHECK_THAT(refused("open.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1,", "")),
+             Catch::Contains("'shape' is not closed"));
+  CHECK_THAT(refused("nocomma.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1 2), }", "")),
+             Catch::Contains("to close 'shape'"));
+  // numpy's own spellings: double quotes, no trailing comma, a 1-tuple.
+  write_file(dir / "quotes.npy", npy_file(R"({"descr": "<f8", "fortran_order": True, "shape": (2,)})", raw<double>({3, 4})));
+  CHECK(read_npy((dir / "quotes.npy").string()).values(1, 0) == 4.0);
+}
+
 TEST_CASE("csv matrices are read with an optional header, and bad cells are named") {
   const fs::path dir = temp_dir("csv");
   write_file(dir / "ok.csv", "a,b\n1,2\n3, 4.5\n");

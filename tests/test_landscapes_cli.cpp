@@ -162,3 +162,27 @@ TEST_CASE("an sgd run and its ensemble report their schedule, noise seed and cap
   CHECK(std::filesystem::exists(dir / "out" / "sgd" / "many.members.csv"));
   CHECK_THAT(r.out, Catch::Contains("outcomes: "));
 }
+
+TEST_CASE("a gradient-descent horizon beyond the step budget is refused before any work, by run and by check") {
+  const auto dir = fresh_temp_dir("landscapes", "horizon");
+  // t_end 1e20 overflowed the integer step count (a segfault, while check said valid).
+  const std::string overflow =
+      R"({"data": {"kind": "sine", "samples": 20, "inputs": 5}, "model": {"kind": "least_squares"},
+          "init": {"kind": "point", "value": 0.0}, "t_end": 1e20,
+          "runs": [{"name": "gd", "integrator": "euler", "eta_over_stability": 0.5}]})";
+  check_refused(dir, overflow, "spec.json: key 'runs[0].eta_over_stability'");
+  check_refused(dir, overflow, "more than stop.max_steps = 10000000");
+  const CliResult checked = gradflow_cli({"check", (dir / "spec.json").string()});
+  CHECK(checked.code == 2);
+  CHECK_THAT(checked.err, Catch::Contains("more than stop.max_steps"));
+  // The same with a step of 1e-300 of the threshold, and with a plain eta.
+  check_refused(dir,
+                R"({"data": {"kind": "sine", "samples": 20, "inputs": 5}, "model": {"kind": "least_squares"},
+                    "init": {"kind": "point", "value": 0.0}, "t_end": 1,
+                    "runs": [{"name": "gd", "integrator": "euler", "eta_over_stability": 1e-300}]})",
+                "more than stop.max_steps");
+  check_refused(dir,
+                R"({"model": {"kind": "wide_sharp_1d"}, "init": {"kind": "point", "value": 1}, "t_end": 1e12, "sample": {"kind": "grid", "spacing": 1e11},
+                    "runs": [{"name": "gd", "integrator": "euler", "eta": 0.5}]})",
+                "spec.json: key 'runs[0].eta': t_end / step = 2e+12 steps is more than stop.max_steps");
+}

@@ -143,3 +143,30 @@ TEST_CASE("widths that do not fit the data are refused naming both numbers") {
   CHECK_THROWS_WITH(LinearNetwork(data, {.widths = {5, 3, 2}, .residual = true}),
                     Catch::Contains("all widths equal"));
 }
+
+TEST_CASE("a balanced start from a rank-deficient matrix is zero-padded at its numerical rank") {
+  // A = BCᵀ of rank 2, formed in floating point: its SVD has two round-off
+  // singular values ~1e-16·σ₁ that are images of exact zeros. The balanced
+  // split must not raise them to the power 1/N (≈ 1e-6 at N = 3): the layers
+  // carry exact zeros beyond the rank, as DESIGN.md §4's zero-padded start.
+  const Dataset data = random_dataset(5, 4, 20, 4);
+  Rng rng(6);
+  const Eigen::MatrixXd A = rng.normal_matrix(4, 2) * rng.normal_matrix(2, 5);
+  for (int depth = 2; depth <= 4; ++depth) {
+    INFO("depth " << depth);
+    std::vector<Eigen::Index> widths{5};
+    for (int j = 1; j < depth; ++j) widths.push_back(6);
+    widths.push_back(4);
+    const LinearNetwork net(data, {.widths = widths});
+    const Eigen::VectorXd x = net.init_balanced_from(A);
+    CHECK(net.layer_matrix(x, 1).bottomRows(4).cwiseAbs().maxCoeff() == 0.0);
+    for (int j = 2; j < depth; ++j) {
+      const Eigen::MatrixXd Wj = net.layer_matrix(x, j);
+      CHECK(Wj.bottomRows(4).cwiseAbs().maxCoeff() == 0.0);
+      CHECK(Wj.rightCols(4).cwiseAbs().maxCoeff() == 0.0);
+    }
+    CHECK(net.layer_matrix(x, depth).rightCols(4).cwiseAbs().maxCoeff() == 0.0);
+    // The product is still A, to the round-off of an SVD and N products.
+    CHECK((net.end_to_end(x) - A).norm() <= 1e-13 * A.norm());
+  }
+}

@@ -8,7 +8,7 @@
 #include "integrators/event_driven.hpp"
 #include "integrators/integrate.hpp"
 #include "integrators/relu_windows.hpp"
-#include "integrators/residual_path.hpp"
+#include "integrators/relu_windows/residual_path.hpp"
 #include "models/kernel_flow.hpp"
 #include "models/two_layer_relu.hpp"
 

@@ -14,6 +14,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <new>
+#include <stdexcept>
 #include <ostream>
 #include <sstream>
 
@@ -31,7 +33,23 @@ constexpr int kInternalError = 1;
 std::vector<PreparedExperiment> prepare_all(const std::string& spec_path) {
   std::vector<PreparedExperiment> prepared;
   for (const ExperimentSpec& spec : read_spec_file(spec_path)) {
-    prepared.push_back(prepare_experiment(spec));
+    // Everything prepared here derives from the spec, so a failure is the
+    // input's: sizes beyond memory (model.hidden [4000000000]), a library's
+    // refusal of a value. Name the file and the experiment, exit 2.
+    try {
+      prepared.push_back(prepare_experiment(spec));
+    } catch (const InputError&) {
+      throw;
+    } catch (const std::bad_alloc&) {
+      throw_input_error(spec.file, "", fmt::format(
+          "experiment \"{}\": its data or model does not fit in memory (a width, size, sample or "
+          "measurement count too large?)", spec.name));
+    } catch (const std::length_error& e) {
+      throw_input_error(spec.file, "", fmt::format(
+          "experiment \"{}\": its data or model is too large ({})", spec.name, e.what()));
+    } catch (const std::invalid_argument& e) {
+      throw_input_error(spec.file, "", fmt::format("experiment \"{}\": {}", spec.name, e.what()));
+    }
   }
   return prepared;
 }

@@ -3,6 +3,7 @@
 #include "cli/central_flow_run.hpp"
 #include "cli/ensemble.hpp"
 #include "cli/eta_sweep.hpp"
+#include "cli/report.hpp"
 #include "cli/time_average.hpp"
 
 #include "core/rng.hpp"
@@ -16,6 +17,8 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
+#include <cmath>
 #include <ostream>
 
 #ifndef GRADFLOW_VERSION
@@ -27,7 +30,22 @@ namespace gradflow {
 using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
-  PreparedExperiment p{spec, build_model(spec), {}, {}, {}};
+  return prepare_experiment(spec, build_model(spec));
+}
+
+PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance model) {
+  PreparedExperiment p{spec, std::move(model), {}, {}, {}};
+  // A start that overflowed (init.std 1e308 multiplied through the layers)
+  // would stop the integrator after the other runs were done: refuse it now.
+  for (const Flow& flow : p.model.flows) {
+    for (Eigen::Index k = 0; k < flow.x0.size(); ++k) {
+      if (!std::isfinite(flow.x0[k])) {
+        throw_input_error(spec.file, "init", fmt::format(
+            "the start of flow \"{}\" has entry {} (counted from 0) = {}: expected finite numbers; the "
+            "init's scale (std, scale, alpha, value) overflows a double", flow.name, k, flow.x0[k]));
+      }
+    }
+  }
   try {
     p.times = sample_times(spec.sample, spec.t_end);
   } catch (const std::invalid_argument& e) {
@@ -60,10 +78,16 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
     const MethodOptions& m = spec.runs[r].method;
     if (is_fixed_step(m.method) || !m.adaptive) {
       const double ratio = spec.t_end / m.dt;
+      const std::string key = fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt");
       if (std::abs(ratio - std::round(ratio)) > 1e-9 * std::max(1.0, ratio) || ratio < 0.5) {
-        throw_input_error(spec.file, fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt"),
+        throw_input_error(spec.file, key,
                           fmt::format("t_end = {} must be a whole number of steps of {} (t_end / step = {})",
                                       spec.t_end, m.dt, ratio));
+      }
+      if (ratio > static_cast<double>(spec.stop.max_steps)) {
+        throw_input_error(spec.file, key, fmt::format(
+            "t_end / step = {:.6g} steps is more than stop.max_steps = {}: lower t_end, raise the "
+            "step or stop.max_steps", ratio, spec.stop.max_steps));
       }
     }
   }
@@ -120,8 +144,11 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
     if (diag.sharpness && run.method.method == Method::euler) add_stability_threshold(r);
     const RunStats& s = r.result.stats;
-    fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals {:>9.3f} s  {}\n", run.name,
-               to_string(run.method.method), s.steps, s.field_evaluations, s.wall_seconds,
+    const long total = evaluations_with_products(s);
+    const std::string products =
+        total == s.field_evaluations ? "" : fmt::format(" + {} J·v = {}", total - s.field_evaluations, total);
+    fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals{} {:>9.3f} s  {}\n", run.name,
+               to_string(run.method.method), s.steps, s.field_evaluations, products, s.wall_seconds,
                s.status == RunStatus::completed ? "completed" : s.message);
     if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
     if (const auto* central = dynamic_cast<const CentralFlow*>(target.field)) {
@@ -167,6 +194,7 @@ json stats_json(const RunStats& s) {
           {"steps", s.steps},
           {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
           {"field_evaluations", s.field_evaluations},
+          {"field_evaluations_with_products", evaluations_with_products(s)},
           {"wall_seconds", s.wall_seconds},
           {"stop_time", s.stop_time},
           {"counters", counters},
@@ -186,6 +214,45 @@ Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {
   return m;
 }
 
+// A matrix observation per record, stacked: one flattened (column-major) row each.
+struct RecordedMatrix {
+  std::string name;
+  Eigen::MatrixXd stacked;
+  Eigen::Index rows = 0, cols = 0;
+};
+
+// What record.projection writes for a run: the model's matrix observations,
+// and always the flow's projection π(x) (e.g. "e2e"), stacked from the
+// recorded states where observe() does not already carry it (the end-to-end
+// flow's state is its e2e matrix, so it observes only its norm and singular
+// values).
+std::vector<RecordedMatrix> recorded_matrices(const Field& field, const Trajectory& trajectory,
+                                              const Diagnostics& diagnostics) {
+  std::vector<RecordedMatrix> out;
+  for (std::size_t m = 0; m < diagnostics.stacked_matrices.size(); ++m) {
+    const auto& [name, stacked] = diagnostics.stacked_matrices[m];
+    out.push_back({name, stacked, diagnostics.matrix_shapes[m].first, diagnostics.matrix_shapes[m].second});
+  }
+  const std::string projection = field.projection_name();
+  const bool observed = std::any_of(out.begin(), out.end(), [&](const RecordedMatrix& r) { return r.name == projection; });
+  if (projection.empty() || observed || trajectory.size() == 0) return out;
+  RecordedMatrix p{projection, {}, 0, 0};
+  for (std::size_t r = 0; r < trajectory.size(); ++r) {
+    const Eigen::MatrixXd image = field.project(trajectory.states[r]);
+    if (r == 0) {
+      p.rows = image.rows();
+      p.cols = image.cols();
+      p.stacked.resize(static_cast<Eigen::Index>(trajectory.size()), image.size());
+    }
+    p.stacked.row(static_cast<Eigen::Index>(r)) = Eigen::Map<const Eigen::RowVectorXd>(image.data(), image.size());
+  }
+  out.push_back(std::move(p));
+  return out;
+}
+
+// The start of flow `name`, written beside x0.npy (the default flow's start).
+std::string flow_start_file(const std::string& flow) { return "x0_" + flow + ".npy"; }
+
 }  // namespace
 
 json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& outcome,
@@ -200,6 +267,9 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
   if (p.spec.record.data) {
     for (const auto& [name, m] : p.model.exports) put(name + ".npy", npy_bytes(m));
     put("x0.npy", npy_bytes(p.model.flows.front().x0));
+    // Every flow's own start (the W-flow's W(0), the deep flow's balanced
+    // layers, the end-to-end flow's W(0)), not only the default flow's.
+    for (const Flow& f : p.model.flows) put(flow_start_file(f.name), npy_bytes(f.x0));
   }
 
   json runs = json::array();
@@ -233,12 +303,10 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
       run["states"] = r.spec.name + ".states.npy";
     }
     if (p.spec.record.projection) {
-      for (std::size_t m = 0; m < r.diagnostics.stacked_matrices.size(); ++m) {
-        const auto& [name, stacked] = r.diagnostics.stacked_matrices[m];
-        const auto [rows, cols] = r.diagnostics.matrix_shapes[m];
-        const std::string file = fmt::format("{}.{}.npy", r.spec.name, name);
-        put(file, npy_bytes(stacked));
-        run[name] = {{"file", file}, {"rows", rows}, {"cols", cols}, {"order", "F"}};
+      for (const RecordedMatrix& m : recorded_matrices(field, r.result.trajectory, r.diagnostics)) {
+        const std::string file = fmt::format("{}.{}.npy", r.spec.name, m.name);
+        put(file, npy_bytes(m.stacked));
+        run[m.name] = {{"file", file}, {"rows", m.rows}, {"cols", m.cols}, {"order", "F"}};
       }
     }
     runs.push_back(run);
@@ -265,6 +333,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
                   {"dim", f.field->dim()},
                   {"layout", layout_json(f.field->layout())}};
     if (!f.field->projection_name().empty()) entry["projection"] = f.field->projection_name();
+    if (p.spec.record.data) entry["start"] = flow_start_file(f.name);
     entry["hessian_method"] = f.field->hessian_method();
     entry["velocity_jacobian_method"] = f.field->velocity_jacobian_method();
     if (p.spec.record.sharpness) {

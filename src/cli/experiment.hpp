@@ -36,6 +36,9 @@ struct PreparedExperiment {
   std::vector<double> times;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);
+// The same with a model built elsewhere (a model defined in Python, or a
+// registry model whose flow starts were set from arrays).
+PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance model);
 
 struct EnsembleOutcome;  // cli/ensemble.hpp
 

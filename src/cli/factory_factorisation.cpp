@@ -3,7 +3,8 @@
 //
 // Flows: "U" (the parameter flow, default), "W" (the induced flow closed in W,
 // from W(0) = U(0)U(0)ᵀ) and "deep" (W = W_N ⋯ W_1, balanced from the same
-// W(0)); all three project to "W", so any two runs compare as ‖W_a − W_b‖_F.
+// W(0) unless init.deep gives its start); all three project to "W", so any two
+// runs compare as ‖W_a − W_b‖_F.
 //
 // Spec keys (defaults in brackets):
 //   data.kind                  "sensing" or "completion"
@@ -12,6 +13,8 @@
 //   data.psd [true]            W* declared positive semidefinite: checked
 //   data.measurements          sensing: m, drawn symmetric Gaussian
 //   data.measurements_file     or A from .npy: m x d², row i = A_i flattened
+//   data.targets_file          sensing: b from .npy/.csv (m values), e.g. noisy
+//                              measurements; [b = A(W*)]
 //   data.observed              completion: |Ω|, uniform without replacement
 //   data.observed_file         or Ω from .npy: |Ω| x 2, 0-based (row, col)
 //   model.width [d]            k, the columns of U
@@ -20,6 +23,9 @@
 //   init.kind                  "gaussian" (U₀ ~ N(0, 1/k)), "identity" (I_{d×k})
 //                              or "file" (init.path: d x k, or flat d·k as x0.npy)
 //   init.alpha                 α > 0 in U(0) = α·U₀ (required; [1] for "file")
+//   init.deep                  the "deep" flow's own start instead of the balanced
+//                              split of U(0)U(0)ᵀ: {"layers": [W1, …, WN]} (d x d
+//                              each) or {"end_to_end": W(0)} (d x d, split balanced)
 // Exports (record.data): ground_truth, sensing_measurements and
 // sensing_targets, or completion_observed, and U0 (unscaled): fed back through
 // the *_file keys and init.kind = "file" they reproduce a run bit for bit.
@@ -31,6 +37,7 @@
 
 #include "cli/factory_support.hpp"
 #include "core/rng.hpp"
+#include "io/errors.hpp"
 #include "models/induced_w_flow.hpp"
 #include "models/matrix_completion.hpp"
 #include "models/matrix_sensing.hpp"
@@ -42,6 +49,7 @@
 #include <fmt/format.h>
 
 #include <memory>
+#include <optional>
 
 namespace gradflow {
 
@@ -80,6 +88,67 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
   Rng rng(derive_seed(data_seed, "ground_truth"));
   return {make_psd_ground_truth({.size = size, .rank = rank}, rng),
           fmt::format("W* = BBᵀ {} x {} of rank {}, B ~ N(0, 1/{})", size, size, rank, rank)};
+}
+
+// data.targets_file: the measured b_i themselves (e.g. noisy ⟨A_i, W*⟩ + ε_i),
+// one per measurement, instead of b = A(W*).
+Eigen::VectorXd read_sensing_targets(const JsonReader& d, const ExperimentSpec& spec, const std::string& path,
+                                     Eigen::Index count) {
+  const std::string key = "targets_file";
+  Eigen::MatrixXd raw;
+  try {
+    raw = read_spec_matrix(spec, path);
+  } catch (const InputError& e) {
+    d.fail(key, e.what());  // NaN or Inf inside, unreadable, not .npy/.csv
+  }
+  if (raw.rows() != 1 && raw.cols() != 1) {
+    d.fail(key, fmt::format("{} holds a {} x {} array; expected a vector of m = {} targets b_i, one per measurement",
+                            path, raw.rows(), raw.cols(), count));
+  }
+  if (raw.size() != count) {
+    d.fail(key, fmt::format("{} holds {} targets; expected m = {}, one per measurement", path, raw.size(), count));
+  }
+  return Eigen::Map<const Eigen::VectorXd>(raw.data(), raw.size());
+}
+
+// init.deep: the deep flow's start given as its N layers, or as W(0) split
+// into balanced layers (zero-padded beyond its numerical rank).
+Eigen::VectorXd read_deep_start(JsonReader& r, const ExperimentSpec& spec, const DeepFactorisation& deep) {
+  const Eigen::Index d = deep.network().widths().front();
+  const bool layers = r.has("layers"), end_to_end = r.has("end_to_end");
+  if (layers && end_to_end) {
+    r.fail("end_to_end", "give either \"layers\" (W1 … WN) or \"end_to_end\" (W(0), split into balanced layers), "
+                         "not both");
+  }
+  if (!layers && !end_to_end) {
+    r.fail("layers", "missing: give \"layers\" (W1 … WN, d x d each) or \"end_to_end\" (W(0), d x d)");
+  }
+  auto check_square = [&](const std::string& key, const std::string& path, const Eigen::MatrixXd& M,
+                          const std::string& what) {
+    if (M.rows() != d || M.cols() != d) {
+      r.fail(key, fmt::format("{} holds a {} x {} matrix; {} of the deep flow must be d x d = {} x {}", path,
+                              M.rows(), M.cols(), what, d, d));
+    }
+  };
+  if (end_to_end) {
+    r.skip("layers");
+    const std::string path = r.string("end_to_end");
+    const Eigen::MatrixXd W0 = read_spec_matrix(spec, path);
+    check_square("end_to_end", path, W0, "W(0)");
+    return deep.balanced_start(W0);
+  }
+  r.skip("end_to_end");
+  const std::vector<std::string> paths = r.strings("layers");
+  if (static_cast<int>(paths.size()) != deep.depth()) {
+    r.fail("layers", fmt::format("expected {} paths, one per layer W1 … W{} (model.depth = {}), got {}", deep.depth(),
+                                 deep.depth(), deep.depth(), paths.size()));
+  }
+  std::vector<Eigen::MatrixXd> matrices;
+  for (std::size_t j = 0; j < paths.size(); ++j) {
+    matrices.push_back(read_spec_matrix(spec, paths[j]));
+    check_square("layers", paths[j], matrices.back(), fmt::format("layer W{}", j + 1));
+  }
+  return deep.network().pack(matrices);
 }
 
 }  // namespace
@@ -121,7 +190,15 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
       source = "symmetric Gaussian";
     }
     const std::string key = d.has("measurements_file") ? "measurements_file" : "measurements";
-    Eigen::VectorXd b = sensing_targets(A, truth.matrix);
+    Eigen::VectorXd b;
+    if (d.has("targets_file")) {
+      const std::string path = d.string("targets_file");
+      b = read_sensing_targets(d, spec, path, A.rows());
+      source += ", targets b from " + path;
+    } else {
+      d.skip("targets_file");
+      b = sensing_targets(A, truth.matrix);
+    }
     auto sensing = checked(d, key, [&] { return std::make_shared<const MatrixSensingLoss>(A, b); });
     out.data_description = fmt::format("matrix sensing, {}, m = {} measurements ({})", truth.description,
                                        sensing->measurement_count(), source);
@@ -196,6 +273,15 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
     }
     checked(i, "path", [&] { return factor->pack(U0); });
   }
+  std::optional<Eigen::VectorXd> deep_given;
+  if (i.has("deep")) {
+    JsonReader deep_init = i.object("deep");
+    deep_given = read_deep_start(deep_init, spec, *deep);
+    deep_init.finish();
+    i.adopt("deep", deep_init);
+  } else {
+    i.skip("deep");
+  }
   i.finish();
   out.resolved_init = i.resolved();
   out.exports.emplace_back("U0", U0);
@@ -206,7 +292,7 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
   // product UUᵀ is symmetric only up to round-off.
   const Eigen::MatrixXd W0_sym = 0.5 * (W0 + W0.transpose());
   Eigen::VectorXd w0 = w_flow->pack(W0_sym);
-  Eigen::VectorXd deep0 = deep->balanced_start(W0_sym);
+  Eigen::VectorXd deep0 = deep_given ? std::move(*deep_given) : deep->balanced_start(W0_sym);
   out.flows.push_back({"U", std::move(factor), std::move(x0)});
   out.flows.push_back({"W", std::move(w_flow), std::move(w0)});
   out.flows.push_back({"deep", std::move(deep), std::move(deep0)});

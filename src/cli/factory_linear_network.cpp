@@ -1,7 +1,8 @@
 // model.kind = "linear_network": a deep linear network with two flows, the
 // per-layer gradient flow ("layers", the default) and the end-to-end flow of
 // its product ("end_to_end", Arora, Cohen & Hazan 2018), started from the
-// product of the initial layers unless init.end_to_end names a matrix.
+// product of the initial layers unless init.end_to_end names a matrix, and
+// kept on that start's numerical rank when it is rank-deficient.
 
 #include "cli/factory_support.hpp"
 #include "io/errors.hpp"
@@ -9,6 +10,7 @@
 #include "io/regression_data.hpp"
 #include "models/end_to_end_flow.hpp"
 #include "models/linear_network.hpp"
+#include "models/matrix_powers.hpp"
 #include "models/regression_losses.hpp"
 
 #include <Eigen/SVD>
@@ -38,10 +40,30 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
   SaxeOracle oracle{svd.matrixU(), svd.matrixV(), svd.singularValues(), {}};
   oracle.u0 = (oracle.U.transpose() * W0 * oracle.V).diagonal();
   const double misalignment = (W0 - oracle.U * oracle.u0.asDiagonal() * oracle.V.transpose()).norm();
-  if (misalignment > 1e-8 * std::max(W0.norm(), 1e-300) || (oracle.u0.array() <= 0.0).any()) {
+  if (misalignment > 1e-8 * std::max(W0.norm(), 1e-300)) {
     throw_input_error(spec.file, key, fmt::format(
         "the closed form needs a start W(0) = U diag(u0) Vᵀ aligned with the SVD of YXᵀ/n, u0 > 0 "
         "(got a misalignment of {:.3g}); use init.kind = \"aligned\"", misalignment));
+  }
+  // Aligned, but a mode may start at zero: a u0_k at round-off level is an
+  // exact zero (e.g. W(0) of lower rank than YXᵀ/n, or with no component on a
+  // null mode), where the flow stays at 0 instead of following a logistic
+  // from u0 > 0.
+  const double s_cut = singular_value_cutoff(W0.rows(), W0.cols(), oracle.s.size() ? oracle.s[0] : 0.0);
+  const double u_cut = singular_value_cutoff(W0.rows(), W0.cols(), oracle.u0.cwiseAbs().maxCoeff());
+  for (Eigen::Index k = 0; k < oracle.u0.size(); ++k) {
+    const double u = oracle.u0[k];
+    if (u > u_cut) continue;
+    const std::string mode = oracle.s[k] <= s_cut
+        ? fmt::format("s_{} = {:.3g} (a null mode of YXᵀ/n)", k + 1, oracle.s[k])
+        : fmt::format("s_{} = {:.3g}", k + 1, oracle.s[k]);
+    const std::string start = std::abs(u) <= u_cut
+        ? fmt::format("u0_{} = 0 up to round-off (|u0_{}| = {:.3g}): W(0) has no component on this mode", k + 1,
+                      k + 1, std::abs(u))
+        : fmt::format("u0_{} = {:.3g} < 0", k + 1, u);
+    throw_input_error(spec.file, key, fmt::format(
+        "the closed form is the logistic from u0_k = u_kᵀW(0)v_k > 0 on every mode, but mode {} has {} and {}; "
+        "use init.kind = \"aligned\", which starts every mode at scale > 0", k + 1, mode, start));
   }
   return oracle;
 }
@@ -146,8 +168,11 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   }
   i.finish();
   out.resolved_init = i.resolved();
-  auto e2e = saxe_oracle ? std::make_unique<EndToEndFlow>(loss, net->depth(), saxe_oracle_for(spec, square.get(), W0, net->depth()))
-                         : std::make_unique<EndToEndFlow>(loss, net->depth());
+  // A rank-deficient W(0) (e.g. a hidden layer narrower than d0 and dN) stays
+  // of its rank along the exact flow: the end-to-end flow keeps it there.
+  EndToEndOptions e2e_options{.max_rank = rank_kept_from(W0, net->depth())};
+  if (saxe_oracle) e2e_options.saxe_oracle = saxe_oracle_for(spec, square.get(), W0, net->depth());
+  auto e2e = std::make_unique<EndToEndFlow>(loss, net->depth(), std::move(e2e_options));
   out.flows.push_back({"layers", std::move(net), std::move(x0)});
   out.flows.push_back({"end_to_end", std::move(e2e), Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size())});
   return out;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <string_view>
 
 namespace gradflow {
 
@@ -22,6 +23,17 @@ std::string status_of(const RunOutcome& r) {
   return r.ensemble ? fmt::format("ensemble of {}", r.spec.ensemble.size) : to_string(r.result.stats.status);
 }
 }  // namespace
+
+long evaluations_with_products(const RunStats& stats) {
+  constexpr std::string_view suffix = "jacobian_vector_products";
+  long total = stats.field_evaluations;
+  for (const auto& [name, value] : stats.counters) {
+    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      total += value;
+    }
+  }
+  return total;
+}
 
 void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
                             const ExperimentOutcome& outcome) {

@@ -10,6 +10,14 @@
 
 namespace gradflow {
 
+// The run's cost in field evaluations: its velocity evaluations plus every
+// Jacobian-vector product it took (bdf's Newton systems and Jacobians, auto's
+// stiffness checks; counters named *jacobian_vector_products). A product costs
+// about one evaluation (analytic: one Hessian-vector product; otherwise two
+// velocity evaluations), so the total compares with an explicit run's
+// field_evaluations.
+long evaluations_with_products(const RunStats& stats);
+
 void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
                             const ExperimentOutcome& outcome);
 

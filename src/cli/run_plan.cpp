@@ -36,11 +36,24 @@ void resolve_relative_step(const ExperimentSpec& spec, std::size_t r, const Flow
   }
   plan.sharpness_at_x0 = lambda;
   plan.method.dt = run.eta_over_stability * 2.0 / lambda;
+  if (!std::isfinite(plan.method.dt)) {
+    throw_input_error(spec.file, key, fmt::format(
+        "η = {} · 2/λ_max = {} · 2/{:.6g} overflows a double: expected a value that gives a finite step",
+        run.eta_over_stability, run.eta_over_stability, lambda));
+  }
   if (run.method.method != Method::euler) return;
   // GD takes whole steps: ⌈t_end/η⌉ of them (a ratio within round-off of an
   // integer is that integer), the last iterate recorded as well.
   const double ratio = spec.t_end / plan.method.dt;
   const double steps = std::abs(ratio - std::round(ratio)) <= 1e-9 * ratio ? std::round(ratio) : std::ceil(ratio);
+  // Counted in floating point: a huge horizon or a tiny step is refused here,
+  // before any work, instead of overflowing an integer step count.
+  if (!(steps <= static_cast<double>(spec.stop.max_steps))) {
+    throw_input_error(spec.file, key, fmt::format(
+        "gradient descent at η = {:.6g} (= {} · 2/λ_max) would take {:.6g} steps to reach t_end = {}, "
+        "more than stop.max_steps = {}: lower t_end, raise eta_over_stability or stop.max_steps",
+        plan.method.dt, run.eta_over_stability, steps, spec.t_end, spec.stop.max_steps));
+  }
   plan.stop.t_end = steps * plan.method.dt;
   if (std::abs(plan.stop.t_end - plan.times.back()) <= 1e-9 * spec.t_end) {
     plan.times.back() = plan.stop.t_end;

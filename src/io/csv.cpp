@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -53,6 +54,9 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path) {
   int line_no = 0;
   while (std::getline(in, line)) {
     ++line_no;
+    // A UTF-8 byte-order mark (spreadsheet exports) is not part of the first
+    // cell: left in, it made the first data row look like a header.
+    if (line_no == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
     if (trim(line).empty()) continue;
     std::vector<std::string> cells;
     std::size_t start = 0;
@@ -62,17 +66,21 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path) {
       if (comma == std::string::npos) break;
       start = comma + 1;
     }
+    // Line 1 is a header only when none of its cells is a number: a data row
+    // with one mistyped cell must be refused, not dropped as a header.
+    if (line_no == 1) {
+      double ignored = 0.0;
+      if (std::none_of(cells.begin(), cells.end(), [&](const std::string& c) { return parse_double(c, ignored); })) {
+        continue;
+      }
+    }
     std::vector<double> row;
-    bool numeric = true;
     for (std::size_t c = 0; c < cells.size(); ++c) {
       double v = 0.0;
       if (!parse_double(cells[c], v)) {
-        numeric = false;
-        if (!rows.empty() || line_no > 1) {
-          throw_input_error(path, "", fmt::format("line {}, column {}: '{}' is not a number",
-                                                  line_no, c + 1, trim(cells[c])));
-        }
-        break;
+        throw_input_error(path, "", fmt::format("line {}, column {}: '{}' is not a number{}", line_no, c + 1,
+                                                trim(cells[c]),
+                                                line_no == 1 ? " (line 1 has numbers too, so it is no header)" : ""));
       }
       if (!std::isfinite(v)) {
         throw_input_error(path, "", fmt::format("line {}, column {}: {} is not finite", line_no,
@@ -80,7 +88,6 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path) {
       }
       row.push_back(v);
     }
-    if (!numeric) continue;  // the header line
     if (!rows.empty() && row.size() != rows.front().size()) {
       throw_input_error(path, "", fmt::format("line {} has {} columns but earlier lines have {}",
                                               line_no, row.size(), rows.front().size()));

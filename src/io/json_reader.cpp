@@ -1,10 +1,12 @@
 #include "io/json_reader.hpp"
 
 #include "io/errors.hpp"
+#include "io/nearest_key.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace gradflow {
@@ -37,16 +39,31 @@ std::string JsonReader::key_path(const std::string& key) const {
 }
 
 void JsonReader::fail(const std::string& key, const std::string& what) const {
+  // A required key is often missing because it was misspelled: point at the
+  // written key that is nearest to it, if any.
+  if (what.rfind("missing required key", 0) == 0) {
+    for (const auto& [written, value] : object_.items()) {
+      if (read_.count(written) == 0 && nearest_key(written, {key})) {
+        throw_input_error(file_, key_path(key),
+                          fmt::format("{}; is \"{}\" (written here) a misspelling of it?", what, written));
+      }
+    }
+  }
   throw_input_error(file_, key_path(key), what);
 }
 
 bool JsonReader::has(const std::string& key) const {
+  read_.insert(key);
+  return present(key);
+}
+
+bool JsonReader::present(const std::string& key) const {
   return object_.contains(key) && !object_.at(key).is_null();
 }
 
 const json* JsonReader::find(const std::string& key) {
   read_.insert(key);
-  return has(key) ? &object_.at(key) : nullptr;
+  return present(key) ? &object_.at(key) : nullptr;
 }
 
 const json& JsonReader::require(const std::string& key, const char* expected) {
@@ -132,7 +149,7 @@ std::string JsonReader::string(const std::string& key, std::optional<std::string
 
 std::string JsonReader::choice(const std::string& key, const std::vector<std::string>& choices,
                                std::optional<std::string> fallback) {
-  const std::string value = string(key, std::move(fallback));
+  std::string value = string(key, std::move(fallback));  // not const: returned by move
   for (const auto& c : choices) {
     if (c == value) return value;
   }
@@ -213,12 +230,36 @@ void JsonReader::adopt(const std::string& key, const std::vector<JsonReader>& ch
 }
 
 void JsonReader::finish() const {
+  // Every key that was read, defaulted or skipped is valid here.
+  const std::vector<std::string> valid(read_.begin(), read_.end());
+  struct Unknown {
+    std::string key;
+    std::optional<std::string> suggestion;
+    int rank;  // 0: near a valid key left out (its default taken), 1: near a written one, 2: near none
+  };
+  std::vector<Unknown> unknown;
   for (const auto& [key, value] : object_.items()) {
-    if (read_.count(key) == 0) {
-      std::vector<std::string> valid(read_.begin(), read_.end());
-      fail(key, fmt::format("unknown key (valid keys here: {})", fmt::join(valid, ", ")));
-    }
+    if (read_.count(key) != 0) continue;
+    Unknown u{key, nearest_key(key, valid), 2};
+    if (u.suggestion) u.rank = present(*u.suggestion) ? 1 : 0;
+    unknown.push_back(std::move(u));
   }
+  if (unknown.empty()) return;
+  // A misspelled key is named first: the other unknown keys are often only a
+  // consequence of it ("integrater": "euler" leaves the integrator at its
+  // default, for which "eta" means nothing).
+  std::stable_sort(unknown.begin(), unknown.end(),
+                   [](const Unknown& a, const Unknown& b) { return a.rank < b.rank; });
+  const Unknown& first = unknown.front();
+  std::string what = "unknown key";
+  if (first.suggestion) what += fmt::format(", did you mean \"{}\"?", *first.suggestion);
+  what += fmt::format(" (valid keys here: {}", fmt::join(valid, ", "));
+  if (unknown.size() > 1) {
+    std::vector<std::string> others;
+    for (std::size_t k = 1; k < unknown.size(); ++k) others.push_back(unknown[k].key);
+    what += fmt::format("; also unknown: {}", fmt::join(others, ", "));
+  }
+  fail(first.key, what + ")");
 }
 
 }  // namespace gradflow

@@ -2,7 +2,8 @@
 // Typed, validated reading of a JSON object, with errors that name the file,
 // the full key path, what was expected and what was found. Every value read
 // (or defaulted) is copied into resolved(), which becomes the "resolved spec"
-// of meta.json. finish() rejects keys that nobody read, listing the valid ones.
+// of meta.json. finish() rejects keys that nobody read, listing the valid ones
+// and naming a misspelled key first, with the valid key nearest to it.
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,8 @@ class JsonReader {
  public:
   JsonReader(const nlohmann::json& object, std::string file, std::string path);
 
+  // Whether `key` is present and not null. Asking makes `key` a valid key of
+  // this object (listed, and a candidate for "did you mean"), as reading does.
   bool has(const std::string& key) const;
 
   double number(const std::string& key, std::optional<double> fallback = std::nullopt);
@@ -44,22 +47,27 @@ class JsonReader {
   void adopt(const std::string& key, const JsonReader& child);
   void adopt(const std::string& key, const std::vector<JsonReader>& children);
 
-  // Throws for any key that was not read.
+  // Throws for any key that was not read: the message names a key that is a
+  // near miss of a valid one first ("did you mean ...?", see nearest_key.hpp),
+  // then lists the valid keys and the other unknown ones.
   void finish() const;
 
+  // Throws InputError for `key`. A message starting "missing required key"
+  // also names a written, unread key that may be its misspelling.
   [[noreturn]] void fail(const std::string& key, const std::string& what) const;
   const nlohmann::json& resolved() const { return resolved_; }
   const std::string& file() const { return file_; }
   std::string key_path(const std::string& key) const;
 
  private:
+  bool present(const std::string& key) const;  // has() without marking the key valid
   const nlohmann::json& require(const std::string& key, const char* expected);
   const nlohmann::json* find(const std::string& key);
 
   const nlohmann::json& object_;
   std::string file_;
   std::string path_;
-  std::set<std::string> read_;
+  mutable std::set<std::string> read_;  // keys read, defaulted, skipped or asked about
   nlohmann::json resolved_ = nlohmann::json::object();
 };
 

@@ -1,6 +1,7 @@
 #include "io/npy.hpp"
 
 #include "io/errors.hpp"
+#include "io/npy_header.hpp"
 
 #include <fmt/format.h>
 
@@ -9,8 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
-#include <regex>
-#include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace gradflow {
@@ -74,40 +74,42 @@ NpyArray read_npy(const std::string& path) {
   } else {
     fail(fmt::format("unsupported format version {}", major));
   }
-  if (bytes.size() < offset + header_len) fail("truncated header");
-  const std::string header = bytes.substr(offset, header_len);
-  std::smatch m;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']*)')"))) fail("no 'descr' in header");
-  const std::string descr = m[1];
-  if (!std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*(True|False))"))) fail("no 'fortran_order'");
-  const bool fortran = m[1] == "True";
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))"))) fail("no 'shape'");
-  std::vector<long> shape;
-  {
-    std::stringstream ss(m[1].str());
-    std::string item;
-    while (std::getline(ss, item, ',')) {
-      if (item.find_first_not_of(" ") == std::string::npos) continue;
-      shape.push_back(std::stol(item));
-    }
+  if (header_len > kNpyMaxHeaderBytes) {
+    fail(fmt::format("header of {} bytes is longer than {} (numpy's own cap)", header_len,
+                     kNpyMaxHeaderBytes));
   }
+  if (bytes.size() < offset + header_len) fail("truncated header");
+  NpyHeader header;
+  try {
+    header = parse_npy_header(std::string_view(bytes).substr(offset, header_len));
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
+  const std::string& descr = header.descr;
+  const bool fortran = header.fortran_order;
+  const std::vector<long long>& shape = header.shape;
   if (shape.empty() || shape.size() > 2) {
     throw_input_error(path, "", fmt::format("expected a 1-D or 2-D array, got {} dimensions", shape.size()));
   }
   std::size_t width = 0;
-  if (descr == "<f8") width = 8;
+  if (descr == "<f8" || descr == "<i8") width = 8;
   else if (descr == "<f4" || descr == "<i4") width = 4;
-  else if (descr == "<i8") width = 8;
   else {
     throw_input_error(path, "", fmt::format(
         "unsupported dtype '{}' (expected little-endian float64 '<f8'; float32, int32 and int64 are converted)", descr));
   }
-  const long rows = shape[0];
-  const long cols = shape.size() == 2 ? shape[1] : 1;
-  const std::size_t count = static_cast<std::size_t>(rows * cols);
+  const long long rows = shape[0];
+  const long long cols = shape.size() == 2 ? shape[1] : 1;
+  std::size_t data_bytes = 0;
+  try {
+    data_bytes = npy_data_bytes(rows, cols, width);
+  } catch (const std::invalid_argument& e) {
+    fail(e.what());
+  }
+  const std::size_t count = data_bytes / width;
   const std::size_t data_at = offset + header_len;
-  if (bytes.size() != data_at + count * width) {
-    fail(fmt::format("expected {} bytes of data for shape ({}, {}), found {}", count * width, rows,
+  if (bytes.size() - data_at != data_bytes) {
+    fail(fmt::format("expected {} bytes of data for shape ({}, {}), found {}", data_bytes, rows,
                      cols, bytes.size() - data_at));
   }
   Eigen::VectorXd flat(static_cast<Eigen::Index>(count));

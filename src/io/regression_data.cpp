@@ -24,6 +24,11 @@ Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options
     }
     Rng rng(derive_seed(options.seed, "data"));
     data = make_sine_dataset(sine, rng);
+    // y = W sin(x) + ε: only the noise can overflow (|W sin x| is a few units).
+    if (!data.Y.allFinite()) {
+      r.fail("noise_std", fmt::format("y = W sin(x) + ε with ε ~ N(0, {}²) overflows a double: expected a "
+                                      "noise level that keeps y finite", sine.noise_std));
+    }
   } else {
     const auto x_path = options.base_dir / r.string("x");
     const auto y_path = options.base_dir / r.string("y");

@@ -2,6 +2,8 @@
 
 #include "io/errors.hpp"
 #include "io/json_reader.hpp"
+#include "io/json_text.hpp"
+#include "io/output_names.hpp"
 #include "io/spec_central.hpp"
 #include "io/spec_sgd.hpp"
 
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -22,6 +25,9 @@ std::string EtaSweep::modified_name(double eta) { return fmt::format("mf_{}", et
 
 namespace {
 
+// A record is a row of every output: 1e8 of them is already gigabytes.
+constexpr long kMaxSampleCount = 100'000'000;
+
 SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
   SampleGrid s;
   const std::string kind =
@@ -31,7 +37,13 @@ SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
     s.spacing = r.positive_number("spacing", default_spacing > 0 ? std::optional(default_spacing) : std::nullopt);
   } else if (kind == "linear" || kind == "log") {
     s.kind = kind == "linear" ? SampleGrid::Kind::linear : SampleGrid::Kind::log;
-    s.count = static_cast<int>(r.positive_integer("count", 101));
+    // Range-checked as read (64-bit), before narrowing to int: 2^32 + 1 must
+    // not become 1.
+    const long count = r.positive_integer("count", 101);
+    if (count > kMaxSampleCount) {
+      r.fail("count", fmt::format("expected at most {} records, got {}", kMaxSampleCount, count));
+    }
+    s.count = static_cast<int>(count);
     if (s.kind == SampleGrid::Kind::log) s.log_start = r.positive_number("start", 1e-3);
   } else {
     s.kind = SampleGrid::Kind::list;
@@ -40,6 +52,44 @@ SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
   r.finish();
   resolved = r.resolved();
   return s;
+}
+
+// Every file the experiment folder will hold whose name the spec decides,
+// each once and short enough for the file system: a comparison listed twice or
+// a run named "compare_a_vs_b" would otherwise fail at the very end, while the
+// files are moved into place. `user_runs` runs come from "runs", the rest from
+// "eta_sweep".
+void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool compare_listed, const JsonReader& r) {
+  std::map<std::string, std::string> files;  // file name -> the key that made it
+  auto add = [&](const std::string& file, const std::string& key) {
+    if (file.size() > kMaxFileNameBytes) {
+      r.fail(key, fmt::format("the output file \"{}\" would be {} bytes long, more than {}: use shorter run names",
+                              printable_name(file), file.size(), kMaxFileNameBytes));
+    }
+    const auto [it, fresh] = files.emplace(file, key);
+    if (!fresh) {
+      r.fail(key, fmt::format("its output file \"{}\" is also written for '{}': names of output files must be "
+                              "unique (rename a run, or list each comparison once)", file, it->second));
+    }
+  };
+  add("meta.json", "name");
+  if (!e.sweep.values.empty()) add("eta_sweep.csv", "eta_sweep");
+  for (std::size_t i = 0; i < e.runs.size(); ++i) {
+    const RunSpec& run = e.runs[i];
+    const std::string key = i < user_runs ? fmt::format("runs[{}].name", i) : std::string("eta_sweep");
+    if (run.ensemble.size > 0) {
+      add(run.name + ".ensemble.csv", key);
+      add(run.name + ".members.csv", key);
+    } else {
+      add(run.name + ".csv", key);
+      if (e.record.states) add(run.name + ".states.npy", key);
+    }
+  }
+  for (std::size_t i = 0; i < e.comparisons.size(); ++i) {
+    const auto& [a, b] = e.comparisons[i];
+    add(fmt::format("compare_{}_vs_{}.csv", a, b),
+        compare_listed ? fmt::format("compare[{}]", i) : std::string(e.sweep.values.empty() ? "compare" : "eta_sweep"));
+  }
 }
 
 RunSpec read_run(JsonReader& r) {
@@ -94,9 +144,15 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   ExperimentSpec e;
   e.file = file;
   e.base_dir = base_dir;
-  e.name = r.string("name", default_name);
-  if (e.name.empty() || e.name.find_first_of("/\\") != std::string::npos || e.name[0] == '.') {
-    r.fail("name", fmt::format("expected a name usable as a directory, got \"{}\"", e.name));
+  // A derived name is made safe; a name the user wrote must be safe as given.
+  e.name = r.string("name", safe_name(default_name));
+  if (const std::string why = unsafe_name_reason(e.name); !why.empty() || e.name[0] == '.') {
+    r.fail("name", fmt::format("expected a name usable as a directory (letters, digits, _ - . +, at most {} "
+                               "bytes, not starting with '.'), got \"{}\": {}", kMaxNameBytes, printable_name(e.name),
+                               why.empty() ? "it starts with '.'" : why));
+  }
+  if (e.name == "summary_runs.csv" || e.name == "summary_comparisons.csv") {
+    r.fail("name", fmt::format("\"{}\" is the name of a summary file beside the experiment folders", e.name));
   }
   const long seed = r.integer("seed", 0);
   if (seed < 0) r.fail("seed", fmt::format("expected an integer >= 0, got {}", seed));
@@ -125,8 +181,9 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
     if (!names.insert(run.name).second) {
       rr.fail("name", fmt::format("duplicate run name \"{}\" (names must be unique)", run.name));
     }
-    if (run.name.empty() || run.name.find_first_of("/\\") != std::string::npos) {
-      rr.fail("name", fmt::format("expected a name usable as a file name, got \"{}\"", run.name));
+    if (const std::string why = unsafe_name_reason(run.name); !why.empty()) {
+      rr.fail("name", fmt::format("expected a name usable as a file name (letters, digits, _ - . +, at most {} "
+                                  "bytes), got \"{}\": {}", kMaxNameBytes, printable_name(run.name), why));
     }
     if (run.method.method == Method::euler && (smallest_eta == 0.0 || run.method.dt < smallest_eta)) {
       smallest_eta = run.method.dt;
@@ -232,6 +289,7 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   json compare = json::array();
   for (const auto& [a, b] : e.comparisons) compare.push_back({a, b});
   r.finish();
+  check_output_files(e, runs.size(), r.has("compare"), r);
 
   e.resolved = r.resolved();
   e.resolved["sample"] = resolved_sample;
@@ -244,12 +302,9 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
 
 std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::string& file,
                                        const std::filesystem::path& base_dir) {
-  json root;
-  try {
-    root = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    throw_input_error(file, "", fmt::format("not valid JSON: {}", e.what()));
-  }
+  // Nesting depth, duplicate keys and overflowing numbers are refused here,
+  // before any copy of the value (io/json_text.hpp).
+  const json root = parse_json_text(text, file);
   if (!root.is_object()) throw_input_error(file, "", "expected a JSON object at the top level, got " + describe_json(root));
   const std::string stem = std::filesystem::path(file).stem().string();
   std::vector<ExperimentSpec> out;
@@ -276,7 +331,7 @@ std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::strin
       out.push_back(read_experiment(merged, file, base_dir, stem));
     } catch (const InputError& err) {
       throw InputError(fmt::format("{} (in experiment \"{}\", {})", err.what(),
-                                   list[i].at("name").get<std::string>(), key));
+                                   printable_name(list[i].at("name").get<std::string>()), key));
     }
     if (!names.insert(out.back().name).second) {
       throw_input_error(file, key + ".name", fmt::format("duplicate experiment name \"{}\"", out.back().name));

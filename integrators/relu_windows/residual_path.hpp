@@ -13,6 +13,8 @@
 // the terms then shrink at least by ½ each, the truncation is at round-off.
 // Storage grows to the largest window seen and is reused (no allocation in
 // steady state).
+// Invariant: e and R are continuous across pieces (each piece starts from the
+// previous piece's end values), and e(τ) solves ė = −H e to round-off.
 
 #include <Eigen/Core>
 

@@ -1,4 +1,4 @@
-#include "integrators/residual_path.hpp"
+#include "integrators/relu_windows/residual_path.hpp"
 
 #include <algorithm>
 #include <cmath>

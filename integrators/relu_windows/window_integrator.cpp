@@ -1,0 +1,327 @@
+// The relu_windows run: windows until t_end, each solved by the fixed point of
+// its residual path and committed (see window_integrator.hpp).
+
+#include "integrators/relu_windows/window_integrator.hpp"
+
+#include "integrators/stop_monitor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+
+namespace gradflow {
+
+namespace detail::relu {
+
+WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOptions& method,
+                                   const StopOptions& stop)
+    : field_(field), method_(method), stop_(stop), P_(make_problem(field)),
+      pool_(P_.n), end_pool_(P_.n), runner_(P_), share_(P_), gram_(P_.d) {
+  const Index m = P_.m, n = P_.n, d = P_.d;
+  SA_.resize(m, n);
+  count_.resize(n, n);
+  Z_.resize(m, n);
+  Zdot_.resize(m, n);
+  Wdot_.resize(m, d);
+  EXt_.resize(n, d);
+  u_.resize(n);
+  e0_.resize(n);
+  edot0_.resize(n);
+  last_e_.resize(n);
+  H0_.resize(n, n);
+  H_.resize(n, n);
+  horizon_.resize(m);
+  column_.resize(m);
+  sorted_.resize(static_cast<std::size_t>(m));
+  is_active_.assign(static_cast<std::size_t>(m), 0);
+  s_tmp_.resize(static_cast<std::size_t>(n));
+  c_tmp_.reserve(static_cast<std::size_t>(d));
+  y_tmp_.resize(d, n);
+  wrow_.resize(d);
+  vc_.resize(static_cast<std::size_t>(d));
+  recent_.assign(static_cast<std::size_t>(kReluStallEvents), -kInf);
+  ea_.resize(n);
+  eb_.resize(n);
+  ra_.resize(n);
+  paths_[0] = ResidualPath(n);
+  paths_[1] = ResidualPath(n);
+  // Cost model for the window length, in flops at GEMM speed: the bulk
+  // (four m×n×d products, the screen) against one active neuron (a few
+  // sweeps of ~10 evaluations of 4nd flops at small-vector speed, ~5× slower).
+  const auto md = static_cast<double>(m), nd = static_cast<double>(n), dd = static_cast<double>(d);
+  bulk_cost_ = 8.0 * md * nd * dd + 40.0 * md * nd;
+  neuron_cost_ = 500.0 * nd * dd;
+  active_target_ = std::max<Index>(16, static_cast<Index>(bulk_cost_ / neuron_cost_));
+}
+
+void WindowIntegrator::initialise(const VectorXd& x0) {
+  x_ = x0;
+  const auto W0 = W();
+  Z_.noalias() = W0 * P_.X;
+  // The mode at the start: positive side z > 0; pairs exactly at zero are
+  // left on the negative side and decided by the Filippov rule in the first
+  // window (their margin is zero, so their neuron is active at τ = 0).
+  for (Index i = 0; i < P_.n; ++i) {
+    for (Index r = 0; r < P_.m; ++r) SA_(r, i) = Z_(r, i) > 0.0 ? P_.c[r] : 0.0;
+  }
+  const MatrixXd S = (SA_.array() != 0.0).cast<double>();
+  count_.noalias() = S.transpose() * S;
+  sliding_.clear();
+  sliding_.reserve(static_cast<std::size_t>(P_.m));
+  sliding_next_.reserve(static_cast<std::size_t>(P_.m));
+}
+
+bool WindowIntegrator::solve_window(double h, double t) {
+  bounds_.time_tol = 8.0 * kEps * std::max(1.0, t + h);
+  const double max_length = 0.5 / std::max(bounds_.lambda, 1e-300);
+  const double tol = method_.atol + method_.rtol * e0_.cwiseAbs().maxCoeff();
+  const Index d = P_.d;
+  if (end_w_.cols() < static_cast<Index>(active_.size())) end_w_.resize(d, static_cast<Index>(active_.size()));
+  end_mode_.resize(active_.size());
+  int cur = 0;
+  paths_[0].start(e0_);
+  paths_[0].extend(H0_, h, max_length);
+  variation_[0] = 0.0;
+  for (int sweep = 0; sweep < kMaxSweeps; ++sweep) {
+    ++counts_.sweeps;
+    events_.clear();
+    pool_.clear();
+    end_pool_.clear();
+    window_spurious_ = 0;
+    auto Wm = W();
+    for (std::size_t a = 0; a < active_.size(); ++a) {
+      const Index r = active_[a];
+      pattern_of(r, s_tmp_);
+      sliding_of(r, c_tmp_);
+      const auto outcome = runner_.run(r, &Wm(r, 0), P_.m, s_tmp_.data(), c_tmp_.data(), c_tmp_.size(),
+                                       paths_[cur], variation_[cur], bounds_, h, events_, pool_);
+      ++counts_.neuron_runs;
+      if (!outcome.ok) return false;
+      window_spurious_ += outcome.spurious;
+      end_w_.col(static_cast<Index>(a)) = runner_.w_end();
+      end_mode_[a] = end_pool_.push(runner_.s().data(), runner_.C());
+    }
+    // The switches in time order give H(τ), hence the next path.
+    order_.resize(events_.size());
+    for (std::size_t k = 0; k < order_.size(); ++k) order_[k] = k;
+    std::sort(order_.begin(), order_.end(), [&](std::size_t a, std::size_t b) {
+      const Event& x = events_[a];
+      const Event& y = events_[b];
+      return x.tau != y.tau ? x.tau < y.tau : (x.neuron != y.neuron ? x.neuron < y.neuron : a < b);
+    });
+    const int next = 1 - cur;
+    ResidualPath& path = paths_[next];
+    path.start(e0_);
+    H_ = H0_;
+    variation_[next] = 0.0;
+    for (std::size_t k : order_) {
+      const Event& ev = events_[k];
+      path.extend(H_, ev.tau, max_length);
+      variation_[next] += share_.apply_change(H_, pool_.s(ev.before), pool_.C(ev.before), pool_.C_size(ev.before),
+                                              pool_.s(ev.after), pool_.C(ev.after), pool_.C_size(ev.after));
+    }
+    path.extend(H_, h, max_length);
+    // The defect: the largest change of e between the two paths, at the
+    // pieces' starts of both (between them both are smooth) and at the end.
+    double defect = 0.0;
+    for (int which = 0; which < 2; ++which) {
+      const ResidualPath& p = paths_[which == 0 ? cur : next];
+      for (std::size_t s = 0; s <= p.pieces(); ++s) {
+        const double tau = s < p.pieces() ? p.piece_start(s) : h;
+        paths_[cur].evaluate(tau, ea_.data(), ra_.data());
+        paths_[next].evaluate(tau, eb_.data(), ra_.data());
+        defect = std::max(defect, (ea_ - eb_).cwiseAbs().maxCoeff());
+      }
+    }
+    if (defect <= tol) {
+      accepted_ = cur;
+      last_defect_ = defect;
+      return true;
+    }
+    cur = next;
+  }
+  return false;
+}
+
+void WindowIntegrator::commit(double t) {
+  const Index n = P_.n;
+  auto Wm = W();
+  const ResidualPath& path = paths_[accepted_];
+  // Every neuron as if its pattern were frozen: W ← W − SA diag(R(h)) Xᵀ.
+  const VectorXd& R = path.end_integral();
+  for (Index i = 0; i < n; ++i) EXt_.row(i) = R[i] * P_.X.col(i).transpose();
+  Wm.noalias() -= SA_ * EXt_;
+  // Inactive sliding neurons move with Π_C of that (which also removes the
+  // round-off in w_rᵀx_i, i ∈ C).
+  for (std::size_t b = 0; b < sliding_.size();) {
+    const Index r = sliding_[b].first;
+    c_tmp_.clear();
+    while (b < sliding_.size() && sliding_[b].first == r) c_tmp_.push_back(sliding_[b++].second);
+    if (is_active_[static_cast<std::size_t>(r)] || !gram_.factor(P_.G, c_tmp_.data(), c_tmp_.size())) continue;
+    double* v = vc_.data();
+    wrow_ = Wm.row(r).transpose();
+    for (std::size_t q = 0; q < c_tmp_.size(); ++q) v[q] = P_.X.col(c_tmp_[q]).dot(wrow_);
+    gram_.solve(v);
+    for (std::size_t q = 0; q < c_tmp_.size(); ++q) wrow_ -= v[q] * P_.X.col(c_tmp_[q]);
+    Wm.row(r) = wrow_.transpose();
+  }
+  // Active neurons: their own end states, patterns and sliding sets.
+  sliding_next_.clear();
+  for (const auto& pair : sliding_) {
+    if (!is_active_[static_cast<std::size_t>(pair.first)]) sliding_next_.push_back(pair);
+  }
+  for (std::size_t a = 0; a < active_.size(); ++a) {
+    const Index r = active_[a];
+    Wm.row(r) = end_w_.col(static_cast<Index>(a)).transpose();
+    const std::uint8_t* s1 = end_pool_.s(end_mode_[a]);
+    // count += s₁s₁ᵀ − s₀s₀ᵀ over the changed samples (exact integers).
+    pattern_of(r, s_tmp_);
+    for (Index j = 0; j < n; ++j) {
+      const auto uj = static_cast<std::size_t>(j);
+      if (s_tmp_[uj] == s1[j]) continue;
+      for (Index i = 0; i < n; ++i) {
+        const auto ui = static_cast<std::size_t>(i);
+        const double delta = s1[j] * s1[i] - s_tmp_[uj] * s_tmp_[ui];
+        count_(j, i) += delta;
+        if (s_tmp_[ui] == s1[i]) count_(i, j) += delta;
+      }
+    }
+    for (Index i = 0; i < n; ++i) SA_(r, i) = s1[i] ? P_.c[r] : 0.0;
+    const Index* C1 = end_pool_.C(end_mode_[a]);
+    for (std::size_t q = 0; q < end_pool_.C_size(end_mode_[a]); ++q) sliding_next_.emplace_back(r, C1[q]);
+  }
+  std::sort(sliding_next_.begin(), sliding_next_.end());
+  sliding_.swap(sliding_next_);
+  // Counters and the switch times for the stall rule.
+  for (std::size_t k : order_) {
+    const Event& ev = events_[k];
+    counts_.crossings += ev.change.crossings;
+    counts_.slides_started += ev.change.slides_started;
+    counts_.slides_ended += ev.change.slides_ended;
+    recent_[static_cast<std::size_t>(counts_.events % kReluStallEvents)] = t + ev.tau;
+    ++counts_.events;
+  }
+  counts_.spurious += window_spurious_;
+  counts_.max_defect = std::max(counts_.max_defect, last_defect_);
+  counts_.max_active = std::max(counts_.max_active, static_cast<long>(active_.size()));
+  last_e_ = path.end_residual();
+}
+
+ReluWindowsResult WindowIntegrator::run(const VectorXd& x0, const std::vector<double>& times) {
+  const auto clock_start = std::chrono::steady_clock::now();
+  ReluWindowsResult out;
+  RunResult& result = out.run;
+  RunStats& stats = result.stats;
+  const detail::StopMonitor monitor(field_, stop_);
+  initialise(x0);
+  result.trajectory.record(0.0, 0, x_);
+  std::size_t next = times.front() == 0.0 ? 1 : 0;
+  double t = 0.0;
+  bool stopped = false;
+  while (next < times.size() && !stopped) {
+    if (monitor.out_of_budget(counts_.windows + counts_.events, t, stats)) break;
+    const double target = times[next];
+    begin_window();
+    if (counts_.windows > 0) {
+      counts_.max_consistency = std::max(counts_.max_consistency, (e0_ - last_e_).cwiseAbs().maxCoeff());
+    }
+    double h = 0.0;
+    for (;;) {
+      double limit = std::min(target - t, h_cap_);
+      if (method_.max_dt > 0.0) limit = std::min(limit, method_.max_dt);
+      h = choose_length(limit);
+      const double floor = 1e-12 * std::max(1.0, t);
+      if (!(h >= floor) && h < target - t) {
+        stats.status = RunStatus::step_size_underflow;
+        stats.message = fmt::format(
+            "stalled at t = {:.9g}: windows shrank below {:.3g} (the fixed point of the residual does "
+            "not settle, or a neuron's switches accumulate here)", t, floor);
+        stopped = true;
+        break;
+      }
+      if (solve_window(h, t)) break;
+      ++counts_.window_retries;
+      h_cap_ = 0.25 * h;
+    }
+    if (stopped) break;
+    commit(t);
+    ++counts_.windows;
+    t = h == target - t ? target : t + h;
+    h_cap_ = std::min(kInf, 2.0 * h_cap_);
+    if (t >= target) {
+      t = target;
+      result.trajectory.record(t, counts_.windows, x_);
+      ++next;
+    }
+    if (monitor.should_stop(x_, t, counts_.windows, stats)) {
+      if (result.trajectory.times.back() != t) result.trajectory.record(t, counts_.windows, x_);
+      break;
+    }
+    // At the rate of the last kReluStallEvents switches, t_end would take more
+    // than the budget has left (or they share one instant): a stall.
+    const double oldest = recent_[static_cast<std::size_t>(counts_.events % kReluStallEvents)];
+    if (counts_.events >= kReluStallEvents && std::isfinite(oldest) && next < times.size()) {
+      const double span = t - oldest;
+      const double left = static_cast<double>(stop_.max_steps - counts_.windows - counts_.events);
+      const double needed = span > 0.0 ? (stop_.t_end - t) / span * kReluStallEvents : kInf;
+      if (span <= 1e-9 * std::max(1.0, t) || needed > left) {
+        stats.status = RunStatus::step_size_underflow;
+        stats.message = fmt::format(
+            "stalled at t = {:.9g}: the last {} switches fell within {:.3g} time units, so t_end = "
+            "{:.6g} would take ~{:.3g} more (step budget left: {:.3g})",
+            t, kReluStallEvents, span, stop_.t_end, needed, left);
+        if (result.trajectory.times.back() != t) result.trajectory.record(t, counts_.windows, x_);
+        break;
+      }
+    }
+  }
+  counts_.sliding_at_end = static_cast<long>(sliding_.size());
+  stats.steps = counts_.windows;
+  stats.rejected_steps = counts_.window_retries;
+  stats.field_evaluations = counts_.sweeps;
+  stats.stop_time = result.trajectory.times.back();
+  const std::string summary = fmt::format(
+      "{} windows ({} redone shorter, {} sweeps, at most {} active neurons), {} switching events: "
+      "{} crossings, {} slides started, {} ended, {} surfaces sliding at the end, {} round-off zeros "
+      "muted; fixed-point defect <= {:.3g}, |e_path - (u(W) - y)| <= {:.3g}",
+      counts_.windows, counts_.window_retries, counts_.sweeps, counts_.max_active, counts_.events,
+      counts_.crossings, counts_.slides_started, counts_.slides_ended, counts_.sliding_at_end,
+      counts_.spurious, counts_.max_defect, counts_.max_consistency);
+  stats.message = stats.message.empty() ? summary : stats.message + "; " + summary;
+  stats.wall_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - clock_start).count();
+  out.counts = counts_;
+  return out;
+}
+
+}  // namespace detail::relu
+
+ReluWindowsResult integrate_relu_windows(const ShallowReluField& field, const Eigen::VectorXd& x0,
+                                         const std::vector<double>& times,
+                                         const MethodOptions& method, const StopOptions& stop) {
+  detail::relu::WindowIntegrator integrator(field, method, stop);
+  return integrator.run(x0, times);
+}
+
+bool is_shallow_relu_field(const Field& field) {
+  return dynamic_cast<const ShallowReluField*>(&field) != nullptr;
+}
+
+RunResult run_relu_windows(const Field& field, const Eigen::VectorXd& x0,
+                           const std::vector<double>& times, const MethodOptions& method,
+                           const StopOptions& stop) {
+  ReluWindowsResult r =
+      integrate_relu_windows(dynamic_cast<const ShallowReluField&>(field), x0, times, method, stop);
+  const ReluWindowCounts& c = r.counts;
+  r.run.stats.counters = {{"windows", c.windows},         {"windows_redone", c.window_retries},
+                          {"sweeps", c.sweeps},           {"neuron_runs", c.neuron_runs},
+                          {"max_active_neurons", c.max_active}, {"events", c.events},
+                          {"crossings", c.crossings},     {"slides_started", c.slides_started},
+                          {"slides_ended", c.slides_ended}, {"spurious_zeros_muted", c.spurious},
+                          {"sliding_at_end", c.sliding_at_end}};
+  return r.run;
+}
+
+}  // namespace gradflow

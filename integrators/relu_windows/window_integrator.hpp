@@ -1,0 +1,93 @@
+#pragma once
+// The window loop of relu_windows (integrators/relu_windows.hpp): screening
+// (window_screening.cpp), the fixed point of the residual path over the active
+// neurons (solve_window), and the commit of an accepted window.
+// Invariant: between windows, x_ (W), SA_ (c_r s_ri), count_ (Σ_r s_ri s_rj,
+// exact integers) and sliding_ describe one consistent mode of the network.
+
+#include "integrators/integrate.hpp"
+#include "integrators/relu_windows.hpp"
+#include "integrators/relu_windows/kernel_share.hpp"
+#include "integrators/relu_windows/mode_pool.hpp"
+#include "integrators/relu_windows/neuron_runner.hpp"
+#include "integrators/relu_windows/problem.hpp"
+#include "integrators/relu_windows/residual_path.hpp"
+#include "integrators/relu_windows/small_gram.hpp"
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+namespace gradflow::detail::relu {
+
+class WindowIntegrator {
+ public:
+  WindowIntegrator(const ShallowReluField& field, const MethodOptions& method, const StopOptions& stop);
+
+  ReluWindowsResult run(const VectorXd& x0, const std::vector<double>& times);
+
+ private:
+  Eigen::Map<MatrixXd> W() { return {x_.data(), P_.m, P_.d}; }
+
+  // The sliding samples of neuron r (sliding_ is sorted by neuron).
+  void sliding_of(Index r, std::vector<Index>& C) const {
+    C.clear();
+    auto it = std::lower_bound(sliding_.begin(), sliding_.end(), std::pair<Index, Index>{r, -1});
+    for (; it != sliding_.end() && it->first == r; ++it) C.push_back(it->second);
+  }
+  void pattern_of(Index r, std::vector<std::uint8_t>& s) const {
+    for (Index i = 0; i < P_.n; ++i) s[static_cast<std::size_t>(i)] = SA_(r, i) != 0.0;
+  }
+
+  void initialise(const VectorXd& x0);
+  void begin_window();
+  double choose_length(double limit);
+  bool solve_window(double h, double t);
+  void commit(double t);
+
+  const ShallowReluField& field_;
+  const MethodOptions& method_;
+  const StopOptions& stop_;
+  const Problem P_;
+  VectorXd x_;
+  MatrixXd SA_;     // c_r s_ri (0 on the negative side and on sliding pairs)
+  MatrixXd count_;  // Σ_r s_ri s_rj, exact integers
+  std::vector<std::pair<Index, Index>> sliding_, sliding_next_;
+  // window start
+  MatrixXd Z_, Zdot_, Wdot_, EXt_, H0_, H_;
+  VectorXd u_, e0_, edot0_, last_e_;
+  Eigen::ArrayXd horizon_, column_;
+  std::vector<double> sorted_;
+  Bounds bounds_;
+  double crude_variation_ = 0.0;
+  Index active_cap_ = 0;
+  std::vector<Index> active_;
+  std::vector<std::uint8_t> is_active_;
+  // fixed point
+  ResidualPath paths_[2];
+  double variation_[2] = {0.0, 0.0};
+  int accepted_ = 0;
+  std::vector<Event> events_;
+  std::vector<std::size_t> order_;
+  ModePool pool_, end_pool_;
+  MatrixXd end_w_;
+  std::vector<std::size_t> end_mode_;
+  long window_spurious_ = 0;
+  NeuronRunner runner_;
+  KernelShare share_;
+  SmallGram gram_;
+  // scratch
+  std::vector<std::uint8_t> s_tmp_;
+  std::vector<Index> c_tmp_;
+  MatrixXd y_tmp_;
+  VectorXd wrow_, ea_, eb_, ra_;
+  std::vector<double> vc_;
+  std::vector<double> recent_;
+  double bulk_cost_ = 0.0, neuron_cost_ = 0.0;
+  Index active_target_ = 0;
+  double h_cap_ = kInf;
+  ReluWindowCounts counts_;
+  double last_defect_ = 0.0;
+};
+
+}  // namespace gradflow::detail::relu
