@@ -40,7 +40,8 @@ namespace {
 using namespace gradflow;
 using nlohmann::json;
 
-constexpr std::uint64_t kSeed = 2;  // data: derive_seed(kSeed, "data"), start: derive_seed(kSeed, "init")
+constexpr std::uint64_t kSeed =
+    2;  // data: derive_seed(kSeed, "data"), start: derive_seed(kSeed, "init")
 constexpr double kInitStd = 0.3;
 constexpr double kFlowEnd = 200.0;
 constexpr double kFlowTolerance = 1e-8;
@@ -69,9 +70,8 @@ json stats_json(const RunStats& s) {
 }
 
 json timing_json(const bench::Timing& t) {
-  return {{"median_seconds", t.median_seconds},
-          {"min_seconds", t.min_seconds},
-          {"repeats", t.repeats}};
+  return {
+      {"median_seconds", t.median_seconds}, {"min_seconds", t.min_seconds}, {"repeats", t.repeats}};
 }
 
 // One field evaluation through the Field interface, as every integrator calls it.
@@ -95,8 +95,8 @@ json measure_field(const Field& field, const Eigen::VectorXd& x) {
 }
 
 RunResult run_flow(const Field& field, const Eigen::VectorXd& x0, Method method, double tol) {
-  return integrate(field, x0, {0.0, kFlowEnd},
-                   {.method = method, .rtol = tol, .atol = tol}, {.t_end = kFlowEnd});
+  return integrate(field, x0, {0.0, kFlowEnd}, {.method = method, .rtol = tol, .atol = tol},
+                   {.t_end = kFlowEnd});
 }
 
 void require_completed(const RunResult& r, const char* what) {
@@ -116,9 +116,8 @@ int main(int argc, char** argv) try {
   std::filesystem::create_directories(out);
 
   Rng data_rng(derive_seed(kSeed, "data"));
-  const Dataset data = make_sine_dataset({.samples = 100, .input_dim = 10, .output_dim = 1,
-                                          .noise_std = 0.1},
-                                         data_rng);
+  const Dataset data = make_sine_dataset(
+      {.samples = 100, .input_dim = 10, .output_dim = 1, .noise_std = 0.1}, data_rng);
   const LinearNetwork net(data, {.widths = {10, 10, 10, 1}});
   Rng init_rng(derive_seed(kSeed, "init"));
   const Eigen::VectorXd x0 = net.init_gaussian(kInitStd, init_rng);
@@ -130,9 +129,8 @@ int main(int argc, char** argv) try {
   write_file(out / "v0.npy", npy_bytes(v0));
 
   json report;
-  report["problem"] = {{"seed", kSeed},         {"samples", data.samples()},
-                       {"widths", net.widths()}, {"dim", net.dim()},
-                       {"init_std", kInitStd},   {"loss_x0", net.loss(x0)}};
+  report["problem"] = {{"seed", kSeed},    {"samples", data.samples()}, {"widths", net.widths()},
+                       {"dim", net.dim()}, {"init_std", kInitStd},      {"loss_x0", net.loss(x0)}};
 
   // 1. One field evaluation.
   report["field"] = measure_field(net, x0);
@@ -178,8 +176,9 @@ int main(int argc, char** argv) try {
   // 3. Gradient descent: forward Euler on the same field.
   const double gd_end = kEta * static_cast<double>(kGdSteps);
   RunResult gd;
-  const bench::Timing gd_timing = bench::time_median(
-      kRunRepeats, [&] { gd = gradient_descent(net, x0, kEta, {0.0, gd_end}, {.t_end = gd_end}); });
+  const bench::Timing gd_timing = bench::time_median(kRunRepeats, [&] {
+    gd = gradient_descent(net, x0, kEta, {0.0, gd_end}, {.t_end = gd_end});
+  });
   require_completed(gd, "gradient descent");
   if (gd.stats.steps != kGdSteps) {
     throw std::runtime_error(
@@ -193,12 +192,13 @@ int main(int argc, char** argv) try {
                   {"loss_at_end", net.loss(gd.trajectory.states.back())}};
 
   write_file(out / "gradflow.json", report.dump(2));
-  fmt::print("gradflow: field {:.3f} us/call ({} heap allocations in {} calls), "
-             "dopri5 T={} {:.3f} ms ({} field evaluations), GD {:.3f} us/step\n",
-             report["field"]["seconds_per_call"].get<double>() * 1e6,
-             report["field"]["heap_allocations"].get<long>(), kAllocationCheckCalls, kFlowEnd,
-             flow_timing.median_seconds * 1e3, flow.stats.field_evaluations,
-             gd_timing.median_seconds / static_cast<double>(kGdSteps) * 1e6);
+  fmt::print(
+      "gradflow: field {:.3f} us/call ({} heap allocations in {} calls), "
+      "dopri5 T={} {:.3f} ms ({} field evaluations), GD {:.3f} us/step\n",
+      report["field"]["seconds_per_call"].get<double>() * 1e6,
+      report["field"]["heap_allocations"].get<long>(), kAllocationCheckCalls, kFlowEnd,
+      flow_timing.median_seconds * 1e3, flow.stats.field_evaluations,
+      gd_timing.median_seconds / static_cast<double>(kGdSteps) * 1e6);
   return 0;
 } catch (const std::exception& e) {
   fmt::print(stderr, "bench_linear: {}\n", e.what());

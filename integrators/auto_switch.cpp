@@ -34,12 +34,15 @@ RunResult integrate_auto(const Field& field, const Eigen::VectorXd& x0,
     run.stats.counters = detection;
     run.stats.note = fmt::format(
         "auto: dopri5 throughout (its step never became stability-bound; h·ρ(J) = {:.3g} at the "
-        "last of {} checks)", detector.last_h_rho(), detector.checks());
+        "last of {} checks)",
+        detector.last_h_rho(), detector.checks());
     return run;
   }
 
-  const std::vector<double> rest(std::upper_bound(times.begin(), times.end(), switch_time), times.end());
-  RunResult implicit = integrate_bdf(field, switch_state, switch_time, rest, method, stop, switch_step);
+  const std::vector<double> rest(std::upper_bound(times.begin(), times.end(), switch_time),
+                                 times.end());
+  RunResult implicit =
+      integrate_bdf(field, switch_state, switch_time, rest, method, stop, switch_step);
   Trajectory& trajectory = run.trajectory;
   const Trajectory& tail = implicit.trajectory;
   trajectory.times.insert(trajectory.times.end(), tail.times.begin(), tail.times.end());
@@ -55,8 +58,10 @@ RunResult integrate_auto(const Field& field, const Eigen::VectorXd& x0,
                          {"explicit_field_evaluations", stats.field_evaluations}});
   stats.counters.insert(stats.counters.end(), later.counters.begin(), later.counters.end());
   stats.values = {{"switch_time", switch_time}, {"switch_h_rho", detector.last_h_rho()}};
-  stats.note = fmt::format("auto: dopri5 until t = {:.6g} (step {}: h·ρ(J) = {:.3g}, stability-bound), "
-                           "then {}", switch_time, switch_step, detector.last_h_rho(), later.note);
+  stats.note = fmt::format(
+      "auto: dopri5 until t = {:.6g} (step {}: h·ρ(J) = {:.3g}, stability-bound), "
+      "then {}",
+      switch_time, switch_step, detector.last_h_rho(), later.note);
   stats.status = later.status;
   stats.message = later.message;
   stats.steps += later.steps;

@@ -105,8 +105,8 @@ int newton_matrix(sunrealtype t, N_Vector y, N_Vector /*fy*/, SUNMatrix A, boole
   return 0;
 }
 
-int jacobian_times(N_Vector v, N_Vector Jv, sunrealtype t, N_Vector y, N_Vector /*fy*/,
-                   void* user, N_Vector /*tmp*/) {
+int jacobian_times(N_Vector v, N_Vector Jv, sunrealtype t, N_Vector y, N_Vector /*fy*/, void* user,
+                   N_Vector /*tmp*/) {
   Problem& p = problem_of(user);
   p.load(y, p.x);
   p.load(v, p.v);
@@ -132,7 +132,8 @@ struct Sundials {
   void* cvode = nullptr;
 
   Sundials() {
-    if (SUNContext_Create(nullptr, &context) != 0) throw std::runtime_error("SUNContext_Create failed");
+    if (SUNContext_Create(nullptr, &context) != 0)
+      throw std::runtime_error("SUNContext_Create failed");
   }
   Sundials(const Sundials&) = delete;
   Sundials& operator=(const Sundials&) = delete;
@@ -149,8 +150,8 @@ struct Sundials {
 // Setup calls fail only on programming errors (bad arguments), never on data.
 void check(int flag, const char* call) {
   if (flag < 0) {
-    throw std::logic_error(fmt::format("CVODE setup call {} failed: {}", call,
-                                       CVodeGetReturnFlagName(flag)));
+    throw std::logic_error(
+        fmt::format("CVODE setup call {} failed: {}", call, CVodeGetReturnFlagName(flag)));
   }
 }
 
@@ -231,11 +232,13 @@ RunResult integrate_bdf(const Field& field, const Eigen::VectorXd& x0, double t0
   check(CVodeInit(s.cvode, velocity, t0, s.y), "CVodeInit");
   check(CVodeSetUserData(s.cvode, &p), "CVodeSetUserData");
   check(CVodeSetErrHandlerFn(s.cvode, keep_error, &p), "CVodeSetErrHandlerFn");
-  check(CVodeSStolerances(s.cvode, kLocalToleranceShare * method.rtol, kLocalToleranceShare * method.atol),
+  check(CVodeSStolerances(s.cvode, kLocalToleranceShare * method.rtol,
+                          kLocalToleranceShare * method.atol),
         "CVodeSStolerances");
   check(CVodeSetStopTime(s.cvode, stop.t_end), "CVodeSetStopTime");
   if (method.max_dt > 0.0) check(CVodeSetMaxStep(s.cvode, method.max_dt), "CVodeSetMaxStep");
-  if (method.initial_dt > 0.0) check(CVodeSetInitStep(s.cvode, method.initial_dt), "CVodeSetInitStep");
+  if (method.initial_dt > 0.0)
+    check(CVodeSetInitStep(s.cvode, method.initial_dt), "CVodeSetInitStep");
   attach_linear_solver(s, solver, field);
 
   RunResult result;
@@ -278,8 +281,8 @@ RunResult integrate_bdf(const Field& field, const Eigen::VectorXd& x0, double t0
     record_before(t, true, first_step + step);
   }
   fill_statistics(s, p, solver, stats);
-  stats.note = fmt::format("bdf: {} linear solver, Jacobian-vector products {}",
-                           to_string(solver), field.velocity_jacobian_method());
+  stats.note = fmt::format("bdf: {} linear solver, Jacobian-vector products {}", to_string(solver),
+                           field.velocity_jacobian_method());
   stats.steps = step;
   stats.stop_time = t;
   stats.wall_seconds =

@@ -40,11 +40,11 @@ sunrealtype wrms_norm(N_Vector x, N_Vector w) {
 sunrealtype wrms_norm_masked(N_Vector x, N_Vector w, N_Vector id) {
   return std::sqrt(weighted_square_sum_masked(x, w, id) / static_cast<double>(NV_LENGTH_S(x)));
 }
-sunrealtype weighted_l2_norm(N_Vector x, N_Vector w) { return std::sqrt(weighted_square_sum(x, w)); }
-sunrealtype l1_norm(N_Vector x) { return as_array(x).abs().sum(); }
-sunrealtype minimum(N_Vector x) {
-  return NV_LENGTH_S(x) == 0 ? 0.0 : as_array(x).minCoeff();
+sunrealtype weighted_l2_norm(N_Vector x, N_Vector w) {
+  return std::sqrt(weighted_square_sum(x, w));
 }
+sunrealtype l1_norm(N_Vector x) { return as_array(x).abs().sum(); }
+sunrealtype minimum(N_Vector x) { return NV_LENGTH_S(x) == 0 ? 0.0 : as_array(x).minCoeff(); }
 void compare(sunrealtype c, N_Vector x, N_Vector z) {
   as_array(z) = (as_array(x).abs() >= c).cast<double>();
 }

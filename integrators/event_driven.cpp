@@ -30,7 +30,8 @@ class RejectionCounter : public odeint::default_error_checker<double, Algebra, O
   using Base = odeint::default_error_checker<double, Algebra, Operations>;
 
  public:
-  RejectionCounter(long* rejected, double atol, double rtol) : Base(atol, rtol), rejected_(rejected) {}
+  RejectionCounter(long* rejected, double atol, double rtol)
+      : Base(atol, rtol), rejected_(rejected) {}
 
   template <class S, class D, class E, class T>
   double error(const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
@@ -77,7 +78,7 @@ class EventLocator {
       : field_(field), stepper_(stepper), x_(dim) {}
 
   struct Event {
-    double t;                          // just past the event: margins of `touched` are ≤ 0 here
+    double t;  // just past the event: margins of `touched` are ≤ 0 here
     std::vector<Eigen::Index> touched;
   };
 
@@ -233,8 +234,10 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
     // counts again once it falls below a round-off threshold.
     field.margins(stepper.current_state(), *mode, margins);
     const double mute_floor =
-        -100.0 * (method.atol + method.rtol * std::max(1.0, stepper.current_state().cwiseAbs().maxCoeff()));
-    muted.erase(std::remove_if(muted.begin(), muted.end(), [&](Eigen::Index k) { return margins[k] > 0.0; }),
+        -100.0 *
+        (method.atol + method.rtol * std::max(1.0, stepper.current_state().cwiseAbs().maxCoeff()));
+    muted.erase(std::remove_if(muted.begin(), muted.end(),
+                               [&](Eigen::Index k) { return margins[k] > 0.0; }),
                 muted.end());
     candidates.clear();
     for (Eigen::Index k = 0; k < K; ++k) {
@@ -303,7 +306,8 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   }
   counts.sliding_at_end = field.sliding_count(*mode);
   stats.steps = step;
-  stats.stop_time = stopped ? result.trajectory.times.back() : std::min(stepper.current_time(), stop.t_end);
+  stats.stop_time =
+      stopped ? result.trajectory.times.back() : std::min(stepper.current_time(), stop.t_end);
   const std::string summary = fmt::format(
       "{} switching events: {} crossings, {} slides started, {} ended, {} surfaces sliding at the "
       "end, {} round-off zeros muted",

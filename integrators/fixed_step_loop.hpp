@@ -18,8 +18,9 @@ inline long whole_steps(double t_end, double dt) {
   const double ratio = t_end / dt;
   const double k = std::round(ratio);
   if (std::abs(ratio - k) > 1e-9 * std::max(1.0, ratio) || k < 1) {
-    throw std::invalid_argument(fmt::format(
-        "t_end = {} is not a whole number of steps of dt = {} (t_end / dt = {})", t_end, dt, ratio));
+    throw std::invalid_argument(
+        fmt::format("t_end = {} is not a whole number of steps of dt = {} (t_end / dt = {})", t_end,
+                    dt, ratio));
   }
   // A step count beyond any budget would overflow the integer below.
   if (!(k < 0x1p62)) {

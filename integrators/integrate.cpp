@@ -48,9 +48,12 @@ void validate(const Field& field, const Eigen::VectorXd& x0, const std::vector<d
           fmt::format("fixed-step {} needs dt > 0, got {}", to_string(m.method), m.dt));
     }
   } else {
-    if (!(m.rtol > 0.0)) throw std::invalid_argument(fmt::format("rtol must be > 0, got {}", m.rtol));
-    if (!(m.atol > 0.0)) throw std::invalid_argument(fmt::format("atol must be > 0, got {}", m.atol));
-    if (m.max_dt < 0.0) throw std::invalid_argument(fmt::format("max_dt must be >= 0, got {}", m.max_dt));
+    if (!(m.rtol > 0.0))
+      throw std::invalid_argument(fmt::format("rtol must be > 0, got {}", m.rtol));
+    if (!(m.atol > 0.0))
+      throw std::invalid_argument(fmt::format("atol must be > 0, got {}", m.atol));
+    if (m.max_dt < 0.0)
+      throw std::invalid_argument(fmt::format("max_dt must be >= 0, got {}", m.max_dt));
     if (m.initial_dt < 0.0) {
       throw std::invalid_argument(fmt::format("initial_dt must be >= 0, got {}", m.initial_dt));
     }

@@ -78,8 +78,8 @@ bool step_underflows(double dt, double t) {
 
 void report_underflow(RunStats& stats, long step, double t, double dt, const char* why) {
   stats.status = RunStatus::step_size_underflow;
-  stats.message = fmt::format("step size underflow at step {} (t = {:.6g}, dt = {:.3g}): {}", step,
-                              t, dt, why);
+  stats.message =
+      fmt::format("step size underflow at step {} (t = {:.6g}, dt = {:.3g}): {}", step, t, dt, why);
 }
 
 constexpr auto kNeverHandOver = [](const State&, double, double, long) { return false; };
@@ -241,12 +241,17 @@ RunResult run_fixed_runge_kutta(const Field& field, const State& x0,
                            });
   };
   switch (method.method) {
-    case Method::dopri5: return with(Dopri5());
-    case Method::cash_karp54: return with(CashKarp54());
-    case Method::fehlberg78: return with(Fehlberg78());
-    case Method::rk4: return with(Rk4());
+    case Method::dopri5:
+      return with(Dopri5());
+    case Method::cash_karp54:
+      return with(CashKarp54());
+    case Method::fehlberg78:
+      return with(Fehlberg78());
+    case Method::rk4:
+      return with(Rk4());
     default:
-      throw std::invalid_argument(fmt::format("{} has no fixed-step mode", to_string(method.method)));
+      throw std::invalid_argument(
+          fmt::format("{} has no fixed-step mode", to_string(method.method)));
   }
 }
 
@@ -257,8 +262,10 @@ RunResult run_runge_kutta(const Field& field, const State& x0, const std::vector
   }
   switch (method.method) {
     case Method::dopri5:
-    case Method::bulirsch_stoer: return run_dense_output(field, x0, times, method, stop);
-    default: return run_controlled(field, x0, times, method, stop);
+    case Method::bulirsch_stoer:
+      return run_dense_output(field, x0, times, method, stop);
+    default:
+      return run_controlled(field, x0, times, method, stop);
   }
 }
 

@@ -62,17 +62,17 @@
 namespace gradflow {
 
 struct ReluWindowCounts {
-  long windows = 0;          // accepted windows
-  long window_retries = 0;   // windows redone shorter (fixed point unsettled, switches piling up)
-  long sweeps = 0;           // fixed-point iterations, over all windows
-  long neuron_runs = 0;      // one active neuron integrated along one path
-  long events = 0;           // switches that changed a neuron's mode
+  long windows = 0;         // accepted windows
+  long window_retries = 0;  // windows redone shorter (fixed point unsettled, switches piling up)
+  long sweeps = 0;          // fixed-point iterations, over all windows
+  long neuron_runs = 0;     // one active neuron integrated along one path
+  long events = 0;          // switches that changed a neuron's mode
   long crossings = 0;
   long slides_started = 0;
   long slides_ended = 0;
-  long spurious = 0;         // round-off zeros muted
+  long spurious = 0;  // round-off zeros muted
   long sliding_at_end = 0;
-  long max_active = 0;       // most active neurons in one window
+  long max_active = 0;           // most active neurons in one window
   double max_defect = 0.0;       // largest accepted ‖e_k+1 − e_k‖∞ of the fixed point
   double max_consistency = 0.0;  // largest ‖e_path(t₁) − (u(W(t₁)) − y)‖∞
 };

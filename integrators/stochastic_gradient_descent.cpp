@@ -16,9 +16,11 @@ double resolve_beta(const Field& field, const Eigen::VectorXd& x0, const SgdOpti
   if (options.beta > 0.0) return options.beta;
   const double s = sharpness(field, x0).value;
   if (!(s > 0.0) || !std::isfinite(s)) {
-    throw std::invalid_argument(fmt::format(
-        "the capped schedule's beta defaults to the sharpness lambda_max(Hessian of L at x0), which "
-        "is {} at this start (not a positive number): give beta explicitly", s));
+    throw std::invalid_argument(
+        fmt::format("the capped schedule's beta defaults to the sharpness lambda_max(Hessian of L "
+                    "at x0), which "
+                    "is {} at this start (not a positive number): give beta explicitly",
+                    s));
   }
   return s;
 }
@@ -48,7 +50,8 @@ RunResult stochastic_gradient_descent(const Field& field, const Eigen::VectorXd&
     throw std::invalid_argument(fmt::format("sgd needs a step eta > 0, got {}", eta));
   }
   if (!(options.sigma >= 0.0) || !std::isfinite(options.sigma)) {
-    throw std::invalid_argument(fmt::format("sgd needs a noise scale sigma >= 0, got {}", options.sigma));
+    throw std::invalid_argument(
+        fmt::format("sgd needs a noise scale sigma >= 0, got {}", options.sigma));
   }
   if (x0.size() != field.dim()) {
     throw std::invalid_argument(fmt::format(

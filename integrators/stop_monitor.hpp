@@ -21,9 +21,9 @@ class StopMonitor {
     // `!(a <= b)` is also true for NaN.
     if (!(x.cwiseAbs().maxCoeff() <= stop_.max_abs_state)) {
       stats.status = RunStatus::diverged;
-      stats.message = fmt::format(
-          "diverged at step {} (t = {:.6g}): a state entry is {} (bound {:.3g})", step, t,
-          x.allFinite() ? "beyond the bound" : "not finite", stop_.max_abs_state);
+      stats.message =
+          fmt::format("diverged at step {} (t = {:.6g}): a state entry is {} (bound {:.3g})", step,
+                      t, x.allFinite() ? "beyond the bound" : "not finite", stop_.max_abs_state);
       return true;
     }
     if (std::isfinite(stop_.loss_below)) {
@@ -41,8 +41,9 @@ class StopMonitor {
   bool out_of_budget(long step, double t, RunStats& stats) const {
     if (step < stop_.max_steps) return false;
     stats.status = RunStatus::step_budget;
-    stats.message = fmt::format("step budget of {} steps used up at t = {:.6g} before t_end = {:.6g}",
-                                stop_.max_steps, t, stop_.t_end);
+    stats.message =
+        fmt::format("step budget of {} steps used up at t = {:.6g} before t_end = {:.6g}",
+                    stop_.max_steps, t, stop_.t_end);
     return true;
   }
 

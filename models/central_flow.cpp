@@ -59,10 +59,12 @@ CentralFlow::CentralFlow(const Field& base, double eta)
   if (!base.is_gradient_flow()) {
     throw std::invalid_argument(
         "the central flow models gradient descent on a loss: it needs a gradient flow (velocity "
-        "-grad L), and this flow is preconditioned or induced (" + base.describe() + ")");
+        "-grad L), and this flow is preconditioned or induced (" +
+        base.describe() + ")");
   }
   const Eigen::Index n = base.dim();
-  for (Eigen::VectorXd* v : {&grad_, &point_, &plus_, &minus_, &centre_, &uj_, &ui_, &correction_}) {
+  for (Eigen::VectorXd* v :
+       {&grad_, &point_, &plus_, &minus_, &centre_, &uj_, &ui_, &correction_}) {
     v->setZero(n);
   }
   third_.setZero(n, kMaxEdgeCluster * (kMaxEdgeCluster + 1) / 2 + kMaxEdgeCluster + 1);
@@ -268,7 +270,8 @@ std::unique_ptr<SwitchedField::Mode> CentralFlow::make_mode(const Eigen::VectorX
 std::unique_ptr<SwitchedField::Mode> CentralFlow::mode_with(int k) const {
   if (k < 0 || k > kMaxEdgeCluster) {
     throw std::invalid_argument(
-        fmt::format("the central flow holds 0 to {} eigenvalues at the edge, asked for {}", kMaxEdgeCluster, k));
+        fmt::format("the central flow holds 0 to {} eigenvalues at the edge, asked for {}",
+                    kMaxEdgeCluster, k));
   }
   auto mode = std::make_unique<EdgeMode>();
   mode->k = k;
@@ -385,7 +388,8 @@ CentralFlowCounts CentralFlow::counts() const {
   c.eigensolves = eigensolves_;
   c.eigensolve_cycles = eigen_.cycles() - cycles_at_start_;
   c.unconverged_eigensolves = eigen_.unconverged() - unconverged_at_start_;
-  c.hessian_vector_products = eigen_.hessian_vector_products() - products_at_start_ + third_products_;
+  c.hessian_vector_products =
+      eigen_.hessian_vector_products() - products_at_start_ + third_products_;
   c.gradients = gradients_;
   c.sdcp_solves = sdcp_solves_;
   c.cluster_cap_hits = cluster_cap_hits_;

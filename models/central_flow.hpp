@@ -69,13 +69,13 @@ inline constexpr double kReleaseBand = 1e-5;
 
 // The edge quantities of one state, for recorded states and comparisons.
 struct EdgeState {
-  double sharpness = 0.0;       // S = λ₁
-  double second = 0.0;          // λ₂ (−inf for a one-dimensional state)
-  int count = 0;                // eigenvalues at the edge (0: below it, or leaving)
-  double sigma2 = 0.0;          // predicted oscillation variance, tr C (0 below the edge)
+  double sharpness = 0.0;            // S = λ₁
+  double second = 0.0;               // λ₂ (−inf for a one-dimensional state)
+  int count = 0;                     // eigenvalues at the edge (0: below it, or leaving)
+  double sigma2 = 0.0;               // predicted oscillation variance, tr C (0 below the edge)
   double predicted_mean_loss = 0.0;  // L + σ²/η
-  Eigen::VectorXd direction;    // u, the top unit eigenvector
-  Eigen::MatrixXd edge_basis;   // the count eigenvectors at the edge (u alone below it)
+  Eigen::VectorXd direction;         // u, the top unit eigenvector
+  Eigen::MatrixXd edge_basis;        // the count eigenvectors at the edge (u alone below it)
 };
 
 // A change of mode located by the integrator.
@@ -93,8 +93,8 @@ struct CentralFlowCounts {
   long unconverged_eigensolves = 0;
   long hessian_vector_products = 0;  // eigensolves and ∇³L together
   long gradients = 0;
-  long sdcp_solves = 0;              // k ≥ 2
-  long cluster_cap_hits = 0;         // arrivals beyond kMaxEdgeCluster, not held
+  long sdcp_solves = 0;       // k ≥ 2
+  long cluster_cap_hits = 0;  // arrivals beyond kMaxEdgeCluster, not held
 };
 
 class CentralFlow final : public SwitchedField {
@@ -106,7 +106,9 @@ class CentralFlow final : public SwitchedField {
   // Field: loss, gradient, layout, Hessian, projection of the base.
   Eigen::Index dim() const override { return base_.dim(); }
   double loss(const Eigen::VectorXd& x) const override { return base_.loss(x); }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override { base_.gradient(x, g); }
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
+    base_.gradient(x, g);
+  }
   // With the mode read off the state (S within kEdgeBand of 2/η and σ² > 0):
   // for one-off evaluations; integrate with event_driven.
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
@@ -131,7 +133,8 @@ class CentralFlow final : public SwitchedField {
   // The mode with k eigenvalues held at the edge, whatever the state (tests,
   // one-off evaluations). Throws std::invalid_argument outside [0, kMaxEdgeCluster].
   std::unique_ptr<Mode> mode_with(int k) const;
-  void velocity_in_mode(const Eigen::VectorXd& x, const Mode& mode, Eigen::VectorXd& dxdt) const override;
+  void velocity_in_mode(const Eigen::VectorXd& x, const Mode& mode,
+                        Eigen::VectorXd& dxdt) const override;
   void margins(const Eigen::VectorXd& x, const Mode& mode, Eigen::VectorXd& h) const override;
   void margins_of(const Eigen::VectorXd& x, const Mode& mode, std::span<const Eigen::Index> ks,
                   std::span<double> h) const override;
@@ -151,7 +154,8 @@ class CentralFlow final : public SwitchedField {
   CentralFlowCounts counts() const;
 
   // ∇S = ∇³L[u, u] at x along the unit vector u, the way the flow computes it.
-  void sharpness_gradient(const Eigen::VectorXd& x, const Eigen::VectorXd& u, Eigen::VectorXd& out) const;
+  void sharpness_gradient(const Eigen::VectorXd& x, const Eigen::VectorXd& u,
+                          Eigen::VectorXd& out) const;
 
  private:
   // What one evaluation at x in a mode with k eigenvalues at the edge needs:

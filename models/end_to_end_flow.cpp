@@ -17,11 +17,13 @@ std::optional<Eigen::Index> rank_kept_from(const Eigen::MatrixXd& W0, int depth)
   return rank;
 }
 
-EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, EndToEndOptions options)
+EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth,
+                           EndToEndOptions options)
     : loss_(std::move(loss)), depth_(depth) {
   if (!loss_) throw std::invalid_argument("the end-to-end flow needs a loss");
   if (depth_ < 1) {
-    throw std::invalid_argument(fmt::format("the end-to-end flow needs depth N >= 1, got {}", depth_));
+    throw std::invalid_argument(
+        fmt::format("the end-to-end flow needs depth N >= 1, got {}", depth_));
   }
   const Eigen::Index rows = loss_->rows(), cols = loss_->cols();
   const Eigen::Index r = std::min(rows, cols);
@@ -29,7 +31,8 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, En
   if (options.max_rank) {
     if (depth_ < 2) {
       throw std::invalid_argument(
-          "keeping W on a rank applies from depth N = 2 on (at depth 1 the flow −∇ℓ changes the rank)");
+          "keeping W on a rank applies from depth N = 2 on (at depth 1 the flow −∇ℓ changes the "
+          "rank)");
     }
     if (*options.max_rank < 0 || *options.max_rank > r) {
       throw std::invalid_argument(fmt::format(
@@ -39,7 +42,8 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, En
   }
   if (options.saxe_oracle) {
     if (depth_ != 2) {
-      throw std::invalid_argument(fmt::format("the Saxe oracle's closed form is for depth 2, got {}", depth_));
+      throw std::invalid_argument(
+          fmt::format("the Saxe oracle's closed form is for depth 2, got {}", depth_));
     }
     if ((options.saxe_oracle->u0.array() <= 0.0).any()) {
       throw std::invalid_argument("the Saxe oracle needs every initial mode u0_k > 0");
@@ -91,20 +95,24 @@ Observation EndToEndFlow::observe_at(const Eigen::VectorXd& x, double t) const {
   Observation obs = observe(x);
   if (oracle_) {
     const Eigen::VectorXd u = oracle_->modes(t);
-    for (Eigen::Index k = 0; k < u.size(); ++k) obs.scalars.emplace_back(fmt::format("saxe_u_{}", k + 1), u[k]);
+    for (Eigen::Index k = 0; k < u.size(); ++k)
+      obs.scalars.emplace_back(fmt::format("saxe_u_{}", k + 1), u[k]);
     obs.scalars.emplace_back("saxe_gap", (project(x) - oracle_->matrix(t)).norm());
   }
   return obs;
 }
 
 std::string EndToEndFlow::describe() const {
-  const std::string rank =
-      max_rank_ < std::min(loss_->rows(), loss_->cols()) ? fmt::format(", kept on rank <= {}", max_rank_) : "";
-  return fmt::format("end-to-end flow of a depth-{} linear network, W {} x {}{}, {}", depth_, loss_->rows(),
-                     loss_->cols(), rank, loss_->describe());
+  const std::string rank = max_rank_ < std::min(loss_->rows(), loss_->cols())
+                               ? fmt::format(", kept on rank <= {}", max_rank_)
+                               : "";
+  return fmt::format("end-to-end flow of a depth-{} linear network, W {} x {}{}, {}", depth_,
+                     loss_->rows(), loss_->cols(), rank, loss_->describe());
 }
 
-double EndToEndFlow::loss(const Eigen::VectorXd& x) const { return loss_->value(layout_.view(x, 0)); }
+double EndToEndFlow::loss(const Eigen::VectorXd& x) const {
+  return loss_->value(layout_.view(x, 0));
+}
 
 void EndToEndFlow::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
   g.resize(dim());
@@ -124,7 +132,8 @@ Observation EndToEndFlow::observe(const Eigen::VectorXd& x) const {
   const Eigen::MatrixXd W = layout_.view(x, 0);
   obs.scalars.emplace_back("e2e_norm", W.norm());
   const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(W).singularValues();
-  for (Eigen::Index k = 0; k < s.size(); ++k) obs.scalars.emplace_back(fmt::format("sv_{}", k + 1), s[k]);
+  for (Eigen::Index k = 0; k < s.size(); ++k)
+    obs.scalars.emplace_back(fmt::format("sv_{}", k + 1), s[k]);
   return obs;
 }
 

@@ -44,8 +44,8 @@ namespace gradflow {
 // u̇ = 2u(s − u), the logistic u(t) = u0 / (e^{−2st} + u0(1 − e^{−2st})/s),
 // evaluated without cancellation, also for s = 0 (u = u0 / (1 + 2u0 t)).
 struct SaxeOracle {
-  Eigen::MatrixXd U, V;    // singular vectors of Σyx
-  Eigen::VectorXd s, u0;   // its singular values, the start's
+  Eigen::MatrixXd U, V;   // singular vectors of Σyx
+  Eigen::VectorXd s, u0;  // its singular values, the start's
   Eigen::VectorXd modes(double t) const;
   Eigen::MatrixXd matrix(double t) const { return U * modes(t).asDiagonal() * V.transpose(); }
 };

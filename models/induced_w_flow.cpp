@@ -6,12 +6,14 @@
 
 namespace gradflow {
 
-InducedWFlow::InducedWFlow(std::shared_ptr<const MatrixLoss> loss, std::shared_ptr<const FactorisationMetrics> metrics)
+InducedWFlow::InducedWFlow(std::shared_ptr<const MatrixLoss> loss,
+                           std::shared_ptr<const FactorisationMetrics> metrics)
     : loss_(std::move(loss)), metrics_(std::move(metrics)) {
   if (!loss_) throw std::invalid_argument("the induced W-flow needs a loss");
   if (loss_->rows() != loss_->cols()) {
-    throw std::invalid_argument(fmt::format("the induced W-flow needs a loss of a square matrix, got {} x {}",
-                                            loss_->rows(), loss_->cols()));
+    throw std::invalid_argument(
+        fmt::format("the induced W-flow needs a loss of a square matrix, got {} x {}",
+                    loss_->rows(), loss_->cols()));
   }
   size_ = loss_->rows();
   layout_.append("W", size_, size_);
@@ -26,7 +28,9 @@ std::string InducedWFlow::describe() const {
                      loss_->describe());
 }
 
-double InducedWFlow::loss(const Eigen::VectorXd& x) const { return loss_->value(layout_.view(x, 0)); }
+double InducedWFlow::loss(const Eigen::VectorXd& x) const {
+  return loss_->value(layout_.view(x, 0));
+}
 
 void InducedWFlow::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
   g.resize(dim());
@@ -48,14 +52,16 @@ void InducedWFlow::velocity(const Eigen::VectorXd& x, double /*t*/, Eigen::Vecto
   V -= M_.transpose();
 }
 
-void InducedWFlow::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const {
+void InducedWFlow::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                                  Eigen::VectorXd& hv) const {
   hv.resize(dim());
   loss_->hessian_action(layout_.view(x, 0), layout_.view(v, 0), layout_.view(hv, 0));
 }
 
 Eigen::VectorXd InducedWFlow::pack(const Eigen::MatrixXd& W) const {
   if (W.rows() != size_ || W.cols() != size_) {
-    throw std::invalid_argument(fmt::format("W must be {} x {}, got {} x {}", size_, size_, W.rows(), W.cols()));
+    throw std::invalid_argument(
+        fmt::format("W must be {} x {}, got {} x {}", size_, size_, W.rows(), W.cols()));
   }
   return Eigen::Map<const Eigen::VectorXd>(W.data(), W.size());
 }

@@ -43,7 +43,8 @@ class InducedWFlow final : public Field {
 
   // ∇²L of L(x) = ℓ(W): the loss's Hessian action.
   bool has_analytic_hessian_vector() const override { return true; }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override;
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override;
 
   std::string projection_name() const override { return "W"; }
   Eigen::MatrixXd project(const Eigen::VectorXd& x) const override { return layout_.view(x, 0); }

@@ -111,8 +111,7 @@ Observation KernelFlow::observe(const Eigen::VectorXd& u) const {
 }
 
 Eigen::VectorXd KernelFlow::gd_closed_form(const Eigen::VectorXd& u0, double eta, long k) const {
-  const Eigen::ArrayXd factor =
-      (1.0 - eta * eigenvalues_.array()).pow(static_cast<double>(k));
+  const Eigen::ArrayXd factor = (1.0 - eta * eigenvalues_.array()).pow(static_cast<double>(k));
   return y_ + eigenvectors_ * (factor * (eigenvectors_.transpose() * (u0 - y_)).array()).matrix();
 }
 

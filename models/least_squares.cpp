@@ -8,7 +8,8 @@
 
 namespace gradflow {
 
-LeastSquares::LeastSquares(Eigen::MatrixXd X, Eigen::VectorXd y) : X_(std::move(X)), y_(std::move(y)) {
+LeastSquares::LeastSquares(Eigen::MatrixXd X, Eigen::VectorXd y)
+    : X_(std::move(X)), y_(std::move(y)) {
   if (X_.rows() != y_.size() || X_.cols() == 0 || X_.rows() == 0) {
     throw std::invalid_argument(fmt::format(
         "least squares needs X of n x d (d >= 1) and y of n entries; got X {} x {} and y of {} "
@@ -22,7 +23,8 @@ LeastSquares::LeastSquares(Eigen::MatrixXd X, Eigen::VectorXd y) : X_(std::move(
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram_, Eigen::EigenvaluesOnly);
   lambda_min_ = eig.eigenvalues().minCoeff();
   lambda_max_ = eig.eigenvalues().maxCoeff();
-  if (!(lambda_max_ > 0.0)) throw std::invalid_argument("least squares with X = 0: the loss is constant");
+  if (!(lambda_max_ > 0.0))
+    throw std::invalid_argument("least squares with X = 0: the loss is constant");
   // The minimum-norm solution, from X itself (not the normal equations, which
   // square the condition number).
   solution_ = X_.completeOrthogonalDecomposition().solve(y_);
@@ -52,9 +54,10 @@ void LeastSquares::hessian_vector(const Eigen::VectorXd&, const Eigen::VectorXd&
 }
 
 std::string LeastSquares::describe() const {
-  return fmt::format("least squares ½‖Xθ − y‖², n = {}, d = {}, λ_max(XᵀX) = {:.6g} (GD stable for "
-                     "η < 2/λ_max = {:.6g}), λ_min(XᵀX) = {:.6g}",
-                     X_.rows(), X_.cols(), lambda_max_, stability_threshold(), lambda_min_);
+  return fmt::format(
+      "least squares ½‖Xθ − y‖², n = {}, d = {}, λ_max(XᵀX) = {:.6g} (GD stable for "
+      "η < 2/λ_max = {:.6g}), λ_min(XᵀX) = {:.6g}",
+      X_.rows(), X_.cols(), lambda_max_, stability_threshold(), lambda_min_);
 }
 
 }  // namespace gradflow

@@ -30,18 +30,20 @@ LinearNetwork::LinearNetwork(std::shared_ptr<const MatrixLoss> loss, LinearNetwo
     }
   }
   if (w.front() != loss_->cols()) {
-    throw std::invalid_argument(fmt::format(
-        "the first width d0 = {} must equal the data's input dimension {}", w.front(), loss_->cols()));
+    throw std::invalid_argument(
+        fmt::format("the first width d0 = {} must equal the data's input dimension {}", w.front(),
+                    loss_->cols()));
   }
   if (w.back() != loss_->rows()) {
-    throw std::invalid_argument(fmt::format(
-        "the last width dN = {} must equal the data's output dimension {}", w.back(), loss_->rows()));
+    throw std::invalid_argument(
+        fmt::format("the last width dN = {} must equal the data's output dimension {}", w.back(),
+                    loss_->rows()));
   }
   if (options_.residual &&
       std::any_of(w.begin(), w.end(), [&](Eigen::Index d) { return d != w.front(); })) {
-    throw std::invalid_argument(fmt::format(
-        "the residual variant (layers I + W_j) needs all widths equal, got [{}]",
-        fmt::join(w, ", ")));
+    throw std::invalid_argument(
+        fmt::format("the residual variant (layers I + W_j) needs all widths equal, got [{}]",
+                    fmt::join(w, ", ")));
   }
   const int N = depth();
   for (int j = 1; j <= N; ++j) layout_.append(fmt::format("W{}", j), w[j], w[j - 1]);
@@ -99,7 +101,8 @@ void LinearNetwork::velocity(const Eigen::VectorXd& x, double, Eigen::VectorXd& 
   scaled_gradient(x, -1.0, dxdt);
 }
 
-void LinearNetwork::scaled_gradient(const Eigen::VectorXd& x, double scale, Eigen::VectorXd& g) const {
+void LinearNetwork::scaled_gradient(const Eigen::VectorXd& x, double scale,
+                                    Eigen::VectorXd& g) const {
   if (output_side_) {
     gradient_from_output_side(x, scale, g);
     return;
@@ -217,16 +220,17 @@ Eigen::VectorXd LinearNetwork::init_balanced(double scale, Rng& rng) const {
   if (!(scale > 0.0)) {
     throw std::invalid_argument(fmt::format("balanced init scale must be > 0, got {}", scale));
   }
-  return init_balanced_from(rng.normal_matrix(options_.widths.back(), options_.widths.front(), scale));
+  return init_balanced_from(
+      rng.normal_matrix(options_.widths.back(), options_.widths.front(), scale));
 }
 
 Eigen::VectorXd LinearNetwork::init_balanced_from(const Eigen::MatrixXd& A) const {
   const auto& w = options_.widths;
   const int N = depth();
   if (A.rows() != w.back() || A.cols() != w.front()) {
-    throw std::invalid_argument(fmt::format(
-        "balanced init needs a {} x {} end-to-end matrix, got {} x {}", w.back(), w.front(),
-        A.rows(), A.cols()));
+    throw std::invalid_argument(
+        fmt::format("balanced init needs a {} x {} end-to-end matrix, got {} x {}", w.back(),
+                    w.front(), A.rows(), A.cols()));
   }
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
   // Cut at the numerical rank: singular values at round-off level are images
@@ -263,8 +267,8 @@ Eigen::VectorXd LinearNetwork::init_identity(double scale) const {
 
 Eigen::VectorXd LinearNetwork::pack(const std::vector<Eigen::MatrixXd>& layers) const {
   if (static_cast<int>(layers.size()) != depth()) {
-    throw std::invalid_argument(fmt::format("expected {} layer matrices (the depth), got {}",
-                                            depth(), layers.size()));
+    throw std::invalid_argument(
+        fmt::format("expected {} layer matrices (the depth), got {}", depth(), layers.size()));
   }
   Eigen::VectorXd x(dim());
   for (std::size_t j = 0; j < layers.size(); ++j) {

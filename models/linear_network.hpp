@@ -101,8 +101,8 @@ class LinearNetwork final : public Field {
   mutable std::vector<Eigen::MatrixXd> dback_;    // and of B_j, for hessian_vector
   // The output-side grouping of the gradient, used when dN < d0.
   bool output_side_ = false;
-  mutable std::vector<Eigen::MatrixXd> suffix_;   // S_j = A_N ⋯ A_{j+1}, index j
-  mutable std::vector<Eigen::MatrixXd> carry_;    // C_j = ∇ℓ A_{j−1:1}ᵀ, index j−1
+  mutable std::vector<Eigen::MatrixXd> suffix_;  // S_j = A_N ⋯ A_{j+1}, index j
+  mutable std::vector<Eigen::MatrixXd> carry_;   // C_j = ∇ℓ A_{j−1:1}ᵀ, index j−1
 };
 
 }  // namespace gradflow

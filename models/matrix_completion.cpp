@@ -19,11 +19,13 @@ bool column_major_less(const MatrixEntry& a, const MatrixEntry& b) {
 }  // namespace
 
 std::vector<MatrixEntry> sample_observed_entries(Eigen::Index size, Eigen::Index count, Rng& rng) {
-  if (size <= 0) throw std::invalid_argument(fmt::format("the matrix size d must be positive, got {}", size));
+  if (size <= 0)
+    throw std::invalid_argument(fmt::format("the matrix size d must be positive, got {}", size));
   const auto n = static_cast<std::uint64_t>(size) * static_cast<std::uint64_t>(size);
   if (count <= 0 || static_cast<std::uint64_t>(count) > n) {
-    throw std::invalid_argument(fmt::format(
-        "the number of observed entries must be between 1 and d² = {} (d = {}), got {}", n, size, count));
+    throw std::invalid_argument(
+        fmt::format("the number of observed entries must be between 1 and d² = {} (d = {}), got {}",
+                    n, size, count));
   }
   // Floyd (Bentley & Floyd 1987): a uniformly random count-subset of [0, n).
   std::unordered_set<std::uint64_t> chosen;
@@ -49,8 +51,8 @@ std::vector<MatrixEntry> sample_observed_entries(Eigen::Index size, Eigen::Index
 std::vector<MatrixEntry> entries_from_array(const Eigen::MatrixXd& indices) {
   if (indices.cols() != 2) {
     throw std::invalid_argument(fmt::format(
-        "observed entries must be an |Ω| x 2 array of 0-based (row, col) indices, got {} x {}", indices.rows(),
-        indices.cols()));
+        "observed entries must be an |Ω| x 2 array of 0-based (row, col) indices, got {} x {}",
+        indices.rows(), indices.cols()));
   }
   std::vector<MatrixEntry> out;
   out.reserve(static_cast<std::size_t>(indices.rows()));
@@ -58,11 +60,12 @@ std::vector<MatrixEntry> entries_from_array(const Eigen::MatrixXd& indices) {
     for (Eigen::Index c = 0; c < 2; ++c) {
       const double v = indices(e, c);
       if (!std::isfinite(v) || v != std::floor(v) || std::abs(v) > 9.0e15) {
-        throw std::invalid_argument(
-            fmt::format("observed entry {} has the index {} in column {}; expected an integer", e, v, c));
+        throw std::invalid_argument(fmt::format(
+            "observed entry {} has the index {} in column {}; expected an integer", e, v, c));
       }
     }
-    out.push_back({static_cast<Eigen::Index>(indices(e, 0)), static_cast<Eigen::Index>(indices(e, 1))});
+    out.push_back(
+        {static_cast<Eigen::Index>(indices(e, 0)), static_cast<Eigen::Index>(indices(e, 1))});
   }
   return out;
 }
@@ -76,16 +79,18 @@ Eigen::MatrixXd entries_to_array(const std::vector<MatrixEntry>& entries) {
   return out;
 }
 
-MatrixCompletionLoss::MatrixCompletionLoss(const Eigen::MatrixXd& truth, std::vector<MatrixEntry> entries)
+MatrixCompletionLoss::MatrixCompletionLoss(const Eigen::MatrixXd& truth,
+                                           std::vector<MatrixEntry> entries)
     : MatrixCompletionLoss(truth.rows(), entries, [&] {
         if (truth.rows() != truth.cols()) {
-          throw std::invalid_argument(
-              fmt::format("the ground truth must be square, got {} x {}", truth.rows(), truth.cols()));
+          throw std::invalid_argument(fmt::format("the ground truth must be square, got {} x {}",
+                                                  truth.rows(), truth.cols()));
         }
         std::vector<double> values;
         values.reserve(entries.size());
         for (const MatrixEntry& e : entries) {
-          const bool inside = e.row >= 0 && e.row < truth.rows() && e.col >= 0 && e.col < truth.cols();
+          const bool inside =
+              e.row >= 0 && e.row < truth.rows() && e.col >= 0 && e.col < truth.cols();
           values.push_back(inside ? truth(e.row, e.col) : 0.0);  // range is reported below
         }
         return values;
@@ -94,8 +99,10 @@ MatrixCompletionLoss::MatrixCompletionLoss(const Eigen::MatrixXd& truth, std::ve
 MatrixCompletionLoss::MatrixCompletionLoss(Eigen::Index size, std::vector<MatrixEntry> entries,
                                            std::vector<double> values)
     : size_(size) {
-  if (size <= 0) throw std::invalid_argument(fmt::format("the matrix size d must be positive, got {}", size));
-  if (entries.empty()) throw std::invalid_argument("matrix completion needs at least one observed entry, got 0");
+  if (size <= 0)
+    throw std::invalid_argument(fmt::format("the matrix size d must be positive, got {}", size));
+  if (entries.empty())
+    throw std::invalid_argument("matrix completion needs at least one observed entry, got 0");
   if (entries.size() != values.size()) {
     throw std::invalid_argument(
         fmt::format("{} observed entries but {} values", entries.size(), values.size()));
@@ -103,25 +110,29 @@ MatrixCompletionLoss::MatrixCompletionLoss(Eigen::Index size, std::vector<Matrix
   for (std::size_t e = 0; e < entries.size(); ++e) {
     const MatrixEntry& x = entries[e];
     if (x.row < 0 || x.row >= size || x.col < 0 || x.col >= size) {
-      throw std::invalid_argument(fmt::format(
-          "observed entry {} is ({}, {}), outside the {} x {} matrix (indices are 0-based, expected 0..{})", e,
-          x.row, x.col, size, size, size - 1));
+      throw std::invalid_argument(
+          fmt::format("observed entry {} is ({}, {}), outside the {} x {} matrix (indices are "
+                      "0-based, expected 0..{})",
+                      e, x.row, x.col, size, size, size - 1));
     }
     if (!std::isfinite(values[e])) {
-      throw std::invalid_argument(fmt::format("observed entry {} ({}, {}) has a non-finite value", e, x.row, x.col));
+      throw std::invalid_argument(
+          fmt::format("observed entry {} ({}, {}) has a non-finite value", e, x.row, x.col));
     }
   }
   std::vector<std::size_t> order(entries.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::size_t a, std::size_t b) { return column_major_less(entries[a], entries[b]); });
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return column_major_less(entries[a], entries[b]);
+  });
   for (std::size_t k = 1; k < order.size(); ++k) {
     const MatrixEntry& a = entries[order[k - 1]];
     const MatrixEntry& b = entries[order[k]];
     if (a == b) {
-      throw std::invalid_argument(fmt::format(
-          "observed entry ({}, {}) is listed twice (entries {} and {}); expected each entry at most once",
-          a.row, a.col, order[k - 1], order[k]));
+      throw std::invalid_argument(
+          fmt::format("observed entry ({}, {}) is listed twice (entries {} and {}); expected each "
+                      "entry at most once",
+                      a.row, a.col, order[k - 1], order[k]));
     }
   }
   entries_.reserve(entries.size());
@@ -133,7 +144,8 @@ MatrixCompletionLoss::MatrixCompletionLoss(Eigen::Index size, std::vector<Matrix
 }
 
 std::string MatrixCompletionLoss::describe() const {
-  return fmt::format("matrix completion 1/(2|Ω|) Σ_Ω (W_ij − W*_ij)², |Ω| = {}, d = {}", observed_count(), size_);
+  return fmt::format("matrix completion 1/(2|Ω|) Σ_Ω (W_ij − W*_ij)², |Ω| = {}, d = {}",
+                     observed_count(), size_);
 }
 
 double MatrixCompletionLoss::value(const ConstMatrixRef& W) const {
@@ -154,7 +166,8 @@ void MatrixCompletionLoss::gradient(const ConstMatrixRef& W, MatrixRef G) const 
   }
 }
 
-void MatrixCompletionLoss::hessian_action(const ConstMatrixRef&, const ConstMatrixRef& V, MatrixRef D) const {
+void MatrixCompletionLoss::hessian_action(const ConstMatrixRef&, const ConstMatrixRef& V,
+                                          MatrixRef D) const {
   const double inv = 1.0 / static_cast<double>(entries_.size());
   D.setZero();
   for (const auto& [i, j] : entries_) D(i, j) = V(i, j) * inv;
@@ -171,7 +184,8 @@ double MatrixCompletionLoss::value_at_factor(const ConstMatrixRef& U) const {
   return 0.5 * sum / static_cast<double>(entries_.size());
 }
 
-void MatrixCompletionLoss::symmetric_gradient_times_factor(const ConstMatrixRef& U, MatrixRef D) const {
+void MatrixCompletionLoss::symmetric_gradient_times_factor(const ConstMatrixRef& U,
+                                                           MatrixRef D) const {
   const double inv = 1.0 / static_cast<double>(entries_.size());
   factor_t_ = U.transpose();
   gradient_t_.setZero(factor_t_.rows(), factor_t_.cols());

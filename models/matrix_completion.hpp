@@ -52,7 +52,8 @@ class MatrixCompletionLoss final : public MatrixLoss, public FactorisedLoss {
   // Observed entries of a size × size matrix and their values. Throws
   // std::invalid_argument for no entries, an index out of range, an entry
   // listed twice, a length mismatch or NaN/Inf values.
-  MatrixCompletionLoss(Eigen::Index size, std::vector<MatrixEntry> entries, std::vector<double> values);
+  MatrixCompletionLoss(Eigen::Index size, std::vector<MatrixEntry> entries,
+                       std::vector<double> values);
   // The entries' values read from the ground truth.
   MatrixCompletionLoss(const Eigen::MatrixXd& truth, std::vector<MatrixEntry> entries);
 

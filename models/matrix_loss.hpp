@@ -29,7 +29,8 @@ class MatrixLoss {
   virtual Eigen::Index cols() const = 0;
   virtual double value(const ConstMatrixRef& W) const = 0;
   virtual void gradient(const ConstMatrixRef& W, MatrixRef G) const = 0;
-  virtual void hessian_action(const ConstMatrixRef& W, const ConstMatrixRef& V, MatrixRef D) const = 0;
+  virtual void hessian_action(const ConstMatrixRef& W, const ConstMatrixRef& V,
+                              MatrixRef D) const = 0;
   virtual std::string describe() const = 0;
 };
 

@@ -13,8 +13,8 @@
 namespace gradflow {
 
 inline double singular_value_cutoff(Eigen::Index rows, Eigen::Index cols, double largest) {
-  return 10.0 * static_cast<double>(std::max(rows, cols)) *
-         std::numeric_limits<double>::epsilon() * largest;
+  return 10.0 * static_cast<double>(std::max(rows, cols)) * std::numeric_limits<double>::epsilon() *
+         largest;
 }
 
 // The numerical rank: how many of the singular values s (in decreasing order,

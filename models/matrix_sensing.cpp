@@ -7,10 +7,13 @@
 
 namespace gradflow {
 
-Eigen::MatrixXd draw_symmetric_gaussian_measurements(Eigen::Index size, Eigen::Index count, Rng& rng) {
-  if (size <= 0) throw std::invalid_argument(fmt::format("the matrix size d must be positive, got {}", size));
+Eigen::MatrixXd draw_symmetric_gaussian_measurements(Eigen::Index size, Eigen::Index count,
+                                                     Rng& rng) {
+  if (size <= 0)
+    throw std::invalid_argument(fmt::format("the matrix size d must be positive, got {}", size));
   if (count <= 0) {
-    throw std::invalid_argument(fmt::format("the measurement count m must be positive, got {}", count));
+    throw std::invalid_argument(
+        fmt::format("the measurement count m must be positive, got {}", count));
   }
   Eigen::MatrixXd out(count, size * size);
   for (Eigen::Index i = 0; i < count; ++i) {
@@ -23,9 +26,9 @@ Eigen::MatrixXd draw_symmetric_gaussian_measurements(Eigen::Index size, Eigen::I
 
 Eigen::VectorXd sensing_targets(const Eigen::MatrixXd& measurements, const Eigen::MatrixXd& truth) {
   if (measurements.cols() != truth.size()) {
-    throw std::invalid_argument(fmt::format(
-        "measurements of {} entries each do not fit a {} x {} ground truth", measurements.cols(),
-        truth.rows(), truth.cols()));
+    throw std::invalid_argument(
+        fmt::format("measurements of {} entries each do not fit a {} x {} ground truth",
+                    measurements.cols(), truth.rows(), truth.cols()));
   }
   return measurements * Eigen::Map<const Eigen::VectorXd>(truth.data(), truth.size());
 }
@@ -34,15 +37,17 @@ MatrixSensingLoss::MatrixSensingLoss(const Eigen::MatrixXd& measurements, Eigen:
     : targets_(std::move(targets)) {
   const Eigen::Index m = measurements.rows();
   if (m == 0) throw std::invalid_argument("matrix sensing needs at least one measurement, got 0");
-  const auto d = static_cast<Eigen::Index>(std::llround(std::sqrt(static_cast<double>(measurements.cols()))));
+  const auto d =
+      static_cast<Eigen::Index>(std::llround(std::sqrt(static_cast<double>(measurements.cols()))));
   if (d == 0 || d * d != measurements.cols()) {
-    throw std::invalid_argument(fmt::format(
-        "each measurement must be a flattened d x d matrix (d² entries per row), got rows of {} entries",
-        measurements.cols()));
+    throw std::invalid_argument(
+        fmt::format("each measurement must be a flattened d x d matrix (d² entries per row), got "
+                    "rows of {} entries",
+                    measurements.cols()));
   }
   if (targets_.size() != m) {
-    throw std::invalid_argument(
-        fmt::format("{} measurements but {} targets b_i (expected one per measurement)", m, targets_.size()));
+    throw std::invalid_argument(fmt::format(
+        "{} measurements but {} targets b_i (expected one per measurement)", m, targets_.size()));
   }
   if (!measurements.allFinite() || !targets_.allFinite()) {
     throw std::invalid_argument("the measurements or their targets contain NaN or Inf");
@@ -55,14 +60,16 @@ MatrixSensingLoss::MatrixSensingLoss(const Eigen::MatrixXd& measurements, Eigen:
     const double scale = A.cwiseAbs().maxCoeff();
     const double asymmetry = (A - A.transpose()).cwiseAbs().maxCoeff();
     if (asymmetry > kMeasurementSymmetryTolerance * scale) {
-      throw std::invalid_argument(fmt::format(
-          "measurement {} (0-based) is not symmetric: max |A − Aᵀ| = {:.3g}, max |A| = {:.3g} (expected "
-          "symmetric A_i, up to {} relative)",
-          i, asymmetry, scale, kMeasurementSymmetryTolerance));
+      throw std::invalid_argument(
+          fmt::format("measurement {} (0-based) is not symmetric: max |A − Aᵀ| = {:.3g}, max |A| = "
+                      "{:.3g} (expected "
+                      "symmetric A_i, up to {} relative)",
+                      i, asymmetry, scale, kMeasurementSymmetryTolerance));
     }
     Eigen::Index p = 0;
     for (Eigen::Index col = 0; col < d; ++col) {
-      for (Eigen::Index row = 0; row <= col; ++row) upper_(i, p++) = 0.5 * (A(row, col) + A(col, row));
+      for (Eigen::Index row = 0; row <= col; ++row)
+        upper_(i, p++) = 0.5 * (A(row, col) + A(col, row));
     }
   }
   packed_.resize(upper_.cols());
@@ -71,7 +78,8 @@ MatrixSensingLoss::MatrixSensingLoss(const Eigen::MatrixXd& measurements, Eigen:
 }
 
 std::string MatrixSensingLoss::describe() const {
-  return fmt::format("matrix sensing 1/(2m) Σ(⟨A_i, W⟩ − b_i)², m = {}, d = {}", measurement_count(), size_);
+  return fmt::format("matrix sensing 1/(2m) Σ(⟨A_i, W⟩ − b_i)², m = {}, d = {}",
+                     measurement_count(), size_);
 }
 
 void MatrixSensingLoss::pack_pair_sums(const ConstMatrixRef& W, Eigen::VectorXd& packed) const {
@@ -109,7 +117,8 @@ void MatrixSensingLoss::gradient(const ConstMatrixRef& W, MatrixRef G) const {
   unpack_symmetric(packed_gradient_, G);
 }
 
-void MatrixSensingLoss::hessian_action(const ConstMatrixRef&, const ConstMatrixRef& V, MatrixRef D) const {
+void MatrixSensingLoss::hessian_action(const ConstMatrixRef&, const ConstMatrixRef& V,
+                                       MatrixRef D) const {
   pack_pair_sums(V, packed_);
   residual_.noalias() = upper_ * packed_;
   packed_gradient_.noalias() = upper_.transpose() * residual_;

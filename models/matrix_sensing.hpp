@@ -27,7 +27,8 @@ namespace gradflow {
 // whose row i is A_i flattened (A_i is symmetric, so row-major and column-major
 // flattening agree). Draw order, fixed for reproducibility: G_1, G_2, ..., each
 // column by column.
-Eigen::MatrixXd draw_symmetric_gaussian_measurements(Eigen::Index size, Eigen::Index count, Rng& rng);
+Eigen::MatrixXd draw_symmetric_gaussian_measurements(Eigen::Index size, Eigen::Index count,
+                                                     Rng& rng);
 
 // b_i = ⟨A_i, W*⟩ for measurements stored as above.
 Eigen::VectorXd sensing_targets(const Eigen::MatrixXd& measurements, const Eigen::MatrixXd& truth);

@@ -21,7 +21,9 @@ class ModifiedFlow final : public Field {
 
   Eigen::Index dim() const override { return base_.dim(); }
   double loss(const Eigen::VectorXd& x) const override { return base_.loss(x); }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override { base_.gradient(x, g); }
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
+    base_.gradient(x, g);
+  }
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
   bool is_gradient_flow() const override { return false; }
   const Layout& layout() const override { return base_.layout(); }
@@ -35,7 +37,9 @@ class ModifiedFlow final : public Field {
   std::string projection_name() const override { return base_.projection_name(); }
   Eigen::MatrixXd project(const Eigen::VectorXd& x) const override { return base_.project(x); }
   Observation observe(const Eigen::VectorXd& x) const override { return base_.observe(x); }
-  Observation observe_at(const Eigen::VectorXd& x, double t) const override { return base_.observe_at(x, t); }
+  Observation observe_at(const Eigen::VectorXd& x, double t) const override {
+    return base_.observe_at(x, t);
+  }
 
   double eta() const { return eta_; }
 

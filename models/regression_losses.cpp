@@ -35,8 +35,10 @@ void SquareLoss::hessian_action(const ConstMatrixRef&, const ConstMatrixRef& V, 
 LpLoss::LpLoss(const Dataset& data, double p) : p_(p) {
   validate_dataset(data);
   if (!(p >= 2.0)) {
-    throw std::invalid_argument(fmt::format(
-        "the lp loss needs p >= 2 (for p < 2 it is not twice differentiable at zero residual), got {}", p));
+    throw std::invalid_argument(
+        fmt::format("the lp loss needs p >= 2 (for p < 2 it is not twice differentiable at zero "
+                    "residual), got {}",
+                    p));
   }
   X_ = data.X;
   Y_ = data.Y;

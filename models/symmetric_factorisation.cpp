@@ -14,11 +14,12 @@ SymmetricFactorisation::SymmetricFactorisation(std::shared_ptr<const MatrixLoss>
   if (!loss_) throw std::invalid_argument("a symmetric factorisation needs a loss");
   if (loss_->rows() != loss_->cols()) {
     throw std::invalid_argument(fmt::format(
-        "a symmetric factorisation W = UUᵀ needs a loss of a square matrix, got {} x {}", loss_->rows(),
-        loss_->cols()));
+        "a symmetric factorisation W = UUᵀ needs a loss of a square matrix, got {} x {}",
+        loss_->rows(), loss_->cols()));
   }
   if (options.width < 0) {
-    throw std::invalid_argument(fmt::format("the width k must be positive (or 0 for k = d), got {}", options.width));
+    throw std::invalid_argument(
+        fmt::format("the width k must be positive (or 0 for k = d), got {}", options.width));
   }
   size_ = loss_->rows();
   width_ = options.width == 0 ? size_ : options.width;
@@ -32,7 +33,8 @@ SymmetricFactorisation::SymmetricFactorisation(std::shared_ptr<const MatrixLoss>
 }
 
 std::string SymmetricFactorisation::describe() const {
-  return fmt::format("symmetric factorisation W = UUᵀ, U {} x {}, {}", size_, width_, loss_->describe());
+  return fmt::format("symmetric factorisation W = UUᵀ, U {} x {}, {}", size_, width_,
+                     loss_->describe());
 }
 
 double SymmetricFactorisation::loss(const Eigen::VectorXd& x) const {
@@ -92,7 +94,8 @@ Observation SymmetricFactorisation::observe(const Eigen::VectorXd& x) const {
 
 Eigen::MatrixXd gaussian_direction(Eigen::Index size, Eigen::Index width, Rng& rng) {
   if (size <= 0 || width <= 0) {
-    throw std::invalid_argument(fmt::format("U₀ must have positive sizes, got {} x {}", size, width));
+    throw std::invalid_argument(
+        fmt::format("U₀ must have positive sizes, got {} x {}", size, width));
   }
   return rng.normal_matrix(size, width, 1.0 / std::sqrt(static_cast<double>(width)));
 }

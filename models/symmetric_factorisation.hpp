@@ -37,7 +37,8 @@ class SymmetricFactorisation final : public Field {
  public:
   // Throws std::invalid_argument for a non-square loss or a negative width.
   // `metrics` (optional) adds reconstruction errors etc. to observe().
-  SymmetricFactorisation(std::shared_ptr<const MatrixLoss> loss, SymmetricFactorisationOptions options = {},
+  SymmetricFactorisation(std::shared_ptr<const MatrixLoss> loss,
+                         SymmetricFactorisationOptions options = {},
                          std::shared_ptr<const FactorisationMetrics> metrics = nullptr);
 
   Eigen::Index dim() const override { return layout_.dim(); }
@@ -47,7 +48,8 @@ class SymmetricFactorisation final : public Field {
   std::string describe() const override;
 
   bool has_analytic_hessian_vector() const override { return true; }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override;
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override;
 
   std::string projection_name() const override { return "W"; }
   Eigen::MatrixXd project(const Eigen::VectorXd& x) const override { return product(x); }

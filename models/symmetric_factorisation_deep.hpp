@@ -34,7 +34,9 @@ class DeepFactorisation final : public Field {
 
   Eigen::Index dim() const override { return net_.dim(); }
   double loss(const Eigen::VectorXd& x) const override { return net_.loss(x); }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override { net_.gradient(x, g); }
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
+    net_.gradient(x, g);
+  }
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override {
     net_.velocity(x, t, dxdt);
   }
@@ -42,7 +44,8 @@ class DeepFactorisation final : public Field {
   std::string describe() const override;
 
   bool has_analytic_hessian_vector() const override { return net_.has_analytic_hessian_vector(); }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override {
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override {
     net_.hessian_vector(x, v, hv);
   }
 
@@ -53,10 +56,13 @@ class DeepFactorisation final : public Field {
   const LinearNetwork& network() const { return net_; }
   int depth() const { return net_.depth(); }
   // The balanced start whose end-to-end matrix is W0 (d × d).
-  Eigen::VectorXd balanced_start(const Eigen::MatrixXd& W0) const { return net_.init_balanced_from(W0); }
+  Eigen::VectorXd balanced_start(const Eigen::MatrixXd& W0) const {
+    return net_.init_balanced_from(W0);
+  }
 
  private:
-  static LinearNetworkOptions square_widths(const std::shared_ptr<const MatrixLoss>& loss, int depth);
+  static LinearNetworkOptions square_widths(const std::shared_ptr<const MatrixLoss>& loss,
+                                            int depth);
 
   LinearNetwork net_;
   std::shared_ptr<const FactorisationMetrics> metrics_;

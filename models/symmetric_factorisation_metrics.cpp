@@ -19,25 +19,29 @@ double effective_rank(const Eigen::VectorXd& singular_values) {
   return std::exp(entropy);
 }
 
-FactorisationMetrics::FactorisationMetrics(FactorisationMetricsOptions options) : options_(std::move(options)) {
+FactorisationMetrics::FactorisationMetrics(FactorisationMetricsOptions options)
+    : options_(std::move(options)) {
   const Eigen::MatrixXd& T = options_.truth;
   if (T.size() > 0 && T.rows() != T.cols()) {
-    throw std::invalid_argument(fmt::format("the ground truth must be square, got {} x {}", T.rows(), T.cols()));
+    throw std::invalid_argument(
+        fmt::format("the ground truth must be square, got {} x {}", T.rows(), T.cols()));
   }
   const Eigen::MatrixXd& M = options_.unobserved_mask;
   if (M.size() > 0 && (M.rows() != T.rows() || M.cols() != T.cols())) {
-    throw std::invalid_argument(fmt::format("the unobserved-entry mask is {} x {}, the ground truth {} x {}",
-                                            M.rows(), M.cols(), T.rows(), T.cols()));
+    throw std::invalid_argument(
+        fmt::format("the unobserved-entry mask is {} x {}, the ground truth {} x {}", M.rows(),
+                    M.cols(), T.rows(), T.cols()));
   }
   if (options_.top_singular_values < 0) {
-    throw std::invalid_argument(
-        fmt::format("the number of top singular values must be >= 0, got {}", options_.top_singular_values));
+    throw std::invalid_argument(fmt::format(
+        "the number of top singular values must be >= 0, got {}", options_.top_singular_values));
   }
   truth_norm_ = T.norm();
   if (M.size() > 0) unobserved_truth_norm_ = M.cwiseProduct(T).norm();
 }
 
-void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* metrics, Observation& out) {
+void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* metrics,
+                        Observation& out) {
   if (metrics != nullptr) {
     metrics->observe(W, out);
   } else {
@@ -60,7 +64,8 @@ void FactorisationMetrics::observe(const Eigen::MatrixXd& W, Observation& out) c
   out.scalars.emplace_back("nuclear_norm", sigma.sum());
   out.scalars.emplace_back("effective_rank", effective_rank(sigma));
   const Eigen::Index q = std::min(options_.top_singular_values, sigma.size());
-  for (Eigen::Index i = 0; i < q; ++i) out.scalars.emplace_back(fmt::format("sigma_{}", i + 1), sigma[i]);
+  for (Eigen::Index i = 0; i < q; ++i)
+    out.scalars.emplace_back(fmt::format("sigma_{}", i + 1), sigma[i]);
   out.matrices.emplace_back("W", W);
 }
 

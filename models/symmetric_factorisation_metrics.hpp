@@ -22,8 +22,8 @@
 namespace gradflow {
 
 struct FactorisationMetricsOptions {
-  Eigen::MatrixXd truth;              // W* (d × d); empty: no reconstruction errors
-  Eigen::MatrixXd unobserved_mask;    // 1 on entries outside Ω, 0 on Ω; empty: sensing
+  Eigen::MatrixXd truth;                 // W* (d × d); empty: no reconstruction errors
+  Eigen::MatrixXd unobserved_mask;       // 1 on entries outside Ω, 0 on Ω; empty: sensing
   Eigen::Index top_singular_values = 5;  // q, capped at d
 };
 
@@ -45,7 +45,8 @@ class FactorisationMetrics {
 
 // What every factorisation flow records of its W: the metrics when it has
 // them, else W itself (as the matrix "W").
-void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* metrics, Observation& out);
+void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* metrics,
+                        Observation& out);
 
 // Effective rank of singular values σ (Roy & Vetterli 2007), exposed for tests.
 double effective_rank(const Eigen::VectorXd& singular_values);

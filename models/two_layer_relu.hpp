@@ -91,8 +91,8 @@ class TwoLayerRelu final : public ShallowReluField {
   Eigen::Index width() const { return signs_.size(); }
   Eigen::Index input_dim() const { return X_.rows(); }
   Eigen::Index samples() const { return X_.cols(); }
-  const Eigen::MatrixXd& inputs() const override { return X_; }   // d × n
-  const Eigen::VectorXd& targets() const override { return y_; }  // n
+  const Eigen::MatrixXd& inputs() const override { return X_; }                     // d × n
+  const Eigen::VectorXd& targets() const override { return y_; }                    // n
   const Eigen::VectorXd& output_weights() const override { return scaled_signs_; }  // a/√m
   const Eigen::VectorXd& signs() const { return signs_; }
   Eigen::VectorXd initial_state() const;
@@ -119,12 +119,12 @@ class TwoLayerRelu final : public ShallowReluField {
   Eigen::Index neuron_of(Eigen::Index k) const { return k % width(); }
   Eigen::Index sample_of(Eigen::Index k) const { return k / width(); }
 
-  Eigen::MatrixXd X_;        // d × n
-  Eigen::VectorXd y_;        // n
-  Eigen::MatrixXd gram_;     // XᵀX
-  Eigen::VectorXd signs_;    // a
+  Eigen::MatrixXd X_;             // d × n
+  Eigen::VectorXd y_;             // n
+  Eigen::MatrixXd gram_;          // XᵀX
+  Eigen::VectorXd signs_;         // a
   Eigen::VectorXd scaled_signs_;  // a/√m
-  Eigen::MatrixXd W0_;       // m × d
+  Eigen::MatrixXd W0_;            // m × d
   Layout layout_;
   Eigen::MatrixXd H_inf_, H0_;
   double lambda_min_inf_ = 0.0;
@@ -133,13 +133,13 @@ class TwoLayerRelu final : public ShallowReluField {
   Eigen::Matrix<bool, Eigen::Dynamic, Eigen::Dynamic> pattern0_;  // 1{W(0)X ≥ 0}
 
   // Scratch for the hot path, sized once in the constructor.
-  mutable Eigen::MatrixXd Z_;      // m × n
-  mutable Eigen::MatrixXd mask_;   // m × n
-  mutable Eigen::MatrixXd Xe_;     // n × d
-  mutable Eigen::VectorXd u_, e_;  // n
-  mutable Eigen::RowVectorXd row_;  // d
+  mutable Eigen::MatrixXd Z_;                                       // m × n
+  mutable Eigen::MatrixXd mask_;                                    // m × n
+  mutable Eigen::MatrixXd Xe_;                                      // n × d
+  mutable Eigen::VectorXd u_, e_;                                   // n
+  mutable Eigen::RowVectorXd row_;                                  // d
   mutable std::vector<double> small_matrix_, small_rhs_, small_v_;  // n², n, n
-  mutable std::vector<Eigen::Index> set_;  // n
+  mutable std::vector<Eigen::Index> set_;                           // n
 };
 
 }  // namespace gradflow

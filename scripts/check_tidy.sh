@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# clang-tidy with the checks of .clang-tidy: over src/ (core, io, cli) by
+# clang-tidy with the checks of .clang-tidy: over src/core, src/io, src/cli by
 # default, as the test script runs it (a minute or two); over every library,
 # test and benchmark with --all (about 10 minutes on 2 cores), before a commit
 # that touches models/ or integrators/. Needs a configured release build for
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 command -v run-clang-tidy >/dev/null || { echo "check_tidy: clang-tidy is not installed (apt-get install clang-tidy)" >&2; exit 2; }
 db=build/release
 [ -f "$db/compile_commands.json" ] || { echo "check_tidy: no $db/compile_commands.json: run scripts/build.sh first" >&2; exit 2; }
-folders='src/'
+folders='src/(core|io|cli)/'
 [ "${1:-}" = "--all" ] && folders='(src|models|integrators|tests|bench)/'
 # GCC-only flags in the database are unknown to clang: drop them.
 if run-clang-tidy -quiet -p "$db" -j "$(nproc)" -extra-arg=-Wno-unknown-warning-option \

@@ -26,7 +26,8 @@ inline Dataset random_dataset(Eigen::Index inputs, Eigen::Index outputs, Eigen::
 }
 
 // Data with XXᵀ/n = I exactly and Y = M X, so Σyx = YXᵀ/n = M.
-inline Dataset whitened_dataset(const Eigen::MatrixXd& M, Eigen::Index samples, std::uint64_t seed) {
+inline Dataset whitened_dataset(const Eigen::MatrixXd& M, Eigen::Index samples,
+                                std::uint64_t seed) {
   Rng rng(seed);
   Eigen::MatrixXd X = rng.normal_matrix(M.cols(), samples);
   const Eigen::MatrixXd cov = X * X.transpose() / static_cast<double>(samples);

@@ -46,8 +46,9 @@ std::string nested_arrays(std::size_t depth) {
 
 TEST_CASE("a spec nested 100 000 levels deep inside data is refused by its depth before any copy") {
   const auto dir = fresh_temp_dir("bad_input", "deep_data");
-  const std::string spec = R"({"data": {"kind": "sine", "deep": )" + nested_arrays(1'000'000) +
-                           R"(}, "model": {"kind": "least_squares"}, "init": {"kind": "point", "value": 0},
+  const std::string spec =
+      R"({"data": {"kind": "sine", "deep": )" + nested_arrays(1'000'000) +
+      R"(}, "model": {"kind": "least_squares"}, "init": {"kind": "point", "value": 0},
                            "t_end": 1, "runs": [{}]})";
   refused_by_check_and_run(dir, spec, {"spec.json: key 'data.deep", "nested more than 64 levels"});
 }
@@ -56,7 +57,8 @@ TEST_CASE("a deeply nested experiment override is refused by its depth") {
   const auto dir = fresh_temp_dir("bad_input", "deep_experiment");
   const std::string spec = least_squares_spec(R"("experiments": [{"name": "a", "model": {"x": )" +
                                               nested_arrays(1'000'000) + "}}], ");
-  refused_by_check_and_run(dir, spec, {"key 'experiments[0].model.x", "nested more than 64 levels"});
+  refused_by_check_and_run(dir, spec,
+                           {"key 'experiments[0].model.x", "nested more than 64 levels"});
 }
 
 TEST_CASE("a spec nested exactly as deep as the limit is still read") {
@@ -86,7 +88,8 @@ TEST_CASE("a data path that is a directory is refused naming the spec key") {
 
 TEST_CASE("a hidden width beyond memory is refused as bad input naming the experiment") {
   const auto dir = fresh_temp_dir("bad_input", "huge_width");
-  refused_by_check_and_run(dir, R"({"name": "huge", "data": {"kind": "sine", "samples": 12, "inputs": 3},
+  refused_by_check_and_run(dir,
+                           R"({"name": "huge", "data": {"kind": "sine", "samples": 12, "inputs": 3},
       "model": {"kind": "linear_network", "hidden": [4000000000]}, "init": {"kind": "gaussian"},
       "t_end": 1, "runs": [{}]})",
                            {"spec.json: experiment \"huge\"", "does not fit in memory"});
@@ -109,17 +112,22 @@ TEST_CASE("a start that overflows through the layers is refused by check naming 
 
 TEST_CASE("a csv file starting with a byte-order mark keeps its first row") {
   const auto dir = fresh_temp_dir("bad_input", "csv_bom");
-  write_file(dir / "x.csv", "\xEF\xBB\xBF" "1,2\n3,4\n5,6\n");
+  write_file(dir / "x.csv",
+             "\xEF\xBB\xBF"
+             "1,2\n3,4\n5,6\n");
   const Eigen::MatrixXd m = gradflow::read_csv_matrix((dir / "x.csv").string());
   REQUIRE(m.rows() == 3);
   CHECK(m(0, 0) == 1.0);
   CHECK(m(0, 1) == 2.0);
   // With a real header behind the mark, the header alone is skipped.
-  write_file(dir / "h.csv", "\xEF\xBB\xBF" "a,b\n3,4\n");
+  write_file(dir / "h.csv",
+             "\xEF\xBB\xBF"
+             "a,b\n3,4\n");
   CHECK(gradflow::read_csv_matrix((dir / "h.csv").string()).rows() == 1);
 }
 
-TEST_CASE("a first csv row with a number and a text cell is refused instead of dropped as a header") {
+TEST_CASE(
+    "a first csv row with a number and a text cell is refused instead of dropped as a header") {
   const auto dir = fresh_temp_dir("bad_input", "csv_header");
   write_file(dir / "x.csv", "1,abc\n3,4\n");
   CHECK_THROWS_WITH(gradflow::read_csv_matrix((dir / "x.csv").string()),
@@ -135,20 +143,23 @@ TEST_CASE("a key written twice in one object is refused naming the key") {
   refused_by_check_and_run(dir, R"({"data": {"kind": "sine", "samples": 12, "samples": 13},
       "model": {"kind": "least_squares"}, "init": {"kind": "point", "value": 0}, "t_end": 1, "runs": [{}]})",
                            {"spec.json: key 'data.samples'", "written twice"});
-  refused_by_check_and_run(dir, least_squares_spec("", R"([{"name": "a"}, {"name": "b", "rtol": 1e-6, "rtol": 1e-7}])"),
-                           {"spec.json: key 'runs[1].rtol'", "written twice"});
+  refused_by_check_and_run(
+      dir, least_squares_spec("", R"([{"name": "a"}, {"name": "b", "rtol": 1e-6, "rtol": 1e-7}])"),
+      {"spec.json: key 'runs[1].rtol'", "written twice"});
 }
 
 TEST_CASE("run names that would break the summary csv or a file name are refused") {
   const auto dir = fresh_temp_dir("bad_input", "unsafe_run_names");
-  refused_by_check_and_run(dir, least_squares_spec("", R"([{"name": "a,b"}])"),
-                           {"spec.json: key 'runs[0].name'", "character 2 (counted from 1) is ','"});
+  refused_by_check_and_run(
+      dir, least_squares_spec("", R"([{"name": "a,b"}])"),
+      {"spec.json: key 'runs[0].name'", "character 2 (counted from 1) is ','"});
   refused_by_check_and_run(dir, least_squares_spec("", R"([{"name": "a\nb"}])"),
                            {"key 'runs[0].name'", "the byte 0x0a"});
   refused_by_check_and_run(dir, least_squares_spec("", R"([{"name": "a\u0000b"}])"),
                            {"key 'runs[0].name'", "the byte 0x00"});
-  refused_by_check_and_run(dir, least_squares_spec("", R"([{"name": ")" + std::string(300, 'a') + R"("}])"),
-                           {"key 'runs[0].name'", "300 bytes long, more than 200"});
+  refused_by_check_and_run(
+      dir, least_squares_spec("", R"([{"name": ")" + std::string(300, 'a') + R"("}])"),
+      {"key 'runs[0].name'", "300 bytes long, more than 200"});
   refused_by_check_and_run(dir, least_squares_spec("", R"([{"name": ".."}])"),
                            {"key 'runs[0].name'", "names a directory"});
 }
@@ -156,22 +167,27 @@ TEST_CASE("run names that would break the summary csv or a file name are refused
 TEST_CASE("clashing output files are refused before any work") {
   const auto dir = fresh_temp_dir("bad_input", "clashing_outputs");
   const std::string two = R"([{"name": "a"}, {"name": "b", "integrator": "rk4", "dt": 0.5}])";
-  refused_by_check_and_run(dir, least_squares_spec(R"("compare": [["a", "b"], ["a", "b"]], )", two),
-                           {"spec.json: key 'compare[1]'", "compare_a_vs_b.csv", "also written for 'compare[0]'"});
+  refused_by_check_and_run(
+      dir, least_squares_spec(R"("compare": [["a", "b"], ["a", "b"]], )", two),
+      {"spec.json: key 'compare[1]'", "compare_a_vs_b.csv", "also written for 'compare[0]'"});
   refused_by_check_and_run(
       dir, least_squares_spec("", R"([{"name": "a"}, {"name": "b", "integrator": "rk4", "dt": 0.5},
                                      {"name": "compare_a_vs_b", "integrator": "rk4", "dt": 0.25}])"),
       {"compare_a_vs_b.csv", "also written for 'runs[2].name'"});
   // Two names of 200 bytes make a comparison file of 416 bytes.
   const std::string longest(200, 'x'), other(200, 'y');
-  refused_by_check_and_run(dir, least_squares_spec("", R"([{"name": ")" + longest + R"("}, {"name": ")" + other +
-                                                           R"(", "integrator": "rk4", "dt": 0.5}])"),
-                           {"key 'compare'", "416 bytes long, more than 255"});
+  refused_by_check_and_run(
+      dir,
+      least_squares_spec("", R"([{"name": ")" + longest + R"("}, {"name": ")" + other +
+                                 R"(", "integrator": "rk4", "dt": 0.5}])"),
+      {"key 'compare'", "416 bytes long, more than 255"});
 }
 
-TEST_CASE("experiment names that clash with the summary files or leave the output folder are refused") {
+TEST_CASE(
+    "experiment names that clash with the summary files or leave the output folder are refused") {
   const auto dir = fresh_temp_dir("bad_input", "experiment_names");
-  refused_by_check_and_run(dir, least_squares_spec(R"("experiments": [{"name": "summary_runs.csv"}], )"),
+  refused_by_check_and_run(dir,
+                           least_squares_spec(R"("experiments": [{"name": "summary_runs.csv"}], )"),
                            {"key 'name'", "summary file", "experiments[0]"});
   refused_by_check_and_run(dir, least_squares_spec(R"("experiments": [{"name": ".."}], )"),
                            {"key 'name'", "names a directory"});
@@ -179,11 +195,13 @@ TEST_CASE("experiment names that clash with the summary files or leave the outpu
                            {"key 'name'", "character 2 (counted from 1) is ' '"});
 }
 
-TEST_CASE("an experiment named after a spec file with spaces gets a safe name instead of a refusal") {
+TEST_CASE(
+    "an experiment named after a spec file with spaces gets a safe name instead of a refusal") {
   const auto dir = fresh_temp_dir("bad_input", "spaced_file_name");
   write_file(dir / "my first run.json", least_squares_spec());
   const auto out = dir / "out";
-  const CliResult r = gradflow_cli({"run", (dir / "my first run.json").string(), "--out", out.string()});
+  const CliResult r =
+      gradflow_cli({"run", (dir / "my first run.json").string(), "--out", out.string()});
   INFO(r.err);
   CHECK(r.code == 0);
   CHECK(std::filesystem::exists(out / "my_first_run" / "meta.json"));

@@ -72,8 +72,10 @@ long counter(const RunStats& s, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("bdf keeps its global error within 10 times rtol on stiff linear networks with either linear solver",
-          "[stiff]") {
+TEST_CASE(
+    "bdf keeps its global error within 10 times rtol on stiff linear networks with either linear "
+    "solver",
+    "[stiff]") {
   for (const StiffNet& net : stiff_nets()) {
     INFO(net.label);
     const PreparedExperiment p = prepare(net);
@@ -89,14 +91,15 @@ TEST_CASE("bdf keeps its global error within 10 times rtol on stiff linear netwo
         INFO("linear solver " << to_string(solver) << ", rtol " << rtol);
         // atol well below rtol·|x_i| (entries are O(0.1–1)): the relative
         // tolerance is what is measured.
-        const MethodOptions bdf{.method = Method::bdf, .rtol = rtol, .atol = 1e-2 * rtol, .linear_solver = solver};
+        const MethodOptions bdf{
+            .method = Method::bdf, .rtol = rtol, .atol = 1e-2 * rtol, .linear_solver = solver};
         const RunResult run = integrate(field, x0, times, bdf, stop);
         REQUIRE(run.stats.status == RunStatus::completed);
         REQUIRE(run.trajectory.times == reference.trajectory.times);
         double worst = 0.0;
         for (std::size_t k = 1; k < times.size(); ++k) {
-          worst = std::max(worst, gradflow::testing::relative_error(run.trajectory.states[k],
-                                                                    reference.trajectory.states[k]));
+          worst = std::max(worst, gradflow::testing::relative_error(
+                                      run.trajectory.states[k], reference.trajectory.states[k]));
         }
         INFO("largest relative error / rtol = " << worst / rtol);
         // A BDF run's global error is a modest multiple of rtol; 10× is the
@@ -107,14 +110,17 @@ TEST_CASE("bdf keeps its global error within 10 times rtol on stiff linear netwo
   }
 }
 
-TEST_CASE("bdf with the dense linear solver converges its Newton iterations on the audited stiff network",
-          "[stiff]") {
+TEST_CASE(
+    "bdf with the dense linear solver converges its Newton iterations on the audited stiff network",
+    "[stiff]") {
   // Before the Newton matrix was rebuilt at every step, a Jacobian kept for up
   // to 51 steps made 49 Newton iterations fail at rtol 1e-8 here.
   const PreparedExperiment p = prepare(stiff_nets().front());
   const Field& field = *p.targets.front().field;
-  const MethodOptions bdf{.method = Method::bdf, .rtol = 1e-8, .atol = 1e-10, .linear_solver = LinearSolver::dense};
-  const RunResult run = integrate(field, *p.targets.front().x0, {0.0, p.spec.t_end}, bdf, {.t_end = p.spec.t_end});
+  const MethodOptions bdf{
+      .method = Method::bdf, .rtol = 1e-8, .atol = 1e-10, .linear_solver = LinearSolver::dense};
+  const RunResult run =
+      integrate(field, *p.targets.front().x0, {0.0, p.spec.t_end}, bdf, {.t_end = p.spec.t_end});
   REQUIRE(run.stats.status == RunStatus::completed);
   // Newton on the exact Jacobian of the predicted state fails only when the
   // predictor is far off, which CVODE's step control prevents.

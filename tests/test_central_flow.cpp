@@ -49,7 +49,8 @@ class ToyField : public Field {
   Eigen::Index dim() const override { return 3; }
   double loss(const Eigen::VectorXd& w) const override {
     const double x = w[0], z = w[1], y = w[2];
-    return 0.5 * Toy::a(x) * y * y + x * (z - toy_.c) + 0.5 * toy_.kappa * (z - toy_.m) * (z - toy_.m);
+    return 0.5 * Toy::a(x) * y * y + x * (z - toy_.c) +
+           0.5 * toy_.kappa * (z - toy_.m) * (z - toy_.m);
   }
   void gradient(const Eigen::VectorXd& w, Eigen::VectorXd& g) const override {
     const double x = w[0], z = w[1], y = w[2];
@@ -59,7 +60,8 @@ class ToyField : public Field {
   const Layout& layout() const override { return layout_; }
   std::string describe() const override { return "toy"; }
   bool has_analytic_hessian_vector() const override { return analytic_; }
-  void hessian_vector(const Eigen::VectorXd& w, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override {
+  void hessian_vector(const Eigen::VectorXd& w, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override {
     if (!analytic_) {
       Field::hessian_vector(w, v, hv);
       return;
@@ -113,7 +115,9 @@ struct ToyCentralFlow {
     const Eigen::Vector2d e = (lambda * s).array().exp().matrix();
     return fixed + Q * e.asDiagonal() * Q.transpose() * (v0 - fixed);
   }
-  double z_on_edge(double t) const { return z_inf + (z_entry - z_inf) * std::exp(-toy.kappa * (t - t_entry)); }
+  double z_on_edge(double t) const {
+    return z_inf + (z_entry - z_inf) * std::exp(-toy.kappa * (t - t_entry));
+  }
   Eigen::Vector3d state(double t) const {
     if (t <= t_entry) {
       const Eigen::Vector2d v = linear(Eigen::Vector2d::Zero(), t);
@@ -213,13 +217,16 @@ TEST_CASE("the sharpness gradient of a 1-D landscape is its third derivative") {
     central.sharpness_gradient(x, u, g);
     // f''' by central differences of the analytic f'' (error ≈ 1e-9 relative at h = 1e-5).
     const double h = 1e-5;
-    const double third = (WideSharp1D::curvature(theta + h) - WideSharp1D::curvature(theta - h)) / (2.0 * h);
+    const double third =
+        (WideSharp1D::curvature(theta + h) - WideSharp1D::curvature(theta - h)) / (2.0 * h);
     INFO("theta " << theta << ": " << g[0] << " vs " << third);
     CHECK(g[0] == Approx(third).epsilon(1e-6).margin(1e-6));
   }
 }
 
-TEST_CASE("without analytic Hessian products the sharpness gradient is a second difference of the gradient") {
+TEST_CASE(
+    "without analytic Hessian products the sharpness gradient is a second difference of the "
+    "gradient") {
   const ToyField toy(false);
   const CentralFlow central(toy, 2.0 / 3.2);
   CHECK_THAT(central.grad_s_method(), Catch::Contains("second central difference of the gradient"));
@@ -235,7 +242,8 @@ TEST_CASE("without analytic Hessian products the sharpness gradient is a second 
 
 TEST_CASE("the central flow of the toy follows its hand-derived solution through entry and exit") {
   const ToyCentralFlow hand;
-  INFO("hand: entry at t = " << hand.t_entry << ", exit at t = " << hand.t_exit << ", x* = " << hand.x_star);
+  INFO("hand: entry at t = " << hand.t_entry << ", exit at t = " << hand.t_exit
+                             << ", x* = " << hand.x_star);
   for (bool analytic : {true, false}) {
     INFO("analytic Hessian-vector products: " << analytic);
     const ToyField toy(analytic);
@@ -280,7 +288,8 @@ TEST_CASE("the central flow of the toy follows its hand-derived solution through
   }
 }
 
-TEST_CASE("the central flow refuses switched fields, preconditioned flows and a non-positive step") {
+TEST_CASE(
+    "the central flow refuses switched fields, preconditioned flows and a non-positive step") {
   const ToyField toy(true);
   CHECK_THROWS_WITH(CentralFlow(toy, 0.0), Catch::Contains("eta > 0"));
   const CentralFlow central(toy, 0.5);
@@ -324,7 +333,8 @@ class TwoEdgeField : public Field {
   const Layout& layout() const override { return layout_; }
   std::string describe() const override { return "two-edge toy"; }
   bool has_analytic_hessian_vector() const override { return true; }
-  void hessian_vector(const Eigen::VectorXd& v, const Eigen::VectorXd& u, Eigen::VectorXd& hv) const override {
+  void hessian_vector(const Eigen::VectorXd& v, const Eigen::VectorXd& u,
+                      Eigen::VectorXd& hv) const override {
     const double x = v[0], z = v[1], y1 = v[2], y2 = v[3];
     hv.resize(24);
     hv[0] = y1 * y1 * u[0] + 2.0 * x * y1 * u[2];

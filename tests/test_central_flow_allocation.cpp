@@ -38,4 +38,3 @@ TEST_CASE("a central-flow evaluation on the edge allocates nothing once warmed u
     CHECK(testing::heap_allocations_so_far() - before == 0);
   }
 }
-

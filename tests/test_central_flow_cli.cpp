@@ -59,7 +59,8 @@ const char* kLandscape = R"({
 TEST_CASE("a central-flow run on the 1-D landscape stops where the curvature is 2 over eta") {
   const auto dir = fresh_temp_dir("central_cli", "landscape");
   write_file(dir / "ws.json", kLandscape);
-  const CliResult r = gradflow_cli({"run", (dir / "ws.json").string(), "--out", (dir / "out").string()});
+  const CliResult r =
+      gradflow_cli({"run", (dir / "ws.json").string(), "--out", (dir / "out").string()});
   INFO(r.out << r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("central flow (eta = 0.15): on the edge 2/eta = 13.3333"));
@@ -79,11 +80,13 @@ TEST_CASE("a central-flow run on the 1-D landscape stops where the curvature is 
   CHECK(c["counters"]["hessian_vector_products"].get<long>() > 0);
   CHECK(c["per_unit_time"]["hessian_vector_products"].get<double>() ==
         Approx(c["counters"]["hessian_vector_products"].get<double>() / 6.0));
-  CHECK_THAT(c["grad_S_method"].get<std::string>(), Catch::Contains("analytic Hessian-vector product"));
+  CHECK_THAT(c["grad_S_method"].get<std::string>(),
+             Catch::Contains("analytic Hessian-vector product"));
 
   const auto names = header(out / "cf.csv");
-  CHECK(names == std::vector<std::string>{"t", "step", "loss", "grad_norm", "S", "two_over_eta", "sigma2",
-                                          "edge_count", "predicted_mean_loss", "theta", "curvature"});
+  CHECK(names == std::vector<std::string>{"t", "step", "loss", "grad_norm", "S", "two_over_eta",
+                                          "sigma2", "edge_count", "predicted_mean_loss", "theta",
+                                          "curvature"});
   const auto end = last_row(out / "cf.csv");
   // f'' = 2/η where it stopped (S held to the solver's tolerance, rtol 1e-8).
   CHECK(end[10] == Approx(2.0 / 0.15).epsilon(1e-7));
@@ -94,19 +97,21 @@ TEST_CASE("a central-flow run on the 1-D landscape stops where the curvature is 
 
   // GD beside its own central flow: the time-average columns (default window 2).
   CHECK(header(out / "compare_gd_vs_cf.csv") ==
-        std::vector<std::string>{"t", "step_a", "step_b", "loss_a", "loss_b", "loss_diff", "state_dist",
-                                 "avg_state_dist", "sigma2_predicted", "sigma2_observed",
-                                 "mean_loss_predicted", "mean_loss_observed"});
+        std::vector<std::string>{"t", "step_a", "step_b", "loss_a", "loss_b", "loss_diff",
+                                 "state_dist", "avg_state_dist", "sigma2_predicted",
+                                 "sigma2_observed", "mean_loss_predicted", "mean_loss_observed"});
   CHECK(meta["comparisons"][0]["average_window"].get<double>() == 2.0);
 }
 
-TEST_CASE("a GD run's average window adds the time-average distance to its comparisons with any flow") {
+TEST_CASE(
+    "a GD run's average window adds the time-average distance to its comparisons with any flow") {
   const auto dir = fresh_temp_dir("central_cli", "window");
   json spec = json::parse(kLandscape);
   spec["runs"] = {{{"name", "gd"}, {"integrator", "euler"}, {"eta", 0.15}, {"average_window", 3}},
                   {{"name", "gf"}}};
   write_file(dir / "ws.json", spec.dump());
-  const CliResult r = gradflow_cli({"run", (dir / "ws.json").string(), "--out", (dir / "out").string()});
+  const CliResult r =
+      gradflow_cli({"run", (dir / "ws.json").string(), "--out", (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   const auto out = dir / "out" / "ws";
@@ -119,45 +124,58 @@ TEST_CASE("a GD run's average window adds the time-average distance to its compa
 TEST_CASE("bad central-flow input is refused naming the file and key, with no files written") {
   const auto dir = fresh_temp_dir("central_cli", "bad");
   auto with_runs = [](const json& runs, const json& model = json{{"kind", "wide_sharp_1d"}},
-                      const json& init = json{{"kind", "point"}, {"value", 3.1}}, const json& data = json::object()) {
-    return json{{"model", model}, {"init", init}, {"data", data}, {"t_end", 1}, {"runs", runs}}.dump();
+                      const json& init = json{{"kind", "point"}, {"value", 3.1}},
+                      const json& data = json::object()) {
+    return json{{"model", model}, {"init", init}, {"data", data}, {"t_end", 1}, {"runs", runs}}
+        .dump();
   };
   SECTION("another integrator") {
-    check_refused(dir, with_runs(json::array({{{"central_eta", 0.15}, {"integrator", "dopri5"}}})),
-                  "key 'runs[0].integrator': the central flow switches between gradient flow and the edge");
+    check_refused(
+        dir, with_runs(json::array({{{"central_eta", 0.15}, {"integrator", "dopri5"}}})),
+        "key 'runs[0].integrator': the central flow switches between gradient flow and the edge");
   }
   SECTION("with the modified flow") {
     check_refused(dir, with_runs(json::array({{{"central_eta", 0.15}, {"modified_eta", 0.15}}})),
                   "key 'runs[0].central_eta': give either \"central_eta\"");
   }
   SECTION("an ensemble") {
-    check_refused(dir, with_runs(json::array({{{"central_eta", 0.15}, {"ensemble", {{"size", 2}}}}})),
+    check_refused(dir,
+                  with_runs(json::array({{{"central_eta", 0.15}, {"ensemble", {{"size", 2}}}}})),
                   "key 'runs[0].ensemble': the central flow is deterministic");
   }
   SECTION("a start beyond the edge") {
     // f''(−1) = 20 > 2/η = 13.3.
-    check_refused(dir, with_runs(json::array({{{"central_eta", 0.15}}}), json{{"kind", "wide_sharp_1d"}},
-                                 json{{"kind", "point"}, {"value", -1.0}}),
-                  "key 'runs[0].central_eta': GD with step 0.15 starts beyond the edge of stability: the "
-                  "sharpness at the start is 20");
+    check_refused(
+        dir,
+        with_runs(json::array({{{"central_eta", 0.15}}}), json{{"kind", "wide_sharp_1d"}},
+                  json{{"kind", "point"}, {"value", -1.0}}),
+        "key 'runs[0].central_eta': GD with step 0.15 starts beyond the edge of stability: the "
+        "sharpness at the start is 20");
   }
   SECTION("an average window on a flow") {
-    check_refused(dir, with_runs(json::array({{{"average_window", 2}}})),
-                  "key 'runs[0].average_window': average_window sets the window of GD's time average");
+    check_refused(
+        dir, with_runs(json::array({{{"average_window", 2}}})),
+        "key 'runs[0].average_window': average_window sets the window of GD's time average");
   }
   SECTION("a window of zero") {
-    check_refused(dir, with_runs(json::array({{{"integrator", "euler"}, {"eta", 0.1}, {"average_window", 0}}})),
-                  "runs[0].average_window");
+    check_refused(
+        dir,
+        with_runs(json::array({{{"integrator", "euler"}, {"eta", 0.1}, {"average_window", 0}}})),
+        "runs[0].average_window");
   }
   const json sine = {{"kind", "sine"}, {"samples", 8}, {"inputs", 3}, {"unit_norm_inputs", true}};
   SECTION("the ReLU network, whose Hessian jumps") {
-    check_refused(dir, with_runs(json::array({{{"central_eta", 0.1}}}), json{{"kind", "two_layer_relu"}, {"width", 4}},
-                                 json{{"kind", "gaussian"}}, sine),
-                  "key 'runs[0].central_eta': the central flow needs a twice differentiable loss");
+    check_refused(
+        dir,
+        with_runs(json::array({{{"central_eta", 0.1}}}),
+                  json{{"kind", "two_layer_relu"}, {"width", 4}}, json{{"kind", "gaussian"}}, sine),
+        "key 'runs[0].central_eta': the central flow needs a twice differentiable loss");
   }
   SECTION("the end-to-end flow, which is not a gradient flow") {
-    check_refused(dir, with_runs(json::array({{{"central_eta", 0.1}, {"flow", "end_to_end"}}}),
-                                 json{{"kind", "linear_network"}, {"hidden", {2}}}, json{{"kind", "gaussian"}}, sine),
+    check_refused(dir,
+                  with_runs(json::array({{{"central_eta", 0.1}, {"flow", "end_to_end"}}}),
+                            json{{"kind", "linear_network"}, {"hidden", {2}}},
+                            json{{"kind", "gaussian"}}, sine),
                   "key 'runs[0].central_eta': the central flow models gradient descent on a loss");
   }
 }

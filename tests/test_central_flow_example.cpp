@@ -62,7 +62,8 @@ double dense_sharpness(const Field& f, const Eigen::VectorXd& x) {
     H.col(j) = hv;
     e[j] = 0.0;
   }
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(0.5 * (H + H.transpose()), Eigen::EigenvaluesOnly)
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(0.5 * (H + H.transpose()),
+                                                        Eigen::EigenvaluesOnly)
       .eigenvalues()
       .maxCoeff();
 }
@@ -90,7 +91,8 @@ const Example& example() {
     spec["record"] = {{"sharpness", false}, {"states", true}};
     Example e{dir / "central_flow.json", dir / "out", {}};
     testing::write_file(e.spec, spec.dump(2));
-    const testing::CliResult r = testing::gradflow_cli({"run", e.spec.string(), "--out", e.out.string(), "-q"});
+    const testing::CliResult r =
+        testing::gradflow_cli({"run", e.spec.string(), "--out", e.out.string(), "-q"});
     INFO(r.err);
     REQUIRE(r.code == 0);
     e.experiments = read_spec_file(e.spec);
@@ -171,8 +173,9 @@ void check_edge() {
     gf_loss_error.push_back(std::abs(after["gf"]["loss_b"][i] - observed) / observed);
     sigma_ratio.push_back(after["cf"]["sigma2_observed"][i] / after["cf"]["sigma2_predicted"][i]);
   }
-  INFO("mean distance to GD's time average: gf " << to_gf << ", mf " << to_mf << ", cf " << to_cf
-       << " (factors " << to_gf / to_cf << ", " << to_mf / to_cf << "); mean relative error of the "
+  INFO("mean distance to GD's time average: gf "
+       << to_gf << ", mf " << to_mf << ", cf " << to_cf << " (factors " << to_gf / to_cf << ", "
+       << to_mf / to_cf << "); mean relative error of the "
        << "mean loss: cf " << mean(cf_loss_error) << ", gf " << mean(gf_loss_error)
        << "; median observed/predicted sigma2 " << median(sigma_ratio));
   // Measured: factors 4.4 (gf) and 4.2 (mf). The claim is "markedly closer":
@@ -200,7 +203,8 @@ void check_stable() {
   const auto& a = gf.at("avg_state_dist");
   const auto& b = central.at("avg_state_dist");
   REQUIRE(a.size() == b.size());
-  for (std::size_t i = 0; i < a.size(); ++i) CHECK((a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))));
+  for (std::size_t i = 0; i < a.size(); ++i)
+    CHECK((a[i] == b[i] || (std::isnan(a[i]) && std::isnan(b[i]))));
 }
 
 void check_beyond() {
@@ -228,8 +232,8 @@ void check_beyond() {
   testing::write_file(file, patched.dump(2));
   const testing::CliResult r = testing::gradflow_cli({"check", file.string()});
   CHECK(r.code == 2);
-  CHECK_THAT(r.err, Catch::Contains("runs[4].central_eta") && Catch::Contains("starts beyond the edge") &&
-                        Catch::Contains("16.29"));
+  CHECK_THAT(r.err, Catch::Contains("runs[4].central_eta") &&
+                        Catch::Contains("starts beyond the edge") && Catch::Contains("16.29"));
 }
 
 }  // namespace

@@ -17,7 +17,8 @@ TEST_CASE("the Hessian extremes of least squares are those of XXᵀ/n") {
   const Dataset data = random_dataset(6, 1, 50, 3);
   const LinearNetwork net(data, {.widths = {6, 1}});
   const Eigen::VectorXd eig =
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(data.X * data.X.transpose() / 50.0).eigenvalues();
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(data.X * data.X.transpose() / 50.0)
+          .eigenvalues();
   const HessianExtremes h = hessian_extremes(net, Eigen::VectorXd::Zero(6));
   CHECK(h.min == Approx(eig.minCoeff()).epsilon(1e-12));
   CHECK(h.max == Approx(eig.maxCoeff()).epsilon(1e-12));
@@ -60,8 +61,9 @@ TEST_CASE("diagnostics report loss, gradient norm and balancedness per record") 
   t.record(0.5, 3, 2.0 * x);
   const Diagnostics d = diagnose(net, t, {.hessian_eigenvalues = true});
   REQUIRE(d.series.columns == std::vector<std::string>{"t", "step", "loss", "grad_norm", "hess_min",
-                                                         "hess_max", "balancedness_1", "balancedness_max",
-                                                         "power_identity_1", "e2e_norm"});
+                                                       "hess_max", "balancedness_1",
+                                                       "balancedness_max", "power_identity_1",
+                                                       "e2e_norm"});
   REQUIRE(d.series.rows.size() == 2);
   CHECK(d.series.rows[1][0] == 0.5);
   CHECK(d.series.rows[1][1] == 3.0);
@@ -111,8 +113,8 @@ TEST_CASE("states are compared only between runs with the same layout") {
 }
 
 TEST_CASE("Lanczos sharpness equals the dense eigensolver's largest eigenvalue") {
-  for (const std::vector<Eigen::Index>& widths : {std::vector<Eigen::Index>{6, 5, 4, 2},
-                                                  std::vector<Eigen::Index>{10, 12, 12, 3}}) {
+  for (const std::vector<Eigen::Index>& widths :
+       {std::vector<Eigen::Index>{6, 5, 4, 2}, std::vector<Eigen::Index>{10, 12, 12, 3}}) {
     const Dataset data = random_dataset(widths.front(), widths.back(), 40, 4);
     const LinearNetwork net(data, {.widths = widths});
     Rng rng(3);

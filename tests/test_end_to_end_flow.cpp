@@ -20,7 +20,9 @@ using gradflow::testing::whitened_dataset;
 
 namespace {
 
-Eigen::VectorXd flat(const Eigen::MatrixXd& W) { return Eigen::Map<const Eigen::VectorXd>(W.data(), W.size()); }
+Eigen::VectorXd flat(const Eigen::MatrixXd& W) {
+  return Eigen::Map<const Eigen::VectorXd>(W.data(), W.size());
+}
 Eigen::MatrixXd as_matrix(const Eigen::VectorXd& x, Eigen::Index rows, Eigen::Index cols) {
   return Eigen::Map<const Eigen::MatrixXd>(x.data(), rows, cols);
 }
@@ -40,7 +42,8 @@ Eigen::MatrixXd product_velocity(const LinearNetwork& net, const Eigen::VectorXd
   return total;
 }
 
-std::vector<Eigen::Index> widths_for(int depth, Eigen::Index d0, Eigen::Index hidden, Eigen::Index dN) {
+std::vector<Eigen::Index> widths_for(int depth, Eigen::Index d0, Eigen::Index hidden,
+                                     Eigen::Index dN) {
   std::vector<Eigen::Index> w{d0};
   for (int j = 1; j < depth; ++j) w.push_back(hidden);
   w.push_back(dN);
@@ -87,7 +90,9 @@ TEST_CASE("the single-output closed form equals the general formula") {
   }
 }
 
-TEST_CASE("the end-to-end field at W = 0 is finite: zero for N of 2 or more, minus the gradient for N = 1") {
+TEST_CASE(
+    "the end-to-end field at W = 0 is finite: zero for N of 2 or more, minus the gradient for N = "
+    "1") {
   for (Eigen::Index outputs : {1, 3}) {
     INFO("outputs " << outputs);
     const Dataset data = random_dataset(5, outputs, 30, 3);
@@ -108,7 +113,8 @@ TEST_CASE("the end-to-end field at W = 0 is finite: zero for N of 2 or more, min
   }
 }
 
-TEST_CASE("from a balanced start the per-layer product follows the end-to-end flow to solver tolerance") {
+TEST_CASE(
+    "from a balanced start the per-layer product follows the end-to-end flow to solver tolerance") {
   // A reachable target Y = MX, so that the loss can fall by orders of magnitude.
   Dataset data = random_dataset(5, 3, 60, 7);
   data.Y = Rng(8).normal_matrix(3, 5) * data.X;
@@ -154,7 +160,8 @@ TEST_CASE("from a Gaussian start the product leaves the end-to-end flow") {
   const Eigen::VectorXd x0 = net.init_gaussian(0.7, rng);
   const MethodOptions tight{.rtol = 1e-10, .atol = 1e-12};
   const RunResult layers = integrate(net, x0, {0.0, 5.0}, tight, {.t_end = 5.0});
-  const RunResult product = integrate(e2e, flat(net.end_to_end(x0)), {0.0, 5.0}, tight, {.t_end = 5.0});
+  const RunResult product =
+      integrate(e2e, flat(net.end_to_end(x0)), {0.0, 5.0}, tight, {.t_end = 5.0});
   const Eigen::MatrixXd W = net.end_to_end(layers.trajectory.states.back());
   CHECK((W - as_matrix(product.trajectory.states.back(), 3, 5)).norm() > 1e-3 * W.norm());
 }
@@ -179,7 +186,9 @@ TEST_CASE("on whitened data each singular value follows Saxe's mode dynamics for
     const RunResult r = integrate(e2e, flat(U * u0.asDiagonal() * V.transpose()), times,
                                   {.rtol = 1e-12, .atol = 1e-14}, {.t_end = T});
     REQUIRE(r.stats.status == RunStatus::completed);
-    auto mode_rate = [&](double u, double target) { return N * std::pow(u, 2.0 - 2.0 / N) * (target - u); };
+    auto mode_rate = [&](double u, double target) {
+      return N * std::pow(u, 2.0 - 2.0 / N) * (target - u);
+    };
     for (std::size_t k = 0; k < times.size(); ++k) {
       Eigen::VectorXd u(3);
       for (int i = 0; i < 3; ++i) {
@@ -204,12 +213,16 @@ TEST_CASE("on whitened data each singular value follows Saxe's mode dynamics for
       CHECK((as_matrix(r.trajectory.states[k], 3, 4) - expected).norm() <= 1e-6 * expected.norm());
     }
     // The horizon covers the whole sigmoid: every mode ends near its target.
-    const Eigen::VectorXd sv = Eigen::JacobiSVD<Eigen::MatrixXd>(as_matrix(r.trajectory.states.back(), 3, 4)).singularValues();
+    const Eigen::VectorXd sv =
+        Eigen::JacobiSVD<Eigen::MatrixXd>(as_matrix(r.trajectory.states.back(), 3, 4))
+            .singularValues();
     CHECK((sv - s).norm() <= 1e-3 * s.norm());
   }
 }
 
-TEST_CASE("the discrete end-to-end update and GD on balanced layers differ by order eta squared per step") {
+TEST_CASE(
+    "the discrete end-to-end update and GD on balanced layers differ by order eta squared per "
+    "step") {
   const Dataset data = random_dataset(5, 3, 40, 9);
   auto loss = std::make_shared<SquareLoss>(data);
   for (int N = 2; N <= 4; ++N) {
@@ -220,8 +233,11 @@ TEST_CASE("the discrete end-to-end update and GD on balanced layers differ by or
     const Eigen::VectorXd x0 = net.init_balanced(1.0, rng);
     auto gap = [&](double eta) {
       const RunResult gd = gradient_descent(net, x0, eta, {0.0, eta}, {.t_end = eta});
-      const RunResult eu = gradient_descent(e2e, flat(net.end_to_end(x0)), eta, {0.0, eta}, {.t_end = eta});
-      return (net.end_to_end(gd.trajectory.states.back()) - as_matrix(eu.trajectory.states.back(), 3, 5)).norm();
+      const RunResult eu =
+          gradient_descent(e2e, flat(net.end_to_end(x0)), eta, {0.0, eta}, {.t_end = eta});
+      return (net.end_to_end(gd.trajectory.states.back()) -
+              as_matrix(eu.trajectory.states.back(), 3, 5))
+          .norm();
     };
     const double ratio = gap(1e-3) / gap(5e-4);
     INFO("ratio " << ratio);
@@ -236,7 +252,9 @@ TEST_CASE("the end-to-end flow refuses depth 0") {
                     Catch::Contains("depth N >= 1, got 0"));
 }
 
-TEST_CASE("Saxe's per-mode solution is exact where the target singular value is zero or round-off small") {
+TEST_CASE(
+    "Saxe's per-mode solution is exact where the target singular value is zero or round-off "
+    "small") {
   // u̇ = 2u(s − u) (DESIGN.md §7, N = 2), integrated here by scalar RK4 at
   // h = 1e-4 (error O(h⁴) ≈ 1e-16 on this O(1) logistic), sharing no code with
   // the oracle; s = 0 and s = 1e-16 are where s / (1 + (s/u0 − 1)e^{−2st})
@@ -255,7 +273,8 @@ TEST_CASE("Saxe's per-mode solution is exact where the target singular value is 
       const double h = t / static_cast<double>(steps);
       double y = u0[k];
       for (long n = 0; n < steps; ++n) {
-        const double k1 = rate(y), k2 = rate(y + 0.5 * h * k1), k3 = rate(y + 0.5 * h * k2), k4 = rate(y + h * k3);
+        const double k1 = rate(y), k2 = rate(y + 0.5 * h * k1), k3 = rate(y + 0.5 * h * k2),
+                     k4 = rate(y + h * k3);
         y += h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4);
       }
       INFO("t = " << t << ", s = " << s[k] << ", oracle " << u[k] << ", RK4 " << y);
@@ -265,7 +284,9 @@ TEST_CASE("Saxe's per-mode solution is exact where the target singular value is 
   }
 }
 
-TEST_CASE("from balanced rank-deficient starts at depths 3 and 4 the end-to-end flow follows the layers' product to a few rtol") {
+TEST_CASE(
+    "from balanced rank-deficient starts at depths 3 and 4 the end-to-end flow follows the layers' "
+    "product to a few rtol") {
   // Hidden widths 4 above the rank k: the zero-padded balanced layers keep
   // their zero rows and columns exactly along the per-layer flow (a polynomial
   // field), so the product stays of rank k; the end-to-end flow from the same
@@ -280,7 +301,8 @@ TEST_CASE("from balanced rank-deficient starts at depths 3 and 4 the end-to-end 
       INFO("depth " << N << ", rank " << k);
       const LinearNetwork net(loss, {.widths = widths_for(N, 6, 4, 3)});
       Rng rng(40 + N + 10 * k);
-      const Eigen::VectorXd x0 = net.init_balanced_from(rng.normal_matrix(3, k) * rng.normal_matrix(k, 6));
+      const Eigen::VectorXd x0 =
+          net.init_balanced_from(rng.normal_matrix(3, k) * rng.normal_matrix(k, 6));
       const Eigen::MatrixXd W0 = net.end_to_end(x0);
       const auto kept = rank_kept_from(W0, N);
       REQUIRE(kept == (k < 3 ? std::optional<Eigen::Index>(k) : std::nullopt));
@@ -298,9 +320,10 @@ TEST_CASE("from balanced rank-deficient starts at depths 3 and 4 the end-to-end 
         const Eigen::VectorXd sv = Eigen::JacobiSVD<Eigen::MatrixXd>(We).singularValues();
         if (k < 3) off_rank = std::max(off_rank, sv[k] / sv[0]);
       }
-      INFO("worst relative gap " << worst / rtol << " rtol, largest sigma_{k+1}/sigma_1 " << off_rank
-           << ", field evaluations: layers " << layers.stats.field_evaluations << ", e2e "
-           << product.stats.field_evaluations);
+      INFO("worst relative gap " << worst / rtol << " rtol, largest sigma_{k+1}/sigma_1 "
+                                 << off_rank << ", field evaluations: layers "
+                                 << layers.stats.field_evaluations << ", e2e "
+                                 << product.stats.field_evaluations);
       // Each dopri5 solution carries a global error of about rtol: the flow
       // converges (nothing amplifies) over ~10² accepted steps. The full-rank
       // controls measure 0.5-0.6 rtol, the rank-deficient starts 0.2-1.2 rtol
@@ -315,11 +338,13 @@ TEST_CASE("from balanced rank-deficient starts at depths 3 and 4 the end-to-end 
   }
 }
 
-TEST_CASE("keeping the rank leaves the field unchanged on the rank-k set and Lipschitz next to it") {
+TEST_CASE(
+    "keeping the rank leaves the field unchanged on the rank-k set and Lipschitz next to it") {
   const Dataset data = random_dataset(6, 3, 40, 2);
   auto loss = std::make_shared<SquareLoss>(data);
   Rng rng(8);
-  const Eigen::MatrixXd W = rng.normal_matrix(3, 1) * rng.normal_matrix(1, 6);  // rank one, in floating point
+  const Eigen::MatrixXd W =
+      rng.normal_matrix(3, 1) * rng.normal_matrix(1, 6);  // rank one, in floating point
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(W, Eigen::ComputeFullU | Eigen::ComputeFullV);
   // A step δ off the rank-one set, in its normal (null-null) block.
   const Eigen::MatrixXd normal = svd.matrixU().col(1) * svd.matrixV().col(1).transpose();
@@ -360,6 +385,7 @@ TEST_CASE("the rank kept from a start is its numerical rank below full rank and 
   CHECK_THROWS_WITH(EndToEndFlow(loss, 1, {.max_rank = 1}), Catch::Contains("from depth N = 2 on"));
   CHECK_THROWS_WITH(EndToEndFlow(loss, 3, {.max_rank = 4}),
                     Catch::Contains("between 0 and min(dN, d0) = 3, got 4"));
-  CHECK_THAT(EndToEndFlow(loss, 3, {.max_rank = 1}).describe(), Catch::Contains("kept on rank <= 1"));
+  CHECK_THAT(EndToEndFlow(loss, 3, {.max_rank = 1}).describe(),
+             Catch::Contains("kept on rank <= 1"));
   CHECK_THAT(EndToEndFlow(loss, 3).describe(), !Catch::Contains("kept on rank"));
 }

@@ -33,11 +33,14 @@ TEST_CASE("an ensemble run writes the same members twice and other members under
       "t_end": 2, "sample": {{"kind": "linear", "count": 3}},
       "runs": [{{"name": "sgd", "integrator": "sgd", "eta": 0.01, "sigma": 1, "ensemble": {{"size": 5, "vary": "start"}}}},
                {{"name": "gd", "integrator": "euler", "eta": 0.01, "ensemble": {{"size": 5}}}}]
-    }})", seed));
-    const auto r = gradflow_cli({"run", (dir / (name + ".json")).string(), "--out", (dir / name).string(), "-q"});
+    }})",
+                                                   seed));
+    const auto r = gradflow_cli(
+        {"run", (dir / (name + ".json")).string(), "--out", (dir / name).string(), "-q"});
     INFO(r.err);
     REQUIRE(r.code == 0);
-    return std::pair{read_file(dir / name / name / "sgd.members.csv"), read_file(dir / name / name / "gd.members.csv")};
+    return std::pair{read_file(dir / name / name / "sgd.members.csv"),
+                     read_file(dir / name / name / "gd.members.csv")};
   };
   const auto [first_sgd, first_gd] = run(1, "a");
   const auto [again_sgd, again_gd] = run(1, "b");

@@ -15,7 +15,8 @@
 using namespace gradflow;
 
 TEST_CASE("summary statistics equal a direct computation and leave out non-finite values") {
-  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  const double nan = std::numeric_limits<double>::quiet_NaN(),
+               inf = std::numeric_limits<double>::infinity();
   const SummaryStats s = summarise({3, 1, 4, nan, 1, 5, 9, inf, 2, 6});
   CHECK(s.count == 8);
   // Sorted: 1 1 2 3 4 5 6 9. Mean 31/8; squared deviations sum to 52.875.
@@ -33,7 +34,8 @@ TEST_CASE("summary statistics equal a direct computation and leave out non-finit
   CHECK(std::isnan(summarise({nan}).mean));
 }
 
-TEST_CASE("the ensemble table aggregates members per recorded time and drops members after they stop") {
+TEST_CASE(
+    "the ensemble table aggregates members per recorded time and drops members after they stop") {
   MemberSeries a{{0.0, 1.0, 2.0}, {0, 10, 20}, {4.0, 2.0, 1.0}, {1.0, 0.5, 0.25}};
   MemberSeries b{{0.0, 1.0, 2.0}, {0, 10, 20}, {6.0, 4.0, 3.0}, {3.0, 1.5, 0.75}};
   MemberSeries c{{0.0, 1.3}, {0, 13}, {5.0, 1e40}, {2.0, 1e20}};  // diverged at t = 1.3
@@ -64,10 +66,13 @@ TEST_CASE("outcome labels: diverged, not converged, the nearest named minimum, o
   CHECK(outcome_label(f, RunStatus::completed, near_wide, 1e-3, 1e-6) == "not_converged");
   CHECK(outcome_label(f, RunStatus::completed, near_wide, std::nan(""), 1e-6) == "not_converged");
   CHECK(outcome_label(f, RunStatus::completed, near_wide, 1e-8, 1e-6) == "wide");
-  CHECK(outcome_label(f, RunStatus::step_budget, Eigen::VectorXd::Constant(1, 0.1), 1e-8, 1e-6) == "sharp");
-  CHECK(outcome_labels(f) == std::vector<std::string>{"diverged", "not_converged", "sharp", "wide"});
+  CHECK(outcome_label(f, RunStatus::step_budget, Eigen::VectorXd::Constant(1, 0.1), 1e-8, 1e-6) ==
+        "sharp");
+  CHECK(outcome_labels(f) ==
+        std::vector<std::string>{"diverged", "not_converged", "sharp", "wide"});
   Rng rng(1);
   const LeastSquares underdetermined(rng.normal_matrix(2, 3), rng.normal_matrix(2, 1));
-  CHECK(outcome_label(underdetermined, RunStatus::loss_below, Eigen::VectorXd::Zero(3), 0.0, 1e-6) == "converged");
+  CHECK(outcome_label(underdetermined, RunStatus::loss_below, Eigen::VectorXd::Zero(3), 0.0,
+                      1e-6) == "converged");
   CHECK(outcome_labels(underdetermined).back() == "converged");
 }

@@ -47,7 +47,8 @@ class CoordinateSwitched final : public SwitchedField {
     for (Eigen::Index k = 0; k < K_; ++k) mode->side[k] = x[k] >= 0 ? 1 : -1;
     return mode;
   }
-  void velocity_in_mode(const Eigen::VectorXd& x, const Mode& base, Eigen::VectorXd& v) const override {
+  void velocity_in_mode(const Eigen::VectorXd& x, const Mode& base,
+                        Eigen::VectorXd& v) const override {
     v = f_(x, weights(x, static_cast<const Sides&>(base)));
   }
   void margins(const Eigen::VectorXd& x, const Mode& base, Eigen::VectorXd& h) const override {
@@ -56,9 +57,11 @@ class CoordinateSwitched final : public SwitchedField {
   }
   void margins_of(const Eigen::VectorXd& x, const Mode& base, std::span<const Eigen::Index> ks,
                   std::span<double> h) const override {
-    for (std::size_t j = 0; j < ks.size(); ++j) h[j] = margin(x, static_cast<const Sides&>(base), ks[j]);
+    for (std::size_t j = 0; j < ks.size(); ++j)
+      h[j] = margin(x, static_cast<const Sides&>(base), ks[j]);
   }
-  Transition enter(Eigen::VectorXd& x, Mode& base, std::span<const Eigen::Index> ks) const override {
+  Transition enter(Eigen::VectorXd& x, Mode& base,
+                   std::span<const Eigen::Index> ks) const override {
     auto& mode = static_cast<Sides&>(base);
     Transition t;
     for (Eigen::Index k : ks) {
@@ -77,9 +80,12 @@ class CoordinateSwitched final : public SwitchedField {
       }
       mode.side[k] = after;
       if (after == before) continue;
-      if (after == 0) ++t.slides_started;
-      else if (before == 0) ++t.slides_ended;
-      else ++t.crossings;
+      if (after == 0)
+        ++t.slides_started;
+      else if (before == 0)
+        ++t.slides_ended;
+      else
+        ++t.crossings;
     }
     return t;
   }
@@ -104,7 +110,8 @@ class CoordinateSwitched final : public SwitchedField {
     const double r1 = f_(x, s)[k];
     return r0 / (r0 - r1);
   }
-  std::pair<double, double> rates(const Eigen::VectorXd& x, const Sides& mode, Eigen::Index k) const {
+  std::pair<double, double> rates(const Eigen::VectorXd& x, const Sides& mode,
+                                  Eigen::Index k) const {
     std::array<double, 2> s = weights(x, mode);
     s[k] = 0.0;
     const double r0 = f_(x, s)[k];
@@ -134,7 +141,8 @@ TEST_CASE("a crossing is located and the flow continues on the other side") {
     return Eigen::Vector2d(-2.0 + s[0], s[0]);
   });
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 5}, 2.0);
-  const EventDrivenResult r = integrate_event_driven(field, Eigen::Vector2d(1.0, 0.0), times, kTight, {.t_end = 2.0});
+  const EventDrivenResult r =
+      integrate_event_driven(field, Eigen::Vector2d(1.0, 0.0), times, kTight, {.t_end = 2.0});
   REQUIRE(r.run.stats.status == RunStatus::completed);
   CHECK(r.events.crossings == 1);
   CHECK(r.events.slides_started == 0);
@@ -144,7 +152,8 @@ TEST_CASE("a crossing is located and the flow continues on the other side") {
   CHECK((r.run.trajectory.states[2] - Eigen::Vector2d(0.0, 1.0)).norm() < 1e-12);  // t = 1
 }
 
-TEST_CASE("a sliding motion is followed until it ends tangentially, then the flow leaves the surface") {
+TEST_CASE(
+    "a sliding motion is followed until it ends tangentially, then the flow leaves the surface") {
   // x1 > 0: ẋ = (−1, 1); x1 < 0: ẋ = (1 − x2/2, 1). From (1, 0) the surface
   // is reached at t = 1, (0, 1). Both sides point into it while x2 < 2, so the
   // state slides (ẋ = (0, 1)) until t = 2; then the negative side's field
@@ -154,7 +163,8 @@ TEST_CASE("a sliding motion is followed until it ends tangentially, then the flo
   });
   const double T = 3.0;
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 7}, T);
-  const EventDrivenResult r = integrate_event_driven(field, Eigen::Vector2d(1.0, 0.0), times, kTight, {.t_end = T});
+  const EventDrivenResult r =
+      integrate_event_driven(field, Eigen::Vector2d(1.0, 0.0), times, kTight, {.t_end = T});
   INFO(r.run.stats.message);
   REQUIRE(r.run.stats.status == RunStatus::completed);
   CHECK(r.events.slides_started == 1);
@@ -179,7 +189,8 @@ TEST_CASE("switches that accumulate at a Zeno point stop the run with a stall, n
   });
   const double T = 100.0;
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 11}, T);
-  const EventDrivenResult r = integrate_event_driven(field, Eigen::Vector2d(1.0, 0.0), times, kTight, {.t_end = T});
+  const EventDrivenResult r =
+      integrate_event_driven(field, Eigen::Vector2d(1.0, 0.0), times, kTight, {.t_end = T});
   INFO(r.run.stats.message);
   CHECK(r.run.stats.status == RunStatus::step_size_underflow);
   CHECK_THAT(r.run.stats.message, Catch::Contains("stalled"));

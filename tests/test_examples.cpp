@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path run_example(const std::string& spec) {
-  const fs::path out = fs::temp_directory_path() / ("gradflow_example_" + fs::path(spec).stem().string());
+  const fs::path out =
+      fs::temp_directory_path() / ("gradflow_example_" + fs::path(spec).stem().string());
   fs::remove_all(out);
   std::ostringstream log, err;
   const int code = run_command({"gradflow", "run", (testing::source_dir() / "data" / spec).string(),
@@ -58,7 +59,8 @@ std::vector<double> csv_column(const fs::path& file, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("the course example trains every depth to the least-squares optimum by GD and by the flow") {
+TEST_CASE(
+    "the course example trains every depth to the least-squares optimum by GD and by the flow") {
   const fs::path out = run_example("course_linear.json");
   double first = 0.0;
   for (const char* depth : {"depth2", "depth3", "depth4"}) {
@@ -75,7 +77,8 @@ TEST_CASE("the course example trains every depth to the least-squares optimum by
   }
 }
 
-TEST_CASE("the end-to-end example: balanced agrees to tolerance, the gap grows with the imbalance") {
+TEST_CASE(
+    "the end-to-end example: balanced agrees to tolerance, the gap grows with the imbalance") {
   const fs::path out = run_example("e2e_comparison.json");
   auto gap = [&](const std::string& e) {
     const auto d = csv_column(out / e / "compare_gf_vs_e2e.csv", "e2e_dist");
@@ -99,13 +102,16 @@ TEST_CASE("the lp example: deeper networks reach lower l4 loss at the same time 
     INFO(depth);
     const auto t = csv_column(out / depth / "gd.csv", "t");
     const auto loss = csv_column(out / depth / "gd.csv", "loss");
-    const std::size_t at_one = static_cast<std::size_t>(std::find_if(t.begin(), t.end(), [](double s) { return s >= 1.0 - 1e-12; }) - t.begin());
+    const std::size_t at_one = static_cast<std::size_t>(
+        std::find_if(t.begin(), t.end(), [](double s) { return s >= 1.0 - 1e-12; }) - t.begin());
     CHECK(loss[at_one] < previous);
     previous = loss[at_one];
   }
 }
 
-TEST_CASE("the Saxe example: the end-to-end flow follows the logistic closed form, strongest mode first") {
+TEST_CASE(
+    "the Saxe example: the end-to-end flow follows the logistic closed form, strongest mode "
+    "first") {
   const fs::path out = run_example("saxe_depth2.json");
   const auto gap = csv_column(out / "saxe_depth2" / "e2e.csv", "saxe_gap");
   const auto norm = csv_column(out / "saxe_depth2" / "e2e.csv", "e2e_norm");
@@ -126,7 +132,8 @@ TEST_CASE("the Saxe example: the end-to-end flow follows the logistic closed for
   CHECK(half_time("sv_2") < half_time("sv_3"));
 }
 
-TEST_CASE("the eta sweep example: GD is order one from the flow and order two from the modified flow") {
+TEST_CASE(
+    "the eta sweep example: GD is order one from the flow and order two from the modified flow") {
   const fs::path out = run_example("eta_sweep.json");
   std::ifstream in(out / "eta_sweep" / "meta.json");
   const auto meta = nlohmann::json::parse(in);
@@ -173,7 +180,9 @@ double wide_sharp(double t) {
 
 }  // namespace
 
-TEST_CASE("the least-squares example: GD converges at 1.99 over lambda max, diverges at 2.01, the flow converges") {
+TEST_CASE(
+    "the least-squares example: GD converges at 1.99 over lambda max, diverges at 2.01, the flow "
+    "converges") {
   const fs::path out = run_example("least_squares_stability.json") / "least_squares_stability";
   const auto meta = read_meta(out);
   const double lambda = meta["model_facts"]["lambda_max_XtX"].get<double>();
@@ -185,24 +194,30 @@ TEST_CASE("the least-squares example: GD converges at 1.99 over lambda max, dive
   // The slowest contraction is 0.99 a step: ≈ 5000 steps leave ~1e-22 of the start.
   CHECK(csv_column(out / "gd_1.99.csv", "grad_norm").back() < 1e-9);
   CHECK(runs[1]["status"] == "diverged");
-  CHECK_THAT(runs[1]["message"].get<std::string>(), Catch::Contains("diverged at step") && Catch::Contains("(t = "));
+  CHECK_THAT(runs[1]["message"].get<std::string>(),
+             Catch::Contains("diverged at step") && Catch::Contains("(t = "));
   CHECK(runs[2]["status"] == "completed");
   // The flow reaches the minimum to its tolerances (rtol 1e-10).
   CHECK(csv_column(out / "gf.csv", "loss").back() == Approx(minimum).epsilon(1e-9));
 }
 
-TEST_CASE("the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in both, the flow in each start's basin") {
+TEST_CASE(
+    "the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in both, the flow in each "
+    "start's basin") {
   const fs::path out = run_example("wide_sharp_1d.json") / "wide_sharp_1d";
   const auto meta = read_meta(out);
-  auto count = [](const std::vector<std::map<std::string, std::string>>& rows, const std::string& label) {
-    return std::count_if(rows.begin(), rows.end(), [&](const auto& r) { return r.at("outcome") == label; });
+  auto count = [](const std::vector<std::map<std::string, std::string>>& rows,
+                  const std::string& label) {
+    return std::count_if(rows.begin(), rows.end(),
+                         [&](const auto& r) { return r.at("outcome") == label; });
   };
   // The outcome counts of meta.json are those of the members' rows.
   for (const auto& run : meta["runs"]) {
     const auto rows = csv_rows(out / run["ensemble"]["members"].get<std::string>());
     INFO(run["name"]);
     REQUIRE(rows.size() == 200);
-    for (const auto& [label, n] : run["ensemble"]["outcomes"].items()) CHECK(count(rows, label) == n.get<long>());
+    for (const auto& [label, n] : run["ensemble"]["outcomes"].items())
+      CHECK(count(rows, label) == n.get<long>());
   }
   const auto gd03 = csv_rows(out / "gd_0.3.members.csv");
   // Every converged run sits in the wide minimum, and most runs converged.
@@ -239,7 +254,9 @@ TEST_CASE("the wide/sharp example: eta 0.3 ends wide, eta 4 nowhere, eta 0.01 in
   CHECK(checked >= 199);
 }
 
-TEST_CASE("the sgd example: a constant-step noise floor as theory says, the uncapped decay overshoots, the capped one does not") {
+TEST_CASE(
+    "the sgd example: a constant-step noise floor as theory says, the uncapped decay overshoots, "
+    "the capped one does not") {
   const fs::path out = run_example("sgd_schedules.json") / "sgd_schedules";
   const auto meta = read_meta(out);
   const double minimum = meta["model_facts"]["minimum_loss"].get<double>();
@@ -250,12 +267,14 @@ TEST_CASE("the sgd example: a constant-step noise floor as theory says, the unca
   // stationary variance is ησ²/(dim·λ_i(2 − ηλ_i)); so E[L] − L* =
   // Σ_i ησ²/(2·dim·(2 − ηλ_i)). The eigenvalues come from the exported data.
   const Eigen::MatrixXd X = read_matrix_file(out / "data_X.npy", "", "");
-  const Eigen::VectorXd lambdas = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(X.transpose() * X).eigenvalues();
+  const Eigen::VectorXd lambdas =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(X.transpose() * X).eigenvalues();
   const auto& constant = meta["runs"][0];
   const double eta = constant["eta"].get<double>(), sigma = constant["sgd"]["sigma"].get<double>();
   const double dim = static_cast<double>(X.cols());
   double floor = 0.0;
-  for (Eigen::Index i = 0; i < lambdas.size(); ++i) floor += eta * sigma * sigma / (2.0 * dim * (2.0 - eta * lambdas[i]));
+  for (Eigen::Index i = 0; i < lambdas.size(); ++i)
+    floor += eta * sigma * sigma / (2.0 * dim * (2.0 - eta * lambdas[i]));
   // Average of the ensemble mean over t ≥ 3 (the transient e^{−2λ_min t} is
   // gone by t = 1): 20 members × 31 records 0.1 apart, nearly independent
   // (the excess decorrelates at rate 2λ_min ≈ 14), each a weighted χ² with
@@ -284,7 +303,8 @@ TEST_CASE("the sgd example: a constant-step noise floor as theory says, the unca
   const auto capped_max = csv_column(out / "capped.ensemble.csv", "loss_max");
   CHECK(*std::max_element(capped_max.begin() + 1, capped_max.end()) < start_loss);
   CHECK(csv_column(out / "capped.ensemble.csv", "loss_mean").back() - minimum < 0.1 * floor);
-  CHECK(meta["runs"][2]["sgd"]["beta"].get<double>() == Approx(meta["model_facts"]["lambda_max_XtX"].get<double>()).epsilon(1e-12));
+  CHECK(meta["runs"][2]["sgd"]["beta"].get<double>() ==
+        Approx(meta["model_facts"]["lambda_max_XtX"].get<double>()).epsilon(1e-12));
   CHECK(csv_column(out / "capped.ensemble.csv", "members").back() == 20);
 }
 
@@ -313,15 +333,16 @@ struct Sensing {
 };
 
 double min_eigenvalue(const Eigen::MatrixXd& M) {
-  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(0.5 * (M + M.transpose()), Eigen::EigenvaluesOnly)
+  return Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(0.5 * (M + M.transpose()),
+                                                        Eigen::EigenvaluesOnly)
       .eigenvalues()
       .minCoeff();
 }
 
 struct TraceBounds {
   double lower = 0.0, upper = 0.0;  // lower ≤ min{tr W : A(W) = b, W ⪰ 0} ≤ upper
-  double dual_norm = 0.0;          // ‖y‖ of the dual point behind `lower`
-  Eigen::MatrixXd minimiser;       // a PSD exact fit whose trace is `upper`
+  double dual_norm = 0.0;           // ‖y‖ of the dual point behind `lower`
+  Eigen::MatrixXd minimiser;        // a PSD exact fit whose trace is `upper`
 };
 
 // The smallest trace of a PSD matrix that fits, min tr W s.t. A(W) = b, W ⪰ 0,
@@ -346,8 +367,8 @@ TraceBounds min_trace_psd_fit(const Sensing& s, const Eigen::MatrixXd& interior)
     Eigen::MatrixXd W = X - s.adjoint(r);
     W = 0.5 * (W + W.transpose());
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(W + Lambda);
-    const Eigen::MatrixXd Znew =
-        eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).asDiagonal() * eig.eigenvectors().transpose();
+    const Eigen::MatrixXd Znew = eig.eigenvectors() * eig.eigenvalues().cwiseMax(0.0).asDiagonal() *
+                                 eig.eigenvectors().transpose();
     Lambda += W - Znew;
     const double primal = (W - Znew).norm(), dual = rho * (Znew - Z).norm();
     Z = Znew;
@@ -374,7 +395,9 @@ Eigen::MatrixXd last_matrix(const fs::path& stacked, Eigen::Index d) {
 
 }  // namespace
 
-TEST_CASE("the sensing sweep: many PSD matrices fit, and at convergence a smaller alpha gives a smaller nuclear norm") {
+TEST_CASE(
+    "the sensing sweep: many PSD matrices fit, and at convergence a smaller alpha gives a smaller "
+    "nuclear norm") {
   const fs::path out = run_example("factorisation_sensing_sweep.json");
   const std::vector<std::pair<std::string, double>> experiments = {
       {"alpha_1", 1.0}, {"alpha_0.3", 0.3}, {"alpha_0.1", 0.1}, {"alpha_0.05", 0.05}};
@@ -409,8 +432,8 @@ TEST_CASE("the sensing sweep: many PSD matrices fit, and at convergence a smalle
     for (const auto& c : meta["comparisons"]) {
       if (c["a"] == "gf" && c["b"] == "wflow") CHECK(c["max_W_dist"].get<double>() < 1e-8);
     }
-    WARN(name << ": nuclear norm " << nuclear.back() << " (gd " << gd_nuclear.back() << "), error to W* "
-              << error.back());
+    WARN(name << ": nuclear norm " << nuclear.back() << " (gd " << gd_nuclear.back()
+              << "), error to W* " << error.back());
   }
 
   // Many PSD fits: the α = 1 run ends at W₁ ≠ W*; made an exact fit (a change
@@ -433,7 +456,8 @@ TEST_CASE("the sensing sweep: many PSD matrices fit, and at convergence a smalle
   }
   // GD (η = 2e-3) is O(η) from the flow along the way and ends at a fit of
   // nearly the same nuclear norm (0.2% measured; the α-to-α steps are ≥ 2%).
-  for (std::size_t k = 0; k < nuclear.size(); ++k) CHECK(gd_nuclear[k] == Approx(nuclear[k]).epsilon(5e-3));
+  for (std::size_t k = 0; k < nuclear.size(); ++k)
+    CHECK(gd_nuclear[k] == Approx(nuclear[k]).epsilon(5e-3));
 
   // ... toward the smallest trace of any PSD fit, bracketed independently.
   const TraceBounds bounds = min_trace_psd_fit(s, other);
@@ -452,6 +476,7 @@ TEST_CASE("the sensing sweep: many PSD matrices fit, and at convergence a smalle
   }
   // From α = 1 to α = 0.05 the excess over the minimum shrinks more than tenfold.
   CHECK(nuclear.back() - bounds.lower < 0.1 * (nuclear.front() - bounds.lower));
-  WARN("minimum trace of a PSD fit " << bounds.lower << ", tr W* " << truth.trace() << ", its distance to W* "
+  WARN("minimum trace of a PSD fit " << bounds.lower << ", tr W* " << truth.trace()
+                                     << ", its distance to W* "
                                      << (bounds.minimiser - truth).norm() / truth.norm());
 }

@@ -33,9 +33,10 @@ std::vector<Problem> problems(Eigen::Index d, Eigen::Index r, std::uint64_t seed
   Rng rng(seed);
   const Eigen::MatrixXd truth = make_psd_ground_truth({.size = d, .rank = r}, rng);
   const Eigen::MatrixXd A = draw_symmetric_gaussian_measurements(d, 5 * d * r, rng);
-  return {{"sensing", truth, std::make_shared<MatrixSensingLoss>(A, sensing_targets(A, truth))},
-          {"completion", truth,
-           std::make_shared<MatrixCompletionLoss>(truth, sample_observed_entries(d, d * d / 2, rng))}};
+  return {
+      {"sensing", truth, std::make_shared<MatrixSensingLoss>(A, sensing_targets(A, truth))},
+      {"completion", truth,
+       std::make_shared<MatrixCompletionLoss>(truth, sample_observed_entries(d, d * d / 2, rng))}};
 }
 
 // A loss without the factor fast path: completion seen through MatrixLoss only,
@@ -47,7 +48,8 @@ class DenseOnly final : public MatrixLoss {
   Eigen::Index cols() const override { return inner_->cols(); }
   double value(const ConstMatrixRef& W) const override { return inner_->value(W); }
   void gradient(const ConstMatrixRef& W, MatrixRef G) const override { inner_->gradient(W, G); }
-  void hessian_action(const ConstMatrixRef& W, const ConstMatrixRef& V, MatrixRef D) const override {
+  void hessian_action(const ConstMatrixRef& W, const ConstMatrixRef& V,
+                      MatrixRef D) const override {
     inner_->hessian_action(W, V, D);
   }
   std::string describe() const override { return inner_->describe(); }
@@ -157,15 +159,17 @@ TEST_CASE("the W-field evaluates at the symmetric part of an asymmetric state") 
   w_model.velocity(w_model.pack(Ws), 0.0, b);
   CHECK(a == b);
   CHECK(w_model.observe(w_model.pack(W)).scalars.front().first == "symmetry_drift");
-  CHECK(w_model.observe(w_model.pack(W)).scalars.front().second == Approx((W - W.transpose()).norm()));
+  CHECK(w_model.observe(w_model.pack(W)).scalars.front().second ==
+        Approx((W - W.transpose()).norm()));
   CHECK(w_model.observe(w_model.pack(Ws)).scalars.front().second == 0.0);
 }
 
 TEST_CASE("the deep factorisation projects to W, starts at W(0) and has the network's gradient") {
   for (const Problem& p : problems(4, 2, 11)) {
     INFO(p.label);
-    const DeepFactorisation deep(p.loss, 3, std::make_shared<FactorisationMetrics>(
-                                                FactorisationMetricsOptions{.truth = p.truth}));
+    const DeepFactorisation deep(
+        p.loss, 3,
+        std::make_shared<FactorisationMetrics>(FactorisationMetricsOptions{.truth = p.truth}));
     CHECK(deep.projection_name() == "W");
     CHECK(deep.dim() == 3 * 16);
     Rng rng(12);
@@ -181,7 +185,8 @@ TEST_CASE("the deep factorisation projects to W, starts at W(0) and has the netw
     CHECK(relative_error(g, finite_difference_gradient(deep, x, 1e-5)) <= 1e-7);
     const Observation obs = deep.observe(x);
     auto has = [&](const std::string& name) {
-      return std::any_of(obs.scalars.begin(), obs.scalars.end(), [&](const auto& s) { return s.first == name; });
+      return std::any_of(obs.scalars.begin(), obs.scalars.end(),
+                         [&](const auto& s) { return s.first == name; });
     };
     CHECK(has("balancedness_1"));
     CHECK(has("balancedness_2"));
@@ -192,7 +197,8 @@ TEST_CASE("the deep factorisation projects to W, starts at W(0) and has the netw
     REQUIRE(obs.matrices.size() == 1);
     CHECK(obs.matrices[0].first == "W");
   }
-  CHECK_THROWS_WITH(DeepFactorisation(problems(3, 1, 1)[0].loss, 0), Catch::Contains("depth N must be >= 1, got 0"));
+  CHECK_THROWS_WITH(DeepFactorisation(problems(3, 1, 1)[0].loss, 0),
+                    Catch::Contains("depth N must be >= 1, got 0"));
 }
 
 TEST_CASE("the metrics of known matrices") {
@@ -200,7 +206,8 @@ TEST_CASE("the metrics of known matrices") {
   Eigen::MatrixXd truth = Eigen::Vector3d(2, 1, 1).asDiagonal();
   Eigen::MatrixXd mask = Eigen::MatrixXd::Ones(3, 3);
   mask(0, 0) = 0.0;
-  const FactorisationMetrics metrics({.truth = truth, .unobserved_mask = mask, .top_singular_values = 2});
+  const FactorisationMetrics metrics(
+      {.truth = truth, .unobserved_mask = mask, .top_singular_values = 2});
   Observation obs;
   metrics.observe(Eigen::Vector3d(3, 1, 0).asDiagonal(), obs);
   auto get = [&](const std::string& name) {
@@ -210,11 +217,14 @@ TEST_CASE("the metrics of known matrices") {
     FAIL("no scalar " << name);
     return 0.0;
   };
-  CHECK(get("reconstruction_error") == Approx(std::sqrt(2.0) / std::sqrt(6.0)));  // ‖diag(1, 0, −1)‖ / ‖W*‖
-  CHECK(get("unobserved_error") == Approx(1.0 / std::sqrt(2.0)));                // ‖diag(·, 0, −1)‖ / ‖diag(·, 1, 1)‖
+  CHECK(get("reconstruction_error") ==
+        Approx(std::sqrt(2.0) / std::sqrt(6.0)));  // ‖diag(1, 0, −1)‖ / ‖W*‖
+  CHECK(get("unobserved_error") ==
+        Approx(1.0 / std::sqrt(2.0)));  // ‖diag(·, 0, −1)‖ / ‖diag(·, 1, 1)‖
   CHECK(get("nuclear_norm") == Approx(4.0));
   // p = (3/4, 1/4): exp(−(¾ log ¾ + ¼ log ¼)).
-  CHECK(get("effective_rank") == Approx(std::exp(-(0.75 * std::log(0.75) + 0.25 * std::log(0.25)))));
+  CHECK(get("effective_rank") ==
+        Approx(std::exp(-(0.75 * std::log(0.75) + 0.25 * std::log(0.25)))));
   CHECK(get("sigma_1") == Approx(3.0));
   CHECK(get("sigma_2") == Approx(1.0));
   CHECK(obs.scalars.size() == 6);  // no sigma_3: top 2 asked
@@ -239,10 +249,13 @@ TEST_CASE("a ground truth that is not symmetric, or not PSD when declared PSD, i
   W(0, 1) = 0.1;
   CHECK_THROWS_WITH(validated_ground_truth(W, false), Catch::Contains("must be symmetric"));
   const Eigen::MatrixXd indefinite = Eigen::Vector3d(1, -0.5, 2).asDiagonal();
-  CHECK_THROWS_WITH(validated_ground_truth(indefinite, true),
-                    Catch::Contains("declared positive semidefinite (\"psd\": true) but has the eigenvalue -0.5"));
+  CHECK_THROWS_WITH(
+      validated_ground_truth(indefinite, true),
+      Catch::Contains(
+          "declared positive semidefinite (\"psd\": true) but has the eigenvalue -0.5"));
   CHECK_NOTHROW(validated_ground_truth(indefinite, false));
-  CHECK_THROWS_WITH(validated_ground_truth(Eigen::MatrixXd::Ones(2, 3), true), Catch::Contains("got 2 x 3"));
+  CHECK_THROWS_WITH(validated_ground_truth(Eigen::MatrixXd::Ones(2, 3), true),
+                    Catch::Contains("got 2 x 3"));
   // Round-off asymmetry is accepted and removed.
   Eigen::MatrixXd nearly = Eigen::Matrix2d::Identity();
   nearly(0, 1) = 1e-17;

@@ -18,7 +18,6 @@
 #include <atomic>
 #include <cstddef>
 
-
 using namespace gradflow;
 
 namespace {
@@ -56,7 +55,8 @@ TEST_CASE("the U-flow, W-flow and deep fields allocate nothing once warmed up") 
   const Eigen::MatrixXd A = draw_symmetric_gaussian_measurements(d, 40, rng);
   const std::vector<std::pair<const char*, std::shared_ptr<const MatrixLoss>>> losses = {
       {"sensing", std::make_shared<MatrixSensingLoss>(A, sensing_targets(A, truth))},
-      {"completion", std::make_shared<MatrixCompletionLoss>(truth, sample_observed_entries(d, 50, rng))}};
+      {"completion",
+       std::make_shared<MatrixCompletionLoss>(truth, sample_observed_entries(d, 50, rng))}};
   for (const auto& [label, loss] : losses) {
     for (Eigen::Index k : {Eigen::Index{3}, d}) {
       INFO(label << ", U-flow, k = " << k);

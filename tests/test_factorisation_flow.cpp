@@ -29,7 +29,8 @@ std::vector<Problem> problems(Eigen::Index d, Eigen::Index r, std::uint64_t seed
   const Eigen::MatrixXd truth = make_psd_ground_truth({.size = d, .rank = r}, rng);
   const Eigen::MatrixXd A = draw_symmetric_gaussian_measurements(d, 5 * d * r, rng);
   return {{"sensing", std::make_shared<MatrixSensingLoss>(A, sensing_targets(A, truth))},
-          {"completion", std::make_shared<MatrixCompletionLoss>(truth, sample_observed_entries(d, d * d / 2, rng))}};
+          {"completion", std::make_shared<MatrixCompletionLoss>(
+                             truth, sample_observed_entries(d, d * d / 2, rng))}};
 }
 
 Eigen::MatrixXd symmetric(const Eigen::MatrixXd& W) { return 0.5 * (W + W.transpose()); }
@@ -46,7 +47,8 @@ TEST_CASE("the W-field is the time derivative of UUᵀ along the U-flow") {
     // W(t) = UUᵀ at t = 0, h/2, h, 3h/2, 2h; derivative at the centre t = h.
     const double h = 1e-4;
     const std::vector<double> times{0.0, 0.5 * h, h, 1.5 * h, 2.0 * h};
-    const RunResult r = integrate(u_model, x0, times, {.rtol = 1e-13, .atol = 1e-15}, {.t_end = 2.0 * h});
+    const RunResult r =
+        integrate(u_model, x0, times, {.rtol = 1e-13, .atol = 1e-15}, {.t_end = 2.0 * h});
     REQUIRE(r.stats.status == RunStatus::completed);
     REQUIRE(r.trajectory.size() == 5);
     std::vector<Eigen::MatrixXd> W;
@@ -57,7 +59,8 @@ TEST_CASE("the W-field is the time derivative of UUᵀ along the U-flow") {
     w_model.velocity(w_model.pack(symmetric(W[2])), 0.0, v);
     const Eigen::Map<const Eigen::MatrixXd> field(v.data(), 6, 6);
     const double e_h = (field - fd_h).norm(), e_half = (field - fd_half).norm();
-    INFO("‖Ẇ‖ = " << field.norm() << ", central-difference errors " << e_h << " (h), " << e_half << " (h/2)");
+    INFO("‖Ẇ‖ = " << field.norm() << ", central-difference errors " << e_h << " (h), " << e_half
+                  << " (h/2)");
     // A central difference errs by (h²/6)·d³W/dt³ + O(h⁴): halving h must
     // quarter the error (to 10%, far above the next term's relative size)...
     CHECK(e_half / e_h == Approx(0.25).epsilon(0.1));
@@ -128,8 +131,9 @@ TEST_CASE("completion of a diagonal W* from U(0) = αI follows the logistic clos
   auto closed_form = [&](double t) {
     Eigen::VectorXd sigma(d);
     for (Eigen::Index i = 0; i < d; ++i) {
-      sigma[i] = s[i] == 0.0 ? alpha * alpha / (1.0 + c * alpha * alpha * t)  // σ̇ = −cσ²
-                             : s[i] / (1.0 + (s[i] / (alpha * alpha) - 1.0) * std::exp(-c * s[i] * t));
+      sigma[i] = s[i] == 0.0
+                     ? alpha * alpha / (1.0 + c * alpha * alpha * t)  // σ̇ = −cσ²
+                     : s[i] / (1.0 + (s[i] / (alpha * alpha) - 1.0) * std::exp(-c * s[i] * t));
     }
     return sigma;
   };
@@ -138,7 +142,8 @@ TEST_CASE("completion of a diagonal W* from U(0) = αI follows the logistic clos
   const Eigen::VectorXd x0 = u_model.pack(alpha * identity_direction(d, d));
   const MethodOptions method{.rtol = 1e-13, .atol = 1e-15};
   const RunResult ru = integrate(u_model, x0, times, method, {.t_end = T});
-  const RunResult rw = integrate(w_model, w_model.pack(u_model.product(x0)), times, method, {.t_end = T});
+  const RunResult rw =
+      integrate(w_model, w_model.pack(u_model.product(x0)), times, method, {.t_end = T});
   REQUIRE(ru.stats.status == RunStatus::completed);
   REQUIRE(rw.stats.status == RunStatus::completed);
   for (std::size_t k = 0; k < ru.trajectory.size(); ++k) {
@@ -146,7 +151,8 @@ TEST_CASE("completion of a diagonal W* from U(0) = αI follows the logistic clos
     const Eigen::VectorXd expected = closed_form(t);
     const Eigen::MatrixXd Wu = u_model.product(ru.trajectory.states[k]);
     const Eigen::MatrixXd Ww = w_model.project(rw.trajectory.states[k]);
-    INFO("t = " << t << ", σ = " << Wu.diagonal().transpose() << ", expected " << expected.transpose());
+    INFO("t = " << t << ", σ = " << Wu.diagonal().transpose() << ", expected "
+                << expected.transpose());
     // rtol 1e-13 per step over O(10³) steps, amplified in the sigmoid's growth
     // phase by at most s/α² ≈ 20: ≈ 1e-9, inside 1e-8.
     CHECK((Wu.diagonal() - expected).cwiseAbs().maxCoeff() <= 1e-8);
@@ -159,14 +165,17 @@ TEST_CASE("completion of a diagonal W* from U(0) = αI follows the logistic clos
   CHECK(std::abs(u_model.product(ru.trajectory.states.back())(3, 3) - s[3]) <= 1e-3 * s[3]);
 }
 
-TEST_CASE("the W-flow keeps an exactly symmetric start exactly symmetric, under dopri5 and gradient descent") {
+TEST_CASE(
+    "the W-flow keeps an exactly symmetric start exactly symmetric, under dopri5 and gradient "
+    "descent") {
   const Problem p = problems(6, 2, 5)[1];  // completion: ∇ℓ itself is not symmetric
   const InducedWFlow w_model(p.loss);
   Rng rng(6);
   const Eigen::MatrixXd U = gaussian_direction(6, 6, rng);
   const Eigen::VectorXd w0 = w_model.pack(symmetric(0.5 * U * U.transpose()));
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 11}, 50.0);
-  const RunResult flow = integrate(w_model, w0, times, {.rtol = 1e-10, .atol = 1e-12}, {.t_end = 50.0});
+  const RunResult flow =
+      integrate(w_model, w0, times, {.rtol = 1e-10, .atol = 1e-12}, {.t_end = 50.0});
   const RunResult gd = gradient_descent(w_model, w0, 0.5, times, {.t_end = 50.0});
   REQUIRE(flow.stats.status == RunStatus::completed);
   REQUIRE(gd.stats.status == RunStatus::completed);
@@ -178,7 +187,9 @@ TEST_CASE("the W-flow keeps an exactly symmetric start exactly symmetric, under 
   CHECK(w_model.loss(flow.trajectory.states.back()) < 0.5 * w_model.loss(w0));  // it moved
 }
 
-TEST_CASE("the deep depth-2 flow from a rank-one W(0) = U(0)U(0)ᵀ is the width-one U-flow at half the time") {
+TEST_CASE(
+    "the deep depth-2 flow from a rank-one W(0) = U(0)U(0)ᵀ is the width-one U-flow at half the "
+    "time") {
   // Balanced from W(0) = uuᵀ (u = U(0), 6 x 1) the depth-2 layers are W_1 = wᵀ
   // and W_2 = w padded with zeros, w = ±u. Sensing matrices are symmetric, so
   // ∇ℓ is, and Ẇ_1ᵀ = −∇ℓW_1ᵀ = Ẇ_2 keeps W_2 = W_1ᵀ: the deep flow is

@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <new>
 
-
 using namespace gradflow;
 using gradflow::testing::random_dataset;
 
@@ -51,7 +50,8 @@ TEST_CASE("an end-to-end field evaluation allocates nothing once warmed up") {
   // Up to 16 columns the field uses JacobiSVD, which allocates nothing once
   // sized; larger matrices use BDCSVD, which allocates inside Eigen (see
   // end_to_end_flow.hpp) and is not checked here.
-  for (const auto& [inputs, outputs] : {std::pair<Eigen::Index, Eigen::Index>{10, 1}, {10, 3}, {10, 10}, {24, 16}}) {
+  for (const auto& [inputs, outputs] :
+       {std::pair<Eigen::Index, Eigen::Index>{10, 1}, {10, 3}, {10, 10}, {24, 16}}) {
     for (int depth : {1, 2, 3}) {
       INFO("inputs " << inputs << ", outputs " << outputs << ", depth " << depth);
       const Dataset data = random_dataset(inputs, outputs, 100, 2);
@@ -68,11 +68,13 @@ TEST_CASE("an end-to-end field evaluation allocates nothing once warmed up") {
 }
 
 TEST_CASE("an end-to-end field kept on a rank allocates nothing once warmed up") {
-  for (const auto& [inputs, outputs] : {std::pair<Eigen::Index, Eigen::Index>{10, 1}, {10, 3}, {6, 6}}) {
+  for (const auto& [inputs, outputs] :
+       {std::pair<Eigen::Index, Eigen::Index>{10, 1}, {10, 3}, {6, 6}}) {
     for (int depth : {2, 3, 4}) {
       INFO("inputs " << inputs << ", outputs " << outputs << ", depth " << depth);
       const Dataset data = random_dataset(inputs, outputs, 100, 2);
-      const EndToEndFlow e2e(std::make_shared<SquareLoss>(data), depth, {.max_rank = outputs == 1 ? 0 : 2});
+      const EndToEndFlow e2e(std::make_shared<SquareLoss>(data), depth,
+                             {.max_rank = outputs == 1 ? 0 : 2});
       Rng rng(1);
       const Eigen::VectorXd x = rng.normal_matrix(e2e.dim(), 1);
       Eigen::VectorXd v(e2e.dim());
@@ -92,13 +94,17 @@ TEST_CASE("the integration loops allocate the same whether they take few steps o
   // bdf: CVODE's steps, Newton iterations, Jacobian rebuilds and (dense)
   // factorisations, or (krylov) GMRES iterations, all in preallocated storage.
   const std::vector<std::pair<Method, LinearSolver>> methods = {
-      {Method::euler, LinearSolver::automatic},  {Method::dopri5, LinearSolver::automatic},
-      {Method::fehlberg78, LinearSolver::automatic}, {Method::rk4, LinearSolver::automatic},
-      {Method::bdf, LinearSolver::dense},        {Method::bdf, LinearSolver::krylov}};
+      {Method::euler, LinearSolver::automatic},
+      {Method::dopri5, LinearSolver::automatic},
+      {Method::fehlberg78, LinearSolver::automatic},
+      {Method::rk4, LinearSolver::automatic},
+      {Method::bdf, LinearSolver::dense},
+      {Method::bdf, LinearSolver::krylov}};
   for (const auto& [m, solver] : methods) {
     INFO(to_string(m) << " " << to_string(solver));
     auto allocations = [&](double t_end) {
-      const MethodOptions opts{.method = m, .rtol = 1e-9, .atol = 1e-9, .dt = 1e-3, .linear_solver = solver};
+      const MethodOptions opts{
+          .method = m, .rtol = 1e-9, .atol = 1e-9, .dt = 1e-3, .linear_solver = solver};
       const StopOptions stop{.t_end = t_end, .loss_below = 1e-300};
       const long before = testing::heap_allocations_so_far();
       const RunResult r = integrate(net, x0, {0.0, t_end}, opts, stop);

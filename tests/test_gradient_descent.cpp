@@ -25,7 +25,8 @@ TEST_CASE("gradient descent iterates equal a plain loop, each at t = k eta") {
 
   // The loop a user would write, with the per-sample gradient of
   // 1/(2n)‖W_N⋯W_1 X − Y‖² (no second moments, no shared code).
-  std::vector<Eigen::MatrixXd> W{net.layer_matrix(x0, 1), net.layer_matrix(x0, 2), net.layer_matrix(x0, 3)};
+  std::vector<Eigen::MatrixXd> W{net.layer_matrix(x0, 1), net.layer_matrix(x0, 2),
+                                 net.layer_matrix(x0, 3)};
   for (int k = 0; k <= 40; ++k) {
     INFO("step " << k);
     CHECK(r.trajectory.times[k] == k * eta);
@@ -36,20 +37,23 @@ TEST_CASE("gradient descent iterates equal a plain loop, each at t = k eta") {
       CHECK((got - W[j]).norm() <= 1e-12 * W[j].norm());
     }
     const Eigen::MatrixXd R = (W[2] * W[1] * W[0] * data.X - data.Y) / 25.0;
-    const std::vector<Eigen::MatrixXd> grads{
-        (W[2] * W[1]).transpose() * R * data.X.transpose(),
-        W[2].transpose() * R * (W[0] * data.X).transpose(),
-        R * (W[1] * W[0] * data.X).transpose()};
+    const std::vector<Eigen::MatrixXd> grads{(W[2] * W[1]).transpose() * R * data.X.transpose(),
+                                             W[2].transpose() * R * (W[0] * data.X).transpose(),
+                                             R * (W[1] * W[0] * data.X).transpose()};
     for (int j = 0; j < 3; ++j) W[j] -= eta * grads[j];
   }
 }
 
-TEST_CASE("gradient descent on least squares diverges just above 2 over lambda max and converges just below") {
+TEST_CASE(
+    "gradient descent on least squares diverges just above 2 over lambda max and converges just "
+    "below") {
   // Depth 1 is least squares: the Hessian of 1/(2n)‖WX − Y‖² is XXᵀ/n.
   const Dataset data = random_dataset(8, 1, 100, 5);
   const LinearNetwork net(data, {.widths = {8, 1}});
   const double lambda_max =
-      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(data.X * data.X.transpose() / 100.0).eigenvalues().maxCoeff();
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(data.X * data.X.transpose() / 100.0)
+          .eigenvalues()
+          .maxCoeff();
   const Eigen::VectorXd x0 = Eigen::VectorXd::Ones(8);
   const long steps = 20000;
 
@@ -87,7 +91,8 @@ TEST_CASE("gradient descent leaves gradient flow at order one in eta") {
     const RunResult gd = gradient_descent(net, x0, step, times, {.t_end = T});
     double worst = 0.0;
     for (std::size_t k = 0; k < gd.trajectory.size(); ++k) {
-      const std::size_t j = static_cast<std::size_t>(std::lround(gd.trajectory.times[k] / (eta / 2)));
+      const std::size_t j =
+          static_cast<std::size_t>(std::lround(gd.trajectory.times[k] / (eta / 2)));
       REQUIRE(flow.trajectory.times[j] == Approx(gd.trajectory.times[k]).margin(1e-12));
       worst = std::max(worst, (gd.trajectory.states[k] - flow.trajectory.states[j]).norm());
     }

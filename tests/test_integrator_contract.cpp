@@ -34,9 +34,12 @@ class RotatedRelaxation final : public LinearRelaxationField {
   }
   Eigen::Index dim() const override { return 3; }
   double loss(const Eigen::VectorXd& x) const override { return 0.5 * (x - b_).dot(A_ * (x - b_)); }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override { g.noalias() = A_ * (x - b_); }
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
+    g.noalias() = A_ * (x - b_);
+  }
   bool has_analytic_hessian_vector() const override { return true; }
-  void hessian_vector(const Eigen::VectorXd&, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override {
+  void hessian_vector(const Eigen::VectorXd&, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override {
     hv.noalias() = A_ * v;
   }
   const Layout& layout() const override { return layout_; }
@@ -63,10 +66,15 @@ class Logistic final : public Field {
  public:
   Logistic() { layout_.append("x", 1, 1); }
   Eigen::Index dim() const override { return 1; }
-  double loss(const Eigen::VectorXd& x) const override { return x[0] * x[0] * x[0] / 3.0 - x[0] * x[0] / 2.0; }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override { g[0] = x[0] * x[0] - x[0]; }
+  double loss(const Eigen::VectorXd& x) const override {
+    return x[0] * x[0] * x[0] / 3.0 - x[0] * x[0] / 2.0;
+  }
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
+    g[0] = x[0] * x[0] - x[0];
+  }
   bool has_analytic_hessian_vector() const override { return true; }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override {
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override {
     hv[0] = (2.0 * x[0] - 1.0) * v[0];
   }
   const Layout& layout() const override { return layout_; }
@@ -117,7 +125,8 @@ std::vector<Problem> problems() {
   Eigen::VectorXd l0(1);
   l0 << 0.1;
   return {
-      {"linear relaxation", &relaxation, r0, 2.0, [r0](double t) { return relaxation.solution(r0, t); }},
+      {"linear relaxation", &relaxation, r0, 2.0,
+       [r0](double t) { return relaxation.solution(r0, t); }},
       {"logistic", &logistic, l0, 4.0,
        [](double t) {
          Eigen::VectorXd x(1);
@@ -149,7 +158,7 @@ double max_error(const Problem& p, const MethodOptions& m) {
 
 // Orders of the fixed-step schemes (sgd without noise is gradient descent).
 const std::map<Method, double> kFixedStepOrder = {
-    {Method::euler, 1}, {Method::sgd, 1}, {Method::rk4, 4},
+    {Method::euler, 1},  {Method::sgd, 1},         {Method::rk4, 4},
     {Method::dopri5, 5}, {Method::cash_karp54, 5}, {Method::fehlberg78, 8}};
 
 }  // namespace
@@ -168,7 +177,8 @@ TEST_CASE("every registered integrator fits at least one problem with a known so
   }
 }
 
-TEST_CASE("every adaptive integrator's error falls with its tolerance on problems with known solutions") {
+TEST_CASE(
+    "every adaptive integrator's error falls with its tolerance on problems with known solutions") {
   for (const IntegratorEntry& e : integrator_table()) {
     if (e.stepping != Stepping::adaptive) continue;
     for (const Problem& p : problems()) {

@@ -70,9 +70,9 @@ TEST_CASE("fixed-step methods show their textbook order on a known solution") {
     double dt;
   };
   // Step sizes chosen so that the error at dt/2 stays far above round-off.
-  for (const Case c : {Case{Method::euler, 1, 0.01}, Case{Method::rk4, 4, 0.05},
-                       Case{Method::dopri5, 5, 0.1}, Case{Method::cash_karp54, 5, 0.1},
-                       Case{Method::fehlberg78, 8, 0.25}}) {
+  for (const Case c :
+       {Case{Method::euler, 1, 0.01}, Case{Method::rk4, 4, 0.05}, Case{Method::dopri5, 5, 0.1},
+        Case{Method::cash_karp54, 5, 0.1}, Case{Method::fehlberg78, 8, 0.25}}) {
     INFO(to_string(c.method));
     const StopOptions stop{.t_end = 2.0};
     auto error_at = [&](double dt) {
@@ -89,9 +89,11 @@ TEST_CASE("adaptive methods meet their tolerance and sample exactly at requested
   const DampedRotation f(0.3, 2.0);
   const Eigen::VectorXd x0 = Eigen::Vector2d(1.0, 0.5);
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 37}, 5.0);
-  for (Method m : {Method::dopri5, Method::cash_karp54, Method::fehlberg78, Method::bulirsch_stoer}) {
+  for (Method m :
+       {Method::dopri5, Method::cash_karp54, Method::fehlberg78, Method::bulirsch_stoer}) {
     INFO(to_string(m));
-    const RunResult r = integrate(f, x0, times, {.method = m, .rtol = 1e-10, .atol = 1e-10}, {.t_end = 5.0});
+    const RunResult r =
+        integrate(f, x0, times, {.method = m, .rtol = 1e-10, .atol = 1e-10}, {.t_end = 5.0});
     REQUIRE(r.stats.status == RunStatus::completed);
     REQUIRE(r.trajectory.times == times);
     double worst = 0.0;
@@ -111,8 +113,9 @@ TEST_CASE("dense output does not add steps for the samples") {
   const Eigen::VectorXd x0 = Eigen::Vector2d(1.0, 0.5);
   const MethodOptions m{.method = Method::dopri5, .rtol = 1e-8, .atol = 1e-8};
   const RunResult sparse = integrate(f, x0, endpoints(5.0), m, {.t_end = 5.0});
-  const RunResult dense = integrate(
-      f, x0, sample_times({.kind = SampleGrid::Kind::grid, .spacing = 0.001}, 5.0), m, {.t_end = 5.0});
+  const RunResult dense =
+      integrate(f, x0, sample_times({.kind = SampleGrid::Kind::grid, .spacing = 0.001}, 5.0), m,
+                {.t_end = 5.0});
   CHECK(dense.trajectory.size() == 5001);
   CHECK(dense.stats.steps == sparse.stats.steps);
   CHECK(dense.stats.field_evaluations == sparse.stats.field_evaluations);
@@ -122,22 +125,25 @@ TEST_CASE("a tighter tolerance rejects steps and costs more evaluations") {
   const DampedRotation f(0.3, 20.0);
   const Eigen::VectorXd x0 = Eigen::Vector2d(1.0, 0.5);
   const auto loose = integrate(f, x0, endpoints(3.0), {.rtol = 1e-4, .atol = 1e-4}, {.t_end = 3.0});
-  const auto tight = integrate(f, x0, endpoints(3.0), {.rtol = 1e-11, .atol = 1e-11}, {.t_end = 3.0});
+  const auto tight =
+      integrate(f, x0, endpoints(3.0), {.rtol = 1e-11, .atol = 1e-11}, {.t_end = 3.0});
   CHECK(tight.stats.steps > loose.stats.steps);
   CHECK(final_error(f, tight, x0) < final_error(f, loose, x0));
   // dopri5 with a too-large first step rejects it and says so.
-  const auto rejected = integrate(f, x0, endpoints(3.0),
-                                  {.rtol = 1e-10, .atol = 1e-10, .initial_dt = 1.0}, {.t_end = 3.0});
+  const auto rejected = integrate(
+      f, x0, endpoints(3.0), {.rtol = 1e-10, .atol = 1e-10, .initial_dt = 1.0}, {.t_end = 3.0});
   CHECK(rejected.stats.rejected_steps >= 1);
 }
 
 TEST_CASE("a blow-up is reported as divergence with its step and time, never looped on") {
   const BlowUp f;
   const Eigen::VectorXd x0 = Eigen::VectorXd::Ones(1);
-  for (Method m : {Method::dopri5, Method::cash_karp54, Method::bulirsch_stoer, Method::rk4, Method::euler}) {
+  for (Method m :
+       {Method::dopri5, Method::cash_karp54, Method::bulirsch_stoer, Method::rk4, Method::euler}) {
     INFO(to_string(m));
     MethodOptions opts{.method = m, .rtol = 1e-8, .atol = 1e-8, .dt = 1e-3};
-    const RunResult r = integrate(f, x0, endpoints(2.0), opts, {.t_end = 2.0, .max_abs_state = 1e6});
+    const RunResult r =
+        integrate(f, x0, endpoints(2.0), opts, {.t_end = 2.0, .max_abs_state = 1e6});
     REQUIRE(r.stats.status == RunStatus::diverged);
     CHECK_THAT(r.stats.message, Catch::Contains("diverged at step") && Catch::Contains("t = "));
     // The exact solution passes 1e6 at t = 1 − 1e-6. Adaptive methods track it
@@ -152,7 +158,8 @@ TEST_CASE("a blow-up is reported as divergence with its step and time, never loo
 TEST_CASE("without a state bound a blow-up ends in divergence or step-size underflow") {
   const BlowUp f;
   const RunResult r = integrate(f, Eigen::VectorXd::Ones(1), endpoints(2.0), {}, {.t_end = 2.0});
-  CHECK((r.stats.status == RunStatus::diverged || r.stats.status == RunStatus::step_size_underflow));
+  CHECK(
+      (r.stats.status == RunStatus::diverged || r.stats.status == RunStatus::step_size_underflow));
   CHECK(r.stats.stop_time < 1.0 + 1e-9);
 }
 
@@ -186,10 +193,12 @@ TEST_CASE("inconsistent integrator options are refused with the value") {
   const Eigen::VectorXd x0 = Eigen::Vector2d(1.0, 0.5);
   CHECK_THROWS_WITH(integrate(f, x0, endpoints(1.0), {.rtol = -1.0}, {.t_end = 1.0}),
                     Catch::Contains("rtol must be > 0, got -1"));
-  CHECK_THROWS_WITH(integrate(f, x0, endpoints(1.0), {.method = Method::euler, .dt = 0.0}, {.t_end = 1.0}),
-                    Catch::Contains("needs dt > 0"));
-  CHECK_THROWS_WITH(integrate(f, x0, endpoints(1.0), {.method = Method::euler, .dt = 0.3}, {.t_end = 1.0}),
-                    Catch::Contains("not a whole number of steps"));
+  CHECK_THROWS_WITH(
+      integrate(f, x0, endpoints(1.0), {.method = Method::euler, .dt = 0.0}, {.t_end = 1.0}),
+      Catch::Contains("needs dt > 0"));
+  CHECK_THROWS_WITH(
+      integrate(f, x0, endpoints(1.0), {.method = Method::euler, .dt = 0.3}, {.t_end = 1.0}),
+      Catch::Contains("not a whole number of steps"));
   CHECK_THROWS_WITH(integrate(f, Eigen::VectorXd::Ones(3), endpoints(1.0), {}, {.t_end = 1.0}),
                     Catch::Contains("has 3 entries but the model's state has 2"));
   CHECK_THROWS_WITH(parse_method("rk45"), Catch::Contains("valid: dopri5, cash_karp54"));

@@ -80,11 +80,14 @@ TEST_CASE("numpy reads our npy and csv files with the intended shapes and values
   write_file(dir / "m.npy", npy_bytes(m));
   Table t{{"t", "loss"}, {{0.0, 0.1}, {0.5, 1.0 / 3.0}}};
   write_file(dir / "s.csv", csv_text(t));
-  const std::string out = run_python(
-      "import numpy as np; a = np.load('" + (dir / "m.npy").string() + "'); "
-      "print(a.dtype, a.shape, a[1, 2], a[0, 1]); "
-      "c = np.genfromtxt('" + (dir / "s.csv").string() + "', delimiter=',', names=True); "
-      "print(c['loss'][1] == 1/3)");
+  const std::string out =
+      run_python("import numpy as np; a = np.load('" + (dir / "m.npy").string() +
+                 "'); "
+                 "print(a.dtype, a.shape, a[1, 2], a[0, 1]); "
+                 "c = np.genfromtxt('" +
+                 (dir / "s.csv").string() +
+                 "', delimiter=',', names=True); "
+                 "print(c['loss'][1] == 1/3)");
   INFO(out);
   CHECK_THAT(out, Catch::Contains("float64 (2, 3) 6.25 2.0"));
   CHECK_THAT(out, Catch::Contains("True"));  // 17 significant digits round-trip
@@ -106,11 +109,13 @@ TEST_CASE("npy files of other dtypes and orders are read or refused clearly") {
                                        raw<double>({1, 2})));
   CHECK_THROWS_WITH(read_npy((dir / "c16.npy").string()),
                     Catch::Contains("c16.npy") && Catch::Contains("unsupported dtype '<c16'"));
-  write_file(dir / "3d.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1), }",
-                                      raw<double>({1})));
+  write_file(
+      dir / "3d.npy",
+      npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1, 1, 1), }", raw<double>({1})));
   CHECK_THROWS_WITH(read_npy((dir / "3d.npy").string()), Catch::Contains("got 3 dimensions"));
-  write_file(dir / "short.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }",
-                                         raw<double>({1, 2})));
+  write_file(
+      dir / "short.npy",
+      npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (4,), }", raw<double>({1, 2})));
   CHECK_THROWS_WITH(read_npy((dir / "short.npy").string()), Catch::Contains("expected 32 bytes"));
   write_file(dir / "junk.npy", "hello");
   CHECK_THROWS_WITH(read_npy((dir / "junk.npy").string()), Catch::Contains("magic"));
@@ -137,29 +142,54 @@ TEST_CASE("hostile npy headers are refused with a reason, never crash or overflo
     return std::string("accepted");
   };
   // A 200 KB descr overflowed the stack of the regular-expression parser.
-  const std::string huge = "{'descr': '" + std::string(200'000, 'f') + "', 'fortran_order': False, 'shape': (1,), }";
-  CHECK_THAT(refused("huge.npy", npy2_file(huge, raw<double>({1}))), Catch::Contains("longer than 10000"));
-  const std::string huge_shape = "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::string(9'000, ' ') + "1,), }";
-  CHECK(read_npy([&] { write_file(dir / "spaces.npy", npy2_file(huge_shape, raw<double>({7}))); return (dir / "spaces.npy").string(); }()).values(0, 0) == 7.0);
-  CHECK_THAT(refused("letters.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (a, 3), }", "")),
+  const std::string huge =
+      "{'descr': '" + std::string(200'000, 'f') + "', 'fortran_order': False, 'shape': (1,), }";
+  CHECK_THAT(refused("huge.npy", npy2_file(huge, raw<double>({1}))),
+             Catch::Contains("longer than 10000"));
+  const std::string huge_shape =
+      "{'descr': '<f8', 'fortran_order': False, 'shape': (" + std::string(9'000, ' ') + "1,), }";
+  CHECK(read_npy([&] {
+          write_file(dir / "spaces.npy", npy2_file(huge_shape, raw<double>({7})));
+          return (dir / "spaces.npy").string();
+        }())
+            .values(0, 0) == 7.0);
+  CHECK_THAT(refused("letters.npy",
+                     npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (a, 3), }", "")),
              Catch::Contains("tuple of integers"));
-  CHECK_THAT(refused("negative.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 3), }", "")),
+  CHECK_THAT(refused("negative.npy",
+                     npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 3), }", "")),
              Catch::Contains("negative dimension"));
   // rows·cols·8 overflowed a signed product (undefined behaviour) before.
-  CHECK_THAT(refused("overflow.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }", "")),
-             Catch::Contains("too large"));
-  CHECK_THAT(refused("toolong.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999, 4), }", "")),
-             Catch::Contains("too large"));
-  CHECK_THAT(refused("twice.npy", npy_file("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1,), }", raw<double>({1}))),
-             Catch::Contains("'descr' appears twice"));
-  CHECK_THAT(refused("noshape.npy", npy_file("{'descr': '<f8', 'fortran_order': False, }", raw<double>({1}))),
+  CHECK_THAT(
+      refused(
+          "overflow.npy",
+          npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (4611686018427387904, 4), }",
+                   "")),
+      Catch::Contains("too large"));
+  CHECK_THAT(
+      refused(
+          "toolong.npy",
+          npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (99999999999999999999, 4), }",
+                   "")),
+      Catch::Contains("too large"));
+  CHECK_THAT(
+      refused("twice.npy",
+              npy_file("{'descr': '<f8', 'descr': '<f8', 'fortran_order': False, 'shape': (1,), }",
+                       raw<double>({1}))),
+      Catch::Contains("'descr' appears twice"));
+  CHECK_THAT(refused("noshape.npy",
+                     npy_file("{'descr': '<f8', 'fortran_order': False, }", raw<double>({1}))),
              Catch::Contains("no 'shape'"));
-  CHECK_THAT(refused("open.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1,", "")),
-             Catch::Contains("'shape' is not closed"));
-  CHECK_THAT(refused("nocomma.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1 2), }", "")),
+  CHECK_THAT(
+      refused("open.npy", npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1,", "")),
+      Catch::Contains("'shape' is not closed"));
+  CHECK_THAT(refused("nocomma.npy",
+                     npy_file("{'descr': '<f8', 'fortran_order': False, 'shape': (1 2), }", "")),
              Catch::Contains("to close 'shape'"));
   // numpy's own spellings: double quotes, no trailing comma, a 1-tuple.
-  write_file(dir / "quotes.npy", npy_file(R"({"descr": "<f8", "fortran_order": True, "shape": (2,)})", raw<double>({3, 4})));
+  write_file(
+      dir / "quotes.npy",
+      npy_file(R"({"descr": "<f8", "fortran_order": True, "shape": (2,)})", raw<double>({3, 4})));
   CHECK(read_npy((dir / "quotes.npy").string()).values(1, 0) == 4.0);
 }
 
@@ -176,7 +206,8 @@ TEST_CASE("csv matrices are read with an optional header, and bad cells are name
   CHECK_THROWS_WITH(read_csv_matrix((dir / "ragged.csv").string()),
                     Catch::Contains("line 2 has 1 columns but earlier lines have 2"));
   write_file(dir / "word.csv", "1,2\n3,x\n");
-  CHECK_THROWS_WITH(read_csv_matrix((dir / "word.csv").string()), Catch::Contains("'x' is not a number"));
+  CHECK_THROWS_WITH(read_csv_matrix((dir / "word.csv").string()),
+                    Catch::Contains("'x' is not a number"));
 }
 
 TEST_CASE("staged output appears only on commit, and vanishes if never committed") {
@@ -214,5 +245,6 @@ TEST_CASE("an output directory that cannot be created is refused before any work
   const fs::path dir = temp_dir("blocked");
   write_file(dir / "file", "x");
   CHECK_THROWS_AS(OutputDirectory(dir / "file" / "sub"), InputError);
-  CHECK_THROWS_WITH(OutputDirectory(dir / "file"), Catch::Contains("cannot create the output directory"));
+  CHECK_THROWS_WITH(OutputDirectory(dir / "file"),
+                    Catch::Contains("cannot create the output directory"));
 }

@@ -35,7 +35,8 @@ TEST_CASE("the exact kernel flow agrees with dopri5 on the same field") {
   const double T = 20.0;
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 41}, T);
   const RunResult exact = integrate(flow, u0, times, {.method = Method::exact}, {.t_end = T});
-  const RunResult ode = integrate(flow, u0, times, {.method = Method::dopri5, .rtol = 1e-11, .atol = 1e-13}, {.t_end = T});
+  const RunResult ode = integrate(
+      flow, u0, times, {.method = Method::dopri5, .rtol = 1e-11, .atol = 1e-13}, {.t_end = T});
   REQUIRE(exact.stats.status == RunStatus::completed);
   REQUIRE(ode.stats.status == RunStatus::completed);
   REQUIRE(exact.trajectory.size() == times.size());
@@ -54,7 +55,8 @@ TEST_CASE("the exact solution solves du/dt = -H(u - y), checked by its own time 
   Eigen::VectorXd u0;
   const KernelFlow flow = random_kernel_flow(15, 4, &u0);
   const double t = 1.3, h = 1e-4;
-  const RunResult r = integrate(flow, u0, {0.0, t - h, t, t + h}, {.method = Method::exact}, {.t_end = t + h});
+  const RunResult r =
+      integrate(flow, u0, {0.0, t - h, t, t + h}, {.method = Method::exact}, {.t_end = t + h});
   const Eigen::VectorXd derivative = (r.trajectory.states[3] - r.trajectory.states[1]) / (2 * h);
   Eigen::VectorXd field;
   flow.velocity(r.trajectory.states[2], t, field);
@@ -69,14 +71,17 @@ TEST_CASE("discrete kernel GD in closed form equals iterating it") {
   const long K = 200;
   const double T = K * eta;
   const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = eta}, T);
-  const RunResult gd = integrate(flow, u0, times, {.method = Method::euler, .dt = eta}, {.t_end = T});
+  const RunResult gd =
+      integrate(flow, u0, times, {.method = Method::euler, .dt = eta}, {.t_end = T});
   REQUIRE(gd.trajectory.size() == static_cast<std::size_t>(K + 1));
   const double scale = (u0 - flow.fixed_point()).norm();
   for (long k = 0; k <= K; k += 20) {
     INFO("step " << k);
     // ‖I − ηH‖ ≤ 1 for η ≤ 1/λ_max: round-off grows at most linearly in k.
-    const double roundoff = 100.0 * static_cast<double>(k + 1) * std::numeric_limits<double>::epsilon() * scale;
-    CHECK((gd.trajectory.states[static_cast<std::size_t>(k)] - flow.gd_closed_form(u0, eta, k)).norm() <= roundoff);
+    const double roundoff =
+        100.0 * static_cast<double>(k + 1) * std::numeric_limits<double>::epsilon() * scale;
+    CHECK((gd.trajectory.states[static_cast<std::size_t>(k)] - flow.gd_closed_form(u0, eta, k))
+              .norm() <= roundoff);
   }
 }
 
@@ -115,7 +120,8 @@ TEST_CASE("a kernel flow refuses a kernel that is not symmetric positive semidef
   CHECK_THROWS_WITH(KernelFlow(H, y, "test"), Catch::Contains("symmetric"));
   H << 1.0, 2.0, 2.0, 1.0;
   CHECK_THROWS_WITH(KernelFlow(H, y, "test"), Catch::Contains("positive semidefinite"));
-  CHECK_THROWS_WITH(KernelFlow(Eigen::MatrixXd::Identity(3, 3), y, "test"), Catch::Contains("3 x 3 kernel and 2 targets"));
+  CHECK_THROWS_WITH(KernelFlow(Eigen::MatrixXd::Identity(3, 3), y, "test"),
+                    Catch::Contains("3 x 3 kernel and 2 targets"));
 }
 
 TEST_CASE("the exact integrator refuses a field that is not linear") {
@@ -133,6 +139,7 @@ TEST_CASE("the exact integrator refuses a field that is not linear") {
     const Layout& layout() const override { return layout_; }
     std::string describe() const override { return "x^4"; }
   } quartic;
-  CHECK_THROWS_WITH(integrate(quartic, Eigen::VectorXd::Ones(1), {0.0, 1.0}, {.method = Method::exact}, {.t_end = 1.0}),
+  CHECK_THROWS_WITH(integrate(quartic, Eigen::VectorXd::Ones(1), {0.0, 1.0},
+                              {.method = Method::exact}, {.t_end = 1.0}),
                     Catch::Contains("exact solves linear flows"));
 }

@@ -24,7 +24,9 @@ double plain_f(double t) {
 }
 }  // namespace
 
-TEST_CASE("the wide/sharp landscape equals DESIGN.md's formula and its derivatives match finite differences") {
+TEST_CASE(
+    "the wide/sharp landscape equals DESIGN.md's formula and its derivatives match finite "
+    "differences") {
   const WideSharp1D f;
   for (double t = -5.0; t <= 20.0; t += 0.125) {
     INFO("theta " << t);
@@ -66,7 +68,9 @@ TEST_CASE("the wide/sharp landscape stays finite where e to the 3(theta-3) overf
   CHECK(WideSharp1D::slope(1e200) == 1e200 - 10.0);
 }
 
-TEST_CASE("the wide/sharp minima are stationary, sharp near 0 with curvature 20 and wide near 10 with curvature 1") {
+TEST_CASE(
+    "the wide/sharp minima are stationary, sharp near 0 with curvature 20 and wide near 10 with "
+    "curvature 1") {
   const WideSharp1D f;
   const auto& minima = f.named_minima();
   REQUIRE(minima.size() == 2);
@@ -89,7 +93,9 @@ TEST_CASE("the wide/sharp minima are stationary, sharp near 0 with curvature 20 
   CHECK(WideSharp1D::value(sharp) < WideSharp1D::value(wide));  // the sharp one is global
 }
 
-TEST_CASE("least squares gradient and Hessian-vector products equal the formulas and finite differences") {
+TEST_CASE(
+    "least squares gradient and Hessian-vector products equal the formulas and finite "
+    "differences") {
   Rng rng(11);
   const Eigen::MatrixXd X = rng.normal_matrix(7, 4);
   const Eigen::VectorXd y = rng.normal_matrix(7, 1);
@@ -113,7 +119,8 @@ TEST_CASE("least squares gradient and Hessian-vector products equal the formulas
   CHECK((hv - (gp - gm) / (2.0 * h)).norm() <= 1e-7 * hv.norm());
   CHECK(ls.has_analytic_hessian_vector());
 
-  const Eigen::VectorXd eig = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(X.transpose() * X).eigenvalues();
+  const Eigen::VectorXd eig =
+      Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(X.transpose() * X).eigenvalues();
   CHECK(ls.lambda_max() == Approx(eig.maxCoeff()).epsilon(1e-12));
   CHECK(ls.stability_threshold() == Approx(2.0 / eig.maxCoeff()).epsilon(1e-12));
   // The minimiser: the gradient vanishes there (normal equations, to round-off).
@@ -122,7 +129,9 @@ TEST_CASE("least squares gradient and Hessian-vector products equal the formulas
   CHECK(g.norm() <= 1e-12 * (X.norm() * y.norm()));
 }
 
-TEST_CASE("least squares with fewer samples than unknowns has a minimum-norm solution and no single named minimum") {
+TEST_CASE(
+    "least squares with fewer samples than unknowns has a minimum-norm solution and no single "
+    "named minimum") {
   Rng rng(12);
   const Eigen::MatrixXd X = rng.normal_matrix(3, 6);
   const Eigen::VectorXd y = rng.normal_matrix(3, 1);
@@ -150,6 +159,7 @@ TEST_CASE("least-squares gradient flow in closed form agrees with dopri5") {
   REQUIRE(adaptive.trajectory.size() == times.size());
   for (std::size_t k = 0; k < times.size(); ++k) {
     INFO("t = " << times[k]);
-    CHECK((exact.trajectory.states[k] - adaptive.trajectory.states[k]).norm() <= 1e-10 * std::max(1.0, x0.norm()));
+    CHECK((exact.trajectory.states[k] - adaptive.trajectory.states[k]).norm() <=
+          1e-10 * std::max(1.0, x0.norm()));
   }
 }

@@ -53,7 +53,8 @@ TEST_CASE("the linear-network gradient matches central differences of the loss")
   }
 }
 
-TEST_CASE("a linear network under the lp loss has the gradient and Hessian of its finite differences") {
+TEST_CASE(
+    "a linear network under the lp loss has the gradient and Hessian of its finite differences") {
   const Dataset data = random_dataset(4, 2, 20, 14);
   const LinearNetwork net(std::make_shared<LpLoss>(data, 4.0), {.widths = {4, 3, 3, 2}});
   Rng rng(7);
@@ -120,14 +121,16 @@ TEST_CASE("a narrow hidden layer keeps the top singular directions of a balanced
   const Eigen::MatrixXd A = rng.normal_matrix(3, 5);
   const Eigen::VectorXd x = net.init_balanced_from(A);
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(A, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  const Eigen::MatrixXd rank1 = svd.singularValues()[0] * svd.matrixU().col(0) * svd.matrixV().col(0).transpose();
+  const Eigen::MatrixXd rank1 =
+      svd.singularValues()[0] * svd.matrixU().col(0) * svd.matrixV().col(0).transpose();
   CHECK((net.end_to_end(x) - rank1).norm() <= 1e-12 * A.norm());
 }
 
 TEST_CASE("identity and residual starts give the expected layer matrices") {
   const Dataset data = random_dataset(3, 3, 10, 4);
   const LinearNetwork plain(data, {.widths = {3, 3, 3}});
-  CHECK((plain.end_to_end(plain.init_identity(0.5)) - 0.25 * Eigen::MatrixXd::Identity(3, 3)).norm() == 0.0);
+  CHECK((plain.end_to_end(plain.init_identity(0.5)) - 0.25 * Eigen::MatrixXd::Identity(3, 3))
+            .norm() == 0.0);
   const LinearNetwork res(data, {.widths = {3, 3, 3}, .residual = true});
   // W_j = 0 is the identity map for a residual network.
   CHECK((res.end_to_end(res.init_identity(0.0)) - Eigen::MatrixXd::Identity(3, 3)).norm() == 0.0);

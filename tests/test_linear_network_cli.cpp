@@ -18,15 +18,17 @@
 
 using namespace gradflow;
 namespace fs = std::filesystem;
-using gradflow::testing::CliResult;
 using gradflow::testing::check_refused;
+using gradflow::testing::CliResult;
 using gradflow::testing::gradflow_cli;
 using gradflow::testing::read_file;
 using gradflow::testing::write_file;
 
 namespace {
 
-fs::path temp_dir(const std::string& name) { return testing::fresh_temp_dir("linear_network_cli", name); }
+fs::path temp_dir(const std::string& name) {
+  return testing::fresh_temp_dir("linear_network_cli", name);
+}
 
 // Every column of a CSV written by gradflow, by header name.
 std::map<std::string, std::vector<double>> csv_columns(const fs::path& file) {
@@ -39,7 +41,8 @@ std::map<std::string, std::vector<double>> csv_columns(const fs::path& file) {
   std::map<std::string, std::vector<double>> columns;
   while (std::getline(in, line)) {
     std::istringstream row(line);
-    for (std::size_t c = 0; std::getline(row, cell, ','); ++c) columns[names.at(c)].push_back(std::stod(cell));
+    for (std::size_t c = 0; std::getline(row, cell, ','); ++c)
+      columns[names.at(c)].push_back(std::stod(cell));
   }
   return columns;
 }
@@ -56,7 +59,8 @@ std::string saxe_spec(const std::string& init) {
   "seed": 1,
   "data": {"kind": "files", "x": "X.csv", "y": "Y.csv"},
   "model": {"kind": "linear_network", "hidden": [2], "saxe_oracle": true},
-  "init": )" + init + R"(,
+  "init": )" +
+         init + R"(,
   "t_end": 2.0,
   "sample": {"kind": "linear", "count": 21},
   "runs": [{"name": "e2e", "flow": "end_to_end", "integrator": "dopri5", "rtol": 1e-12, "atol": 1e-14}]
@@ -69,7 +73,8 @@ TEST_CASE("Saxe's oracle is finite and exact on a mode where YXᵀ/n has a zero 
   const fs::path dir = temp_dir("saxe_null");
   write_null_mode_data(dir);
   write_file(dir / "spec.json", saxe_spec(R"({"kind": "aligned", "scale": 0.03})"));
-  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
+  const CliResult r =
+      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   auto c = csv_columns(dir / "out" / "spec" / "e2e.csv");
@@ -78,12 +83,14 @@ TEST_CASE("Saxe's oracle is finite and exact on a mode where YXᵀ/n has a zero 
   const double u0 = 0.03, s1 = std::sqrt(5.0);
   double worst_gap = 0.0;
   for (std::size_t k = 0; k < t.size(); ++k) {
-    INFO("t = " << t[k] << ", saxe_u_1 = " << c["saxe_u_1"][k] << ", saxe_u_2 = " << c["saxe_u_2"][k]);
+    INFO("t = " << t[k] << ", saxe_u_1 = " << c["saxe_u_1"][k]
+                << ", saxe_u_2 = " << c["saxe_u_2"][k]);
     // The null mode obeys u̇ = −2u², so u = u0/(1 + 2u0 t); the strong mode the
     // logistic, here in the textbook form (safe for s = √5). Both are closed
     // forms evaluated in double: agreement to a few ulps, 1e-14 relative.
     CHECK(c["saxe_u_2"][k] == Approx(u0 / (1.0 + 2.0 * u0 * t[k])).epsilon(1e-14));
-    CHECK(c["saxe_u_1"][k] == Approx(s1 / (1.0 + (s1 / u0 - 1.0) * std::exp(-2.0 * s1 * t[k]))).epsilon(1e-14));
+    CHECK(c["saxe_u_1"][k] ==
+          Approx(s1 / (1.0 + (s1 / u0 - 1.0) * std::exp(-2.0 * s1 * t[k]))).epsilon(1e-14));
     REQUIRE(std::isfinite(c["saxe_gap"][k]));
     worst_gap = std::max(worst_gap, c["saxe_gap"][k] / c["e2e_norm"][k]);
   }
@@ -93,7 +100,9 @@ TEST_CASE("Saxe's oracle is finite and exact on a mode where YXᵀ/n has a zero 
   CHECK(worst_gap <= 1e-9);
 }
 
-TEST_CASE("a start from files with no component on a null mode is refused for u0 = 0, not for misalignment") {
+TEST_CASE(
+    "a start from files with no component on a null mode is refused for u0 = 0, not for "
+    "misalignment") {
   const fs::path dir = temp_dir("saxe_refused");
   write_null_mode_data(dir);
   // Layers whose product is 0.03·u_1v_1ᵀ, u_1 = (2, 1)/√5, v_1 = (1, 0): aligned
@@ -110,11 +119,14 @@ TEST_CASE("a start from files with no component on a null mode is refused for u0
   check_refused(dir, spec, "u0_2 = 0");
   check_refused(dir, spec, "null mode");
   write_file(dir / "spec.json", spec);
-  const CliResult again = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  const CliResult again =
+      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
   CHECK_THAT(again.err, !Catch::Contains("misalignment"));
 }
 
-TEST_CASE("from balanced rank-one starts at depths 3 and 4 the end-to-end flow follows the layers' product") {
+TEST_CASE(
+    "from balanced rank-one starts at depths 3 and 4 the end-to-end flow follows the layers' "
+    "product") {
   // Hidden width 1: the layers' product is rank one for all t by construction,
   // and the per-layer field is a polynomial, smooth everywhere. The end-to-end
   // flow from the same rank-one W(0) must stay on rank one and agree with it.
@@ -131,7 +143,8 @@ TEST_CASE("from balanced rank-one starts at depths 3 and 4 the end-to-end flow f
            {"name": "e2e", "flow": "end_to_end", "integrator": "dopri5", "rtol": 1e-10, "atol": 1e-12}],
   "experiments": [{"name": "depth3"}, {"name": "depth4", "model": {"hidden": [1, 1, 1]}}]
 })");
-  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
+  const CliResult r =
+      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
   INFO(r.err);
   REQUIRE(r.code == 0);
   for (const char* depth : {"depth3", "depth4"}) {
@@ -141,7 +154,8 @@ TEST_CASE("from balanced rank-one starts at depths 3 and 4 the end-to-end flow f
     const auto& dist = cmp["e2e_dist"];
     REQUIRE(dist.size() == gf["e2e_norm"].size());
     double worst = 0.0;
-    for (std::size_t k = 0; k < dist.size(); ++k) worst = std::max(worst, dist[k] / gf["e2e_norm"][k]);
+    for (std::size_t k = 0; k < dist.size(); ++k)
+      worst = std::max(worst, dist[k] / gf["e2e_norm"][k]);
     INFO("worst relative gap " << worst << " = " << worst / rtol << " rtol");
     // Two dopri5 solutions of one smooth flow at rtol 1e-10, each with a global
     // error of about rtol over the horizon (the loss converges, nothing is

@@ -17,7 +17,8 @@ using gradflow::testing::whitened_dataset;
 
 TEST_CASE("balancedness is conserved along dopri5 at rtol 1e-10") {
   Rng rng_target(2);
-  const Dataset data = whitened_dataset(rng_target.normal_matrix(3, 5), 50, 31);  // a reachable target
+  const Dataset data =
+      whitened_dataset(rng_target.normal_matrix(3, 5), 50, 31);  // a reachable target
   const LinearNetwork net(data, {.widths = {5, 4, 6, 3}});
   Rng rng(8);
   const Eigen::VectorXd x0 = net.init_gaussian(0.5, rng);
@@ -38,7 +39,8 @@ TEST_CASE("balancedness is conserved along dopri5 at rtol 1e-10") {
   }
 }
 
-TEST_CASE("gradient descent does not conserve balancedness exactly, only to O(eta squared) per step") {
+TEST_CASE(
+    "gradient descent does not conserve balancedness exactly, only to O(eta squared) per step") {
   // The control for the test above: a discrete method breaks the invariant,
   // so the flow test is not passing vacuously.
   const Dataset data = random_dataset(5, 3, 50, 31);
@@ -81,7 +83,8 @@ TEST_CASE("a balanced depth-2 network on whitened data follows Saxe's logistic c
   for (std::size_t k = 0; k < r.trajectory.size(); ++k) {
     const double t = r.trajectory.times[k];
     Eigen::VectorXd u(3);
-    for (int i = 0; i < 3; ++i) u[i] = s[i] / (1.0 + (s[i] / u0[i] - 1.0) * std::exp(-2.0 * s[i] * t));
+    for (int i = 0; i < 3; ++i)
+      u[i] = s[i] / (1.0 + (s[i] / u0[i] - 1.0) * std::exp(-2.0 * s[i] * t));
     const Eigen::MatrixXd expected = U * u.asDiagonal() * V.transpose();
     const Eigen::MatrixXd got = net.end_to_end(r.trajectory.states[k]);
     INFO("t = " << t);
@@ -99,8 +102,9 @@ TEST_CASE("along a balanced run the prefix products satisfy the fractional-power
   const LinearNetwork net(data, {.widths = {5, 4, 4, 3}});
   Rng rng(2);
   auto worst_identity = [&](const Eigen::VectorXd& x0) {
-    const RunResult r = integrate(net, x0, sample_times({.kind = SampleGrid::Kind::linear, .count = 11}, 5.0),
-                                  {.rtol = 1e-11, .atol = 1e-13}, {.t_end = 5.0});
+    const RunResult r =
+        integrate(net, x0, sample_times({.kind = SampleGrid::Kind::linear, .count = 11}, 5.0),
+                  {.rtol = 1e-11, .atol = 1e-13}, {.t_end = 5.0});
     double worst = 0.0;
     for (const Eigen::VectorXd& x : r.trajectory.states) {
       for (const auto& [name, value] : net.observe(x).scalars) {

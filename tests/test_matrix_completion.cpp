@@ -14,7 +14,8 @@ using namespace gradflow;
 
 namespace {
 
-MatrixCompletionLoss completion_problem(Eigen::Index d, Eigen::Index r, Eigen::Index count, std::uint64_t seed) {
+MatrixCompletionLoss completion_problem(Eigen::Index d, Eigen::Index r, Eigen::Index count,
+                                        std::uint64_t seed) {
   Rng rng(seed);
   const Eigen::MatrixXd truth = make_psd_ground_truth({.size = d, .rank = r}, rng);
   return MatrixCompletionLoss(truth, sample_observed_entries(d, count, rng));
@@ -91,10 +92,12 @@ TEST_CASE("every entry is observed with probability |Ω|/d²") {
 }
 
 TEST_CASE("bad observed entries are refused naming the entry") {
-  CHECK_THROWS_WITH(MatrixCompletionLoss(4, {}, {}), Catch::Contains("at least one observed entry, got 0"));
+  CHECK_THROWS_WITH(MatrixCompletionLoss(4, {}, {}),
+                    Catch::Contains("at least one observed entry, got 0"));
   CHECK_THROWS_WITH(MatrixCompletionLoss(4, {{0, 1}, {4, 2}}, {1.0, 2.0}),
                     Catch::Contains("observed entry 1 is (4, 2), outside the 4 x 4 matrix"));
-  CHECK_THROWS_WITH(MatrixCompletionLoss(4, {{0, 1}, {-1, 2}}, {1.0, 2.0}), Catch::Contains("outside the 4 x 4"));
+  CHECK_THROWS_WITH(MatrixCompletionLoss(4, {{0, 1}, {-1, 2}}, {1.0, 2.0}),
+                    Catch::Contains("outside the 4 x 4"));
   CHECK_THROWS_WITH(MatrixCompletionLoss(4, {{2, 1}, {0, 3}, {2, 1}}, {1.0, 2.0, 1.0}),
                     Catch::Contains("observed entry (2, 1) is listed twice (entries 0 and 2)"));
   Rng rng(1);
@@ -102,5 +105,6 @@ TEST_CASE("bad observed entries are refused naming the entry") {
   Eigen::MatrixXd not_integer(1, 2);
   not_integer << 1.5, 2.0;
   CHECK_THROWS_WITH(entries_from_array(not_integer), Catch::Contains("expected an integer"));
-  CHECK_THROWS_WITH(entries_from_array(Eigen::MatrixXd::Zero(4, 3)), Catch::Contains("|Ω| x 2 array"));
+  CHECK_THROWS_WITH(entries_from_array(Eigen::MatrixXd::Zero(4, 3)),
+                    Catch::Contains("|Ω| x 2 array"));
 }

@@ -45,7 +45,8 @@ Eigen::MatrixXd dense_gradient(const SensingProblem& p, const Eigen::MatrixXd& W
 
 }  // namespace
 
-TEST_CASE("the sensing gradient matches central differences of the loss, at symmetric and general W") {
+TEST_CASE(
+    "the sensing gradient matches central differences of the loss, at symmetric and general W") {
   const SensingProblem p = sensing_problem(5, 2, 30, 1);
   const MatrixSensingLoss loss(p.A, p.b);
   Rng rng(2);
@@ -66,7 +67,8 @@ TEST_CASE("the sensing gradient matches central differences of the loss, at symm
   }
 }
 
-TEST_CASE("the sensing Hessian action matches differences of the gradient and is independent of W") {
+TEST_CASE(
+    "the sensing Hessian action matches differences of the gradient and is independent of W") {
   const SensingProblem p = sensing_problem(4, 1, 25, 3);
   const MatrixSensingLoss loss(p.A, p.b);
   Rng rng(4);
@@ -81,7 +83,8 @@ TEST_CASE("the sensing Hessian action matches differences of the gradient and is
   // round-off ε·‖∇ℓ‖/h ≈ 1e-12 relative.
   const Eigen::MatrixXd fd = (Gp - Gm) / (2.0 * h);
   CHECK((D - fd).norm() <= 1e-9 * fd.norm());
-  CHECK((D - D_elsewhere).norm() <= 1e-14 * D.norm());  // same operations on the same V: round-off only
+  CHECK((D - D_elsewhere).norm() <=
+        1e-14 * D.norm());  // same operations on the same V: round-off only
 }
 
 TEST_CASE("the sensing loss vanishes at the ground truth") {
@@ -119,10 +122,12 @@ TEST_CASE("bad sensing inputs are refused with what was expected and what was fo
                     Catch::Contains("at least one measurement, got 0"));
   CHECK_THROWS_WITH(MatrixSensingLoss(Eigen::MatrixXd::Ones(4, 8), Eigen::VectorXd::Ones(4)),
                     Catch::Contains("rows of 8 entries"));
-  CHECK_THROWS_WITH(MatrixSensingLoss(p.A, Eigen::VectorXd::Ones(4)), Catch::Contains("5 measurements but 4 targets"));
+  CHECK_THROWS_WITH(MatrixSensingLoss(p.A, Eigen::VectorXd::Ones(4)),
+                    Catch::Contains("5 measurements but 4 targets"));
   Eigen::MatrixXd asymmetric = p.A;
   asymmetric(2, 1) += 0.5;  // A_2(1, 0) without its mirror A_2(0, 1)
-  CHECK_THROWS_WITH(MatrixSensingLoss(asymmetric, p.b), Catch::Contains("measurement 2 (0-based) is not symmetric"));
+  CHECK_THROWS_WITH(MatrixSensingLoss(asymmetric, p.b),
+                    Catch::Contains("measurement 2 (0-based) is not symmetric"));
   Rng rng(1);
   CHECK_THROWS_WITH(draw_symmetric_gaussian_measurements(3, 0, rng),
                     Catch::Contains("measurement count m must be positive, got 0"));

@@ -106,7 +106,8 @@ TEST_CASE("every analytic Hessian-vector product equals central differences of t
   CHECK(checked > 0);
 }
 
-TEST_CASE("every analytic velocity Jacobian-vector product equals central differences of the velocity") {
+TEST_CASE(
+    "every analytic velocity Jacobian-vector product equals central differences of the velocity") {
   int checked = 0;
   for_each_flow([&checked](const Field& f, const Flow& flow) {
     if (!f.has_analytic_velocity_jacobian()) return;

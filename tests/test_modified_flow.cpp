@@ -14,7 +14,9 @@ using namespace gradflow;
 using gradflow::testing::random_dataset;
 using gradflow::testing::relative_error;
 
-TEST_CASE("the modified field is minus the gradient of L plus eta over 4 times the squared gradient norm") {
+TEST_CASE(
+    "the modified field is minus the gradient of L plus eta over 4 times the squared gradient "
+    "norm") {
   const Dataset data = random_dataset(4, 2, 30, 3);
   const LinearNetwork net(data, {.widths = {4, 3, 2}});
   const double eta = 0.1;
@@ -40,7 +42,9 @@ TEST_CASE("the modified field is minus the gradient of L plus eta over 4 times t
   CHECK(relative_error(v, fd) <= 1e-6);
 }
 
-TEST_CASE("gradient descent is order eta from gradient flow and order eta squared from the modified flow") {
+TEST_CASE(
+    "gradient descent is order eta from gradient flow and order eta squared from the modified "
+    "flow") {
   const Dataset data = random_dataset(5, 2, 40, 8);
   const LinearNetwork net(data, {.widths = {5, 3, 2}});
   Rng rng(4);

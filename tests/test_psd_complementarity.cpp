@@ -20,8 +20,11 @@ struct Kkt {
 
 // B(C) from vectors T_ij (i ≤ j): B(C)_ij = ⟨T_ij, Σ_kl C_kl T_kl⟩, written
 // out in matrix form with no svec scaling, independent of the solver's coordinates.
-Kkt check(const std::vector<Eigen::VectorXd>& T, const SmallSymmetric& A, const SmallSymmetric& C, int k) {
-  auto t = [&](int i, int j) -> const Eigen::VectorXd& { return T[static_cast<std::size_t>(pair_index(std::min(i, j), std::max(i, j)))]; };
+Kkt check(const std::vector<Eigen::VectorXd>& T, const SmallSymmetric& A, const SmallSymmetric& C,
+          int k) {
+  auto t = [&](int i, int j) -> const Eigen::VectorXd& {
+    return T[static_cast<std::size_t>(pair_index(std::min(i, j), std::max(i, j)))];
+  };
   Eigen::VectorXd v = Eigen::VectorXd::Zero(T[0].size());
   for (int i = 0; i < k; ++i) {
     for (int j = 0; j < k; ++j) v += C(i, j) * t(i, j);
@@ -32,14 +35,17 @@ Kkt check(const std::vector<Eigen::VectorXd>& T, const SmallSymmetric& A, const 
   }
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ec(Eigen::MatrixXd(C), Eigen::EigenvaluesOnly);
   Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> ed(D, Eigen::EigenvaluesOnly);
-  const double scale = std::max({Eigen::MatrixXd(C).norm() * D.norm(), Eigen::MatrixXd(A).norm() * Eigen::MatrixXd(C).norm(), 1e-300});
+  const double scale = std::max({Eigen::MatrixXd(C).norm() * D.norm(),
+                                 Eigen::MatrixXd(A).norm() * Eigen::MatrixXd(C).norm(), 1e-300});
   return {ec.eigenvalues().minCoeff(), ed.eigenvalues().minCoeff(),
           (Eigen::MatrixXd(C).cwiseProduct(D)).sum(), scale};
 }
 
 }  // namespace
 
-TEST_CASE("the complementarity solution is PSD, pushes back only rising directions and is complementary") {
+TEST_CASE(
+    "the complementarity solution is PSD, pushes back only rising directions and is "
+    "complementary") {
   Rng rng(11);
   int interior = 0, boundary = 0, zero = 0;
   for (int trial = 0; trial < 300; ++trial) {
@@ -60,20 +66,24 @@ TEST_CASE("the complementarity solution is PSD, pushes back only rising directio
     };
     PairMatrix G(q, q);
     for (int p = 0; p < q; ++p) {
-      for (int r = 0; r < q; ++r) G(p, r) = w(p) * w(r) * T[static_cast<std::size_t>(p)].dot(T[static_cast<std::size_t>(r)]);
+      for (int r = 0; r < q; ++r)
+        G(p, r) = w(p) * w(r) * T[static_cast<std::size_t>(p)].dot(T[static_cast<std::size_t>(r)]);
     }
     const PairVector a = svec(A);
     const ComplementarityResult res = solve_psd_complementarity(G, a, k);
     REQUIRE(res.converged);
     const Kkt kkt = check(T, A, res.C, k);
-    INFO("trial " << trial << ", k = " << k << ": min eig C " << kkt.min_c << ", min eig D " << kkt.min_d
-                  << ", <C, D> " << kkt.complementarity << ", iterations " << res.iterations);
+    INFO("trial " << trial << ", k = " << k << ": min eig C " << kkt.min_c << ", min eig D "
+                  << kkt.min_d << ", <C, D> " << kkt.complementarity << ", iterations "
+                  << res.iterations);
     // FISTA stops at a relative step of 1e-14; with condition numbers up to
     // ~1e4 here the KKT residuals are below 1e-9 of the problem's scale.
     CHECK(kkt.min_c >= -1e-12 * std::max(1.0, Eigen::MatrixXd(res.C).norm()));
     CHECK(kkt.min_d >= -1e-9 * std::max(1.0, kkt.scale));
     CHECK(std::abs(kkt.complementarity) <= 1e-9 * std::max(1.0, kkt.scale));
-    const double rank_test = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(Eigen::MatrixXd(res.C)).eigenvalues().minCoeff();
+    const double rank_test = Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd>(Eigen::MatrixXd(res.C))
+                                 .eigenvalues()
+                                 .minCoeff();
     if (Eigen::MatrixXd(res.C).norm() == 0.0) {
       ++zero;
     } else if (rank_test > 1e-8) {
@@ -95,7 +105,8 @@ TEST_CASE("the complementarity problem of one eigenvalue is the closed form max(
     G(0, 0) = 3.0;
     PairVector av(1);
     av[0] = a;
-    CHECK(solve_psd_complementarity(G, av, 1).C(0, 0) == Approx(std::max(0.0, 2.0 * a / 3.0)).margin(1e-15));
+    CHECK(solve_psd_complementarity(G, av, 1).C(0, 0) ==
+          Approx(std::max(0.0, 2.0 * a / 3.0)).margin(1e-15));
   }
 }
 

@@ -16,7 +16,8 @@ void check_loss(const MatrixLoss& loss, std::uint64_t seed) {
   Eigen::MatrixXd G(W.rows(), W.cols()), D(W.rows(), W.cols());
   loss.gradient(W, G);
   // Central differences at h = 1e-5: error ≈ 1e-10 relative.
-  CHECK((G - gradflow::testing::finite_difference_matrix_gradient(loss, W, 1e-5)).norm() <= 1e-6 * G.norm());
+  CHECK((G - gradflow::testing::finite_difference_matrix_gradient(loss, W, 1e-5)).norm() <=
+        1e-6 * G.norm());
   loss.hessian_action(W, V, D);
   Eigen::MatrixXd Gp(W.rows(), W.cols()), Gm(W.rows(), W.cols());
   loss.gradient(W + 1e-5 * V, Gp);
@@ -60,5 +61,6 @@ TEST_CASE("the lp loss at p = 2 is twice the square loss") {
 
 TEST_CASE("the lp loss refuses p below 2") {
   const Dataset data = random_dataset(4, 2, 30, 5);
-  CHECK_THROWS_WITH(LpLoss(data, 1.5), Catch::Contains("needs p >= 2") && Catch::Contains("got 1.5"));
+  CHECK_THROWS_WITH(LpLoss(data, 1.5),
+                    Catch::Contains("needs p >= 2") && Catch::Contains("got 1.5"));
 }

@@ -32,19 +32,25 @@ TwoLayerRelu random_network(Eigen::Index m, Eigen::Index d, Eigen::Index n, std:
   return TwoLayerRelu(unit_sphere_data(d, n, seed), TwoLayerRelu::draw_start(m, d, 1.0, rng));
 }
 
-MethodOptions windows(double tol) { return {.method = Method::relu_windows, .rtol = tol, .atol = 0.1 * tol}; }
-MethodOptions event_driven(double tol) { return {.method = Method::event_driven, .rtol = tol, .atol = 0.1 * tol}; }
+MethodOptions windows(double tol) {
+  return {.method = Method::relu_windows, .rtol = tol, .atol = 0.1 * tol};
+}
+MethodOptions event_driven(double tol) {
+  return {.method = Method::event_driven, .rtol = tol, .atol = 0.1 * tol};
+}
 
 double max_distance(const Trajectory& a, const Trajectory& b) {
   REQUIRE(a.size() == b.size());
   double worst = 0.0;
-  for (std::size_t k = 0; k < a.size(); ++k) worst = std::max(worst, (a.states[k] - b.states[k]).norm());
+  for (std::size_t k = 0; k < a.size(); ++k)
+    worst = std::max(worst, (a.states[k] - b.states[k]).norm());
   return worst;
 }
 
 }  // namespace
 
-TEST_CASE("the residual path is the matrix exponential and its integral, across a change of kernel") {
+TEST_CASE(
+    "the residual path is the matrix exponential and its integral, across a change of kernel") {
   // ė = −H₁e on [0, τ₁), −H₂e after: closed forms from eigendecompositions,
   // e(τ) = V e^{−Λτ} Vᵀ e(0) and R(τ) = V φ(Λ, τ) Vᵀ e(0), φ = (1 − e^{−λτ})/λ.
   Rng rng(5);
@@ -56,13 +62,14 @@ TEST_CASE("the residual path is the matrix exponential and its integral, across 
   const Eigen::MatrixXd H1 = psd(20.0), H2 = psd(5.0);
   const Eigen::VectorXd e0 = rng.normal_matrix(n, 1);
   const double t1 = 0.3, t2 = 1.0;
-  auto exact = [&](const Eigen::MatrixXd& H, const Eigen::VectorXd& e, double tau, Eigen::VectorXd& e_out,
-                   Eigen::VectorXd& R_out) {
+  auto exact = [&](const Eigen::MatrixXd& H, const Eigen::VectorXd& e, double tau,
+                   Eigen::VectorXd& e_out, Eigen::VectorXd& R_out) {
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(H);
     const Eigen::ArrayXd l = eig.eigenvalues().array();
     const Eigen::ArrayXd c = (eig.eigenvectors().transpose() * e).array();
     e_out = eig.eigenvectors() * ((-l * tau).exp() * c).matrix();
-    const Eigen::ArrayXd phi = (l * tau > 1e-8).select((1.0 - (-l * tau).exp()) / l, tau - 0.5 * l * tau * tau);
+    const Eigen::ArrayXd phi =
+        (l * tau > 1e-8).select((1.0 - (-l * tau).exp()) / l, tau - 0.5 * l * tau * tau);
     R_out = eig.eigenvectors() * (phi * c).matrix();
   };
   detail::ResidualPath path(n);
@@ -99,10 +106,14 @@ TEST_CASE("relu_windows agrees with the event-driven integrator through crossing
     const TwoLayerRelu net = random_network(c.m, c.d, c.n, c.seed);
     const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = c.T / 8}, c.T);
     const StopOptions stop{.t_end = c.T};
-    const EventDrivenResult ed_loose = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-10), stop);
-    const EventDrivenResult ed = integrate_event_driven(net, net.initial_state(), times, event_driven(1e-12), stop);
-    const ReluWindowsResult rw_loose = integrate_relu_windows(net, net.initial_state(), times, windows(1e-10), stop);
-    const ReluWindowsResult rw = integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), stop);
+    const EventDrivenResult ed_loose =
+        integrate_event_driven(net, net.initial_state(), times, event_driven(1e-10), stop);
+    const EventDrivenResult ed =
+        integrate_event_driven(net, net.initial_state(), times, event_driven(1e-12), stop);
+    const ReluWindowsResult rw_loose =
+        integrate_relu_windows(net, net.initial_state(), times, windows(1e-10), stop);
+    const ReluWindowsResult rw =
+        integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), stop);
     INFO("m = " << c.m << ", n = " << c.n << "; event_driven: " << ed.run.stats.message
                 << "; relu_windows: " << rw.run.stats.message);
     REQUIRE(ed.run.stats.status == RunStatus::completed);
@@ -120,7 +131,8 @@ TEST_CASE("relu_windows agrees with the event-driven integrator through crossing
     const double error_rw = max_distance(rw_loose.run.trajectory, rw.run.trajectory);
     const double distance = max_distance(ed.run.trajectory, rw.run.trajectory);
     const double roundoff = 1e-13 * net.initial_state().norm();
-    INFO("distance " << distance << "; errors at 1e-10: event_driven " << error_ed << ", relu_windows " << error_rw);
+    INFO("distance " << distance << "; errors at 1e-10: event_driven " << error_ed
+                     << ", relu_windows " << error_rw);
     CHECK(distance <= error_ed + error_rw + roundoff);
   }
   // The comparison covers both kinds of switch.
@@ -140,7 +152,8 @@ TEST_CASE("gradient descent converges to the relu_windows flow at order one in e
   for (const Case c : {Case{200, 5, 10, 1.0, 1e-3}, Case{3000, 5, 20, 0.5, 5e-4}}) {
     const TwoLayerRelu net = random_network(c.m, c.d, c.n, 1);
     const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = c.T / 8}, c.T);
-    const ReluWindowsResult flow = integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), {.t_end = c.T});
+    const ReluWindowsResult flow =
+        integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), {.t_end = c.T});
     INFO("m = " << c.m << ": " << flow.run.stats.message);
     REQUIRE(flow.run.stats.status == RunStatus::completed);
     REQUIRE(flow.counts.crossings > 5);
@@ -174,7 +187,8 @@ TEST_CASE("relu_windows predictions follow du/dt = -H(t)(u - y) with the recorde
   const double T = 0.2;
   const double dt = 1e-3;
   const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = dt}, T);
-  const ReluWindowsResult flow = integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), {.t_end = T});
+  const ReluWindowsResult flow =
+      integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), {.t_end = T});
   INFO(flow.run.stats.message);
   REQUIRE(flow.run.stats.status == RunStatus::completed);
   REQUIRE(flow.counts.crossings >= 5);
@@ -214,11 +228,13 @@ TEST_CASE("relu_windows predictions follow du/dt = -H(t)(u - y) with the recorde
   CHECK(bound < 1e-2 * change);  // the check has teeth
 }
 
-TEST_CASE("relu_windows sliding pairs stay on their surface and both one-sided fields point into it") {
+TEST_CASE(
+    "relu_windows sliding pairs stay on their surface and both one-sided fields point into it") {
   const TwoLayerRelu net = random_network(20, 3, 6, 1);
   const double T = 2.0;
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 21}, T);
-  const ReluWindowsResult flow = integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), {.t_end = T});
+  const ReluWindowsResult flow =
+      integrate_relu_windows(net, net.initial_state(), times, windows(1e-12), {.t_end = T});
   INFO(flow.run.stats.message);
   REQUIRE(flow.run.stats.status == RunStatus::completed);
   REQUIRE(flow.counts.slides_started > 0);
@@ -244,7 +260,8 @@ TEST_CASE("relu_windows sliding pairs stay on their surface and both one-sided f
       const double c = net.signs()[r] / std::sqrt(m);
       const double rate_negative_side = -c * X.col(i).dot(rest);
       const double rate_positive_side = -c * X.col(i).dot(rest + e[i] * X.col(i));
-      INFO("neuron " << r << ", sample " << i << ": rates " << rate_negative_side << ", " << rate_positive_side);
+      INFO("neuron " << r << ", sample " << i << ": rates " << rate_negative_side << ", "
+                     << rate_positive_side);
       // Round-off of the rates: ~1e-15 relative to their terms.
       const double scale = 1e-12 * std::abs(c) * (rest.norm() + std::abs(e[i]));
       CHECK(rate_negative_side >= -scale);
@@ -255,7 +272,8 @@ TEST_CASE("relu_windows sliding pairs stay on their surface and both one-sided f
   CHECK(checked_pairs > 0);
 }
 
-TEST_CASE("relu_windows reports its windows and switches, and its a-posteriori checks are at tolerance") {
+TEST_CASE(
+    "relu_windows reports its windows and switches, and its a-posteriori checks are at tolerance") {
   const TwoLayerRelu net = random_network(1000, 10, 50, 3);
   const double T = 0.5;
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 6}, T);
@@ -285,7 +303,8 @@ TEST_CASE("relu_windows reports its windows and switches, and its a-posteriori c
   CHECK(max_distance(again.trajectory, r.trajectory) == 0.0);
   // The path's residual at each window's end matches u(W) − y recomputed from
   // the weights, to the fixed point's tolerance (atol + rtol‖e‖∞, ‖e‖∞ ≲ 5 here).
-  const ReluWindowsResult detail = integrate_relu_windows(net, net.initial_state(), times, windows(tol), {.t_end = T});
+  const ReluWindowsResult detail =
+      integrate_relu_windows(net, net.initial_state(), times, windows(tol), {.t_end = T});
   CHECK(detail.counts.max_defect <= 0.1 * tol + tol * 5.0);
   CHECK(detail.counts.max_consistency <= 2.0 * (0.1 * tol + tol * 5.0));
 }
@@ -293,19 +312,20 @@ TEST_CASE("relu_windows reports its windows and switches, and its a-posteriori c
 TEST_CASE("a relu_windows run that exhausts its step budget stops promptly and says so") {
   const TwoLayerRelu net = random_network(1000, 10, 50, 3);
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 3}, 5.0);
-  const ReluWindowsResult r =
-      integrate_relu_windows(net, net.initial_state(), times, windows(1e-9), {.t_end = 5.0, .max_steps = 300});
+  const ReluWindowsResult r = integrate_relu_windows(net, net.initial_state(), times, windows(1e-9),
+                                                     {.t_end = 5.0, .max_steps = 300});
   INFO(r.run.stats.message);
   // The budget counts windows and switches; the rate rule may call it a stall first.
-  CHECK((r.run.stats.status == RunStatus::step_budget || r.run.stats.status == RunStatus::step_size_underflow));
+  CHECK((r.run.stats.status == RunStatus::step_budget ||
+         r.run.stats.status == RunStatus::step_size_underflow));
   CHECK(r.run.stats.stop_time < 5.0);
   CHECK(r.counts.windows <= 300);
 }
 
 TEST_CASE("relu_windows is refused for flows that are not one-hidden-layer ReLU networks") {
   const Eigen::MatrixXd X = unit_sphere_data(3, 5, 1).X;
-  const KernelFlow kernel(relu_ntk_infinite_width(X), Eigen::VectorXd::Zero(5), "infinite-width NTK",
-                          Eigen::VectorXd::Ones(5));
+  const KernelFlow kernel(relu_ntk_infinite_width(X), Eigen::VectorXd::Zero(5),
+                          "infinite-width NTK", Eigen::VectorXd::Ones(5));
   CHECK_THROWS_WITH(check_method_fits(kernel, windows(1e-8)), Catch::Contains("relu_windows"));
 }
 
@@ -324,11 +344,12 @@ TEST_CASE("a spec runs relu_windows and writes its counters to meta.json") {
             { "name": "kernel", "flow": "kernel", "integrator": "exact" } ],
   "compare": [["gf", "kernel"]]
 })");
-  const gradflow::testing::CliResult r =
-      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "--quiet"});
+  const gradflow::testing::CliResult r = gradflow_cli(
+      {"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "--quiet"});
   INFO(r.err << r.out);
   REQUIRE(r.code == 0);
-  const auto meta = nlohmann::json::parse(gradflow::testing::read_file(dir / "out" / "spec" / "meta.json"));
+  const auto meta =
+      nlohmann::json::parse(gradflow::testing::read_file(dir / "out" / "spec" / "meta.json"));
   bool found = false;
   for (const auto& run : meta["runs"]) {
     if (run["name"] != "gf") continue;

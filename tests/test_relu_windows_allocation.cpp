@@ -18,10 +18,12 @@ TEST_CASE("relu_windows allocates no more for many windows than for a few") {
   const TwoLayerRelu net(gradflow::testing::unit_sphere_data(10, 50, 3),
                          TwoLayerRelu::draw_start(2000, 10, 1.0, rng));
   // Windows of at most 0.005 time units, so that the longer run has many more.
-  const MethodOptions opts{.method = Method::relu_windows, .rtol = 1e-9, .atol = 1e-10, .max_dt = 0.005};
+  const MethodOptions opts{
+      .method = Method::relu_windows, .rtol = 1e-9, .atol = 1e-10, .max_dt = 0.005};
   auto allocations = [&](double t_end) {
     const long before = gradflow::testing::heap_allocations_so_far();
-    const ReluWindowsResult r = integrate_relu_windows(net, net.initial_state(), {0.0, t_end}, opts, {.t_end = t_end});
+    const ReluWindowsResult r =
+        integrate_relu_windows(net, net.initial_state(), {0.0, t_end}, opts, {.t_end = t_end});
     REQUIRE(r.run.stats.status == RunStatus::completed);
     REQUIRE(r.run.trajectory.size() == 2);
     return std::pair{gradflow::testing::heap_allocations_so_far() - before, r.counts};

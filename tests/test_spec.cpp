@@ -16,7 +16,9 @@ const char* kMinimal = R"({
   "runs": [{"name": "gd", "integrator": "euler", "eta": 0.1}, {"integrator": "dopri5"}]
 })";
 
-std::vector<ExperimentSpec> parse(const std::string& text) { return parse_spec(text, "spec.json", "."); }
+std::vector<ExperimentSpec> parse(const std::string& text) {
+  return parse_spec(text, "spec.json", ".");
+}
 
 std::string with(const std::string& replace, const std::string& by) {
   std::string s = kMinimal;
@@ -57,26 +59,33 @@ TEST_CASE("experiments merge over the base spec") {
 }
 
 TEST_CASE("spec errors name the file, the key, what was expected and what was found") {
-  CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0", "\"t_end\": 1.0, \"tend\": 3")),
-                    Catch::Contains("spec.json: key 'tend': unknown key, did you mean \"t_end\"? (valid keys here:") &&
-                        Catch::Contains("t_end"));
+  CHECK_THROWS_WITH(
+      parse(with("\"t_end\": 1.0", "\"t_end\": 1.0, \"tend\": 3")),
+      Catch::Contains(
+          "spec.json: key 'tend': unknown key, did you mean \"t_end\"? (valid keys here:") &&
+          Catch::Contains("t_end"));
   CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0", "\"t_end\": \"long\"")),
                     Catch::Contains("key 't_end': expected a number, got the string \"long\""));
   CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0,", "")),
                     Catch::Contains("key 't_end': missing required key"));
   CHECK_THROWS_WITH(parse(with("\"eta\": 0.1", "\"eta\": 0")),
                     Catch::Contains("key 'runs[0].eta': expected a positive number, got 0"));
-  CHECK_THROWS_WITH(parse(with("{\"integrator\": \"dopri5\"}", "{\"integrator\": \"dopri5\", \"rtol\": -1e-3}")),
-                    Catch::Contains("key 'runs[1].rtol': expected a positive number, got -0.001"));
-  CHECK_THROWS_WITH(parse(with("{\"integrator\": \"dopri5\"}", "{\"integrator\": \"rk45\"}")),
-                    Catch::Contains("key 'runs[1].integrator': unknown value \"rk45\" (valid: dopri5,"));
-  CHECK_THROWS_WITH(parse(with("{\"integrator\": \"dopri5\"}", "{\"integrator\": \"dopri5\", \"name\": \"gd\"}")),
-                    Catch::Contains("duplicate run name \"gd\""));
-  CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0,", "\"t_end\": 1.0, \"compare\": [[\"gd\", \"gf\"]],")),
-                    Catch::Contains("no run named \"gf\""));
+  CHECK_THROWS_WITH(
+      parse(with("{\"integrator\": \"dopri5\"}", "{\"integrator\": \"dopri5\", \"rtol\": -1e-3}")),
+      Catch::Contains("key 'runs[1].rtol': expected a positive number, got -0.001"));
+  CHECK_THROWS_WITH(
+      parse(with("{\"integrator\": \"dopri5\"}", "{\"integrator\": \"rk45\"}")),
+      Catch::Contains("key 'runs[1].integrator': unknown value \"rk45\" (valid: dopri5,"));
+  CHECK_THROWS_WITH(
+      parse(with("{\"integrator\": \"dopri5\"}", "{\"integrator\": \"dopri5\", \"name\": \"gd\"}")),
+      Catch::Contains("duplicate run name \"gd\""));
+  CHECK_THROWS_WITH(
+      parse(with("\"t_end\": 1.0,", "\"t_end\": 1.0, \"compare\": [[\"gd\", \"gf\"]],")),
+      Catch::Contains("no run named \"gf\""));
   CHECK_THROWS_WITH(parse("{\"model\": "), Catch::Contains("spec.json: not valid JSON"));
-  CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0,", "\"t_end\": 1.0, \"experiments\": [{\"t_end\": 2}],")),
-                    Catch::Contains("experiments[0].name"));
+  CHECK_THROWS_WITH(
+      parse(with("\"t_end\": 1.0,", "\"t_end\": 1.0, \"experiments\": [{\"t_end\": 2}],")),
+      Catch::Contains("experiments[0].name"));
 }
 
 TEST_CASE("an unreadable spec file is an input error naming it") {
@@ -84,14 +93,18 @@ TEST_CASE("an unreadable spec file is an input error naming it") {
                     Catch::Contains("/nonexistent/spec.json: cannot open the spec file"));
 }
 
-TEST_CASE("a misspelled key is named before the keys it leaves meaningless, with the valid key it misses") {
+TEST_CASE(
+    "a misspelled key is named before the keys it leaves meaningless, with the valid key it "
+    "misses") {
   // "integrater" leaves the run at the default integrator dopri5, for which
   // "eta" is unknown too: the misspelling is the error to name.
-  CHECK_THROWS_WITH(parse(with(R"({"name": "gd", "integrator": "euler", "eta": 0.1})",
-                               R"({"name": "gd", "integrater": "euler", "eta": 0.1})")),
-                    Catch::Contains("spec.json: key 'runs[0].integrater': unknown key, did you mean \"integrator\"? "
-                                    "(valid keys here: adaptive, atol,") &&
-                        Catch::Contains("; also unknown: eta)"));
+  CHECK_THROWS_WITH(
+      parse(with(R"({"name": "gd", "integrator": "euler", "eta": 0.1})",
+                 R"({"name": "gd", "integrater": "euler", "eta": 0.1})")),
+      Catch::Contains(
+          "spec.json: key 'runs[0].integrater': unknown key, did you mean \"integrator\"? "
+          "(valid keys here: adaptive, atol,") &&
+          Catch::Contains("; also unknown: eta)"));
   // A key that is near no valid key is still named, without a guess.
   CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0", "\"t_end\": 1.0, \"horizon\": 3")),
                     Catch::Contains("key 'horizon': unknown key (valid keys here:"));
@@ -102,7 +115,8 @@ TEST_CASE("every object of the spec suggests its nearest valid key for a misspel
     std::string from, to, expected;
   };
   const std::vector<Case> cases = {
-      {"\"t_end\": 1.0", "\"t_end\": 1.0, \"sed\": 3", "key 'sed': unknown key, did you mean \"seed\"?"},
+      {"\"t_end\": 1.0", "\"t_end\": 1.0, \"sed\": 3",
+       "key 'sed': unknown key, did you mean \"seed\"?"},
       {"\"t_end\": 1.0", "\"t_end\": 1.0, \"sample\": {\"kind\": \"linear\", \"cont\": 11}",
        "key 'sample.cont': unknown key, did you mean \"count\"?"},
       {"\"t_end\": 1.0", "\"t_end\": 1.0, \"stop\": {\"los_below\": 1e-3}",
@@ -111,9 +125,11 @@ TEST_CASE("every object of the spec suggests its nearest valid key for a misspel
        "key 'record.projetcion': unknown key, did you mean \"projection\"?"},
       {"{\"integrator\": \"dopri5\"}", "{\"integrator\": \"dopri5\", \"Rtol\": 1e-9}",
        "key 'runs[1].Rtol': unknown key, did you mean \"rtol\"?"},
-      {"{\"integrator\": \"dopri5\"}", "{\"integrator\": \"dopri5\", \"ensemble\": {\"size\": 3, \"grad_tolerence\": 1}}",
+      {"{\"integrator\": \"dopri5\"}",
+       "{\"integrator\": \"dopri5\", \"ensemble\": {\"size\": 3, \"grad_tolerence\": 1}}",
        "key 'runs[1].ensemble.grad_tolerence': unknown key, did you mean \"grad_tolerance\"?"},
-      {"\"t_end\": 1.0", "\"t_end\": 1.0, \"eta_sweep\": {\"values\": [0.1, 0.2], \"modifed\": false}",
+      {"\"t_end\": 1.0",
+       "\"t_end\": 1.0, \"eta_sweep\": {\"values\": [0.1, 0.2], \"modifed\": false}",
        "key 'eta_sweep.modifed': unknown key, did you mean \"modified\"?"},
   };
   for (const Case& c : cases) {
@@ -123,16 +139,20 @@ TEST_CASE("every object of the spec suggests its nearest valid key for a misspel
 }
 
 TEST_CASE("a missing required key names the written key that may be its misspelling") {
-  CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0", "\"t_edn\": 1.0")),
-                    Catch::Contains("key 't_end': missing required key (expected a number); is \"t_edn\" (written "
-                                    "here) a misspelling of it?"));
+  CHECK_THROWS_WITH(
+      parse(with("\"t_end\": 1.0", "\"t_edn\": 1.0")),
+      Catch::Contains(
+          "key 't_end': missing required key (expected a number); is \"t_edn\" (written "
+          "here) a misspelling of it?"));
   // No written key near it: the plain message.
   CHECK_THROWS_WITH(parse(with("\"t_end\": 1.0,", "")),
                     Catch::Contains("key 't_end': missing required key (expected a number)") &&
                         !Catch::Contains("misspelling"));
 }
 
-TEST_CASE("the key edit distance counts insertions, deletions, substitutions and adjacent swaps, ignoring case") {
+TEST_CASE(
+    "the key edit distance counts insertions, deletions, substitutions and adjacent swaps, "
+    "ignoring case") {
   CHECK(key_edit_distance("integrater", "integrator") == 1);
   CHECK(key_edit_distance("widht", "width") == 1);  // one swap, not two substitutions
   CHECK(key_edit_distance("kitten", "sitting") == 3);
@@ -140,7 +160,8 @@ TEST_CASE("the key edit distance counts insertions, deletions, substitutions and
   CHECK(key_edit_distance("Seed", "seed") == 0);
   CHECK(key_edit_distance("t_end", "tend") == 1);
   // The nearest within a third of the length; short keys only at distance 1.
-  CHECK(nearest_key("integrater", {"name", "integrator", "flow"}) == std::optional<std::string>("integrator"));
+  CHECK(nearest_key("integrater", {"name", "integrator", "flow"}) ==
+        std::optional<std::string>("integrator"));
   CHECK(nearest_key("rtl", {"atol", "rtol"}) == std::optional<std::string>("rtol"));
   CHECK_FALSE(nearest_key("eta", {"atol", "dt", "name"}).has_value());
   CHECK_FALSE(nearest_key("horizon", {"t_end", "seed", "runs"}).has_value());

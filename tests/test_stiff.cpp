@@ -56,7 +56,8 @@ const PreparedExperiment& stiff_example() {
 
 // A symmetric positive definite H with eigenvalues spread log-uniformly over
 // [λ_min, λ_max]: the linear flow u̇ = −H(u − y) is stiff when λ_max/λ_min is large.
-Eigen::MatrixXd spread_spd(Eigen::Index n, double lambda_min, double lambda_max, std::uint64_t seed) {
+Eigen::MatrixXd spread_spd(Eigen::Index n, double lambda_min, double lambda_max,
+                           std::uint64_t seed) {
   Rng rng(seed);
   Eigen::HouseholderQR<Eigen::MatrixXd> qr(rng.normal_matrix(n, n));
   const Eigen::MatrixXd Q = qr.householderQ();
@@ -113,7 +114,8 @@ TEST_CASE("bdf follows the closed-form solution of a stiff linear flow", "[stiff
   const Eigen::Index n = 40;
   Rng rng(11);
   // λ from 1e-1 to 1e4: dopri5 would need h ≲ 3.3e-4 all the way to t = 20.
-  const KernelFlow flow(spread_spd(n, 1e-1, 1e4, 3), rng.normal_matrix(n, 1).col(0), "stiff quadratic");
+  const KernelFlow flow(spread_spd(n, 1e-1, 1e4, 3), rng.normal_matrix(n, 1).col(0),
+                        "stiff quadratic");
   const Eigen::VectorXd u0 = rng.normal_matrix(n, 1).col(0);
   const std::vector<double> times{0.0, 1e-3, 0.1, 1.0, 20.0};
   const StopOptions stop{.t_end = 20.0};
@@ -133,7 +135,8 @@ TEST_CASE("bdf follows the closed-form solution of a stiff linear flow", "[stiff
   }
 }
 
-TEST_CASE("bdf on a field that is not a gradient flow uses differences of the velocity", "[stiff]") {
+TEST_CASE("bdf on a field that is not a gradient flow uses differences of the velocity",
+          "[stiff]") {
   // The end-to-end flow's velocity is not −∇ of its loss; its Jacobian comes
   // from central differences of the velocity, and bdf still converges to the
   // same solution as dopri5.
@@ -165,8 +168,8 @@ TEST_CASE("auto switches to bdf on the stiff example and says when", "[stiff]") 
   const double T = p.spec.t_end;
   const std::vector<double> times = p.times;
   const StopOptions stop{.t_end = T};
-  const RunResult run =
-      integrate(field, x0, times, {.method = Method::automatic, .rtol = 1e-10, .atol = 1e-12}, stop);
+  const RunResult run = integrate(
+      field, x0, times, {.method = Method::automatic, .rtol = 1e-10, .atol = 1e-12}, stop);
   REQUIRE(run.stats.status == RunStatus::completed);
   REQUIRE(run.trajectory.times == times);
   const double switch_time = value(run.stats, "switch_time");
@@ -196,12 +199,14 @@ TEST_CASE("auto that never becomes stiff is dopri5, bit for bit", "[stiff]") {
   const StopOptions stop{.t_end = 1.0};
   const RunResult a =
       integrate(net, x0, times, {.method = Method::automatic, .rtol = 1e-8, .atol = 1e-10}, stop);
-  const RunResult b = integrate(net, x0, times, {.method = Method::dopri5, .rtol = 1e-8, .atol = 1e-10}, stop);
+  const RunResult b =
+      integrate(net, x0, times, {.method = Method::dopri5, .rtol = 1e-8, .atol = 1e-10}, stop);
   REQUIRE(a.stats.values.empty());
   CHECK(a.stats.note.find("dopri5 throughout") != std::string::npos);
   CHECK(a.stats.steps == b.stats.steps);
   CHECK(a.stats.field_evaluations == b.stats.field_evaluations);
-  for (std::size_t k = 0; k < times.size(); ++k) CHECK(a.trajectory.states[k] == b.trajectory.states[k]);
+  for (std::size_t k = 0; k < times.size(); ++k)
+    CHECK(a.trajectory.states[k] == b.trajectory.states[k]);
 }
 
 TEST_CASE("bdf honours the stop conditions", "[stiff]") {
@@ -213,21 +218,24 @@ TEST_CASE("bdf honours the stop conditions", "[stiff]") {
   const std::vector<double> times{0.0, 10.0};
   SECTION("loss threshold") {
     // The loss is ½‖u − y‖², which decays at least like e^{−2t}.
-    const RunResult run = integrate(flow, u0, times, bdf(1e-8, 1e-10),
-                                    {.t_end = 10.0, .loss_below = 1e-6});
+    const RunResult run =
+        integrate(flow, u0, times, bdf(1e-8, 1e-10), {.t_end = 10.0, .loss_below = 1e-6});
     CHECK(run.stats.status == RunStatus::loss_below);
     CHECK(flow.loss(run.trajectory.states.back()) < 1e-6);
     CHECK(run.stats.stop_time < 10.0);
   }
   SECTION("step budget") {
-    const RunResult run = integrate(flow, u0, times, bdf(1e-8, 1e-10), {.t_end = 10.0, .max_steps = 5});
+    const RunResult run =
+        integrate(flow, u0, times, bdf(1e-8, 1e-10), {.t_end = 10.0, .max_steps = 5});
     CHECK(run.stats.status == RunStatus::step_budget);
     CHECK(run.stats.steps == 5);
   }
 }
 
-TEST_CASE("the velocity Jacobian-vector product of every kind of field matches differences of the velocity",
-          "[stiff]") {
+TEST_CASE(
+    "the velocity Jacobian-vector product of every kind of field matches differences of the "
+    "velocity",
+    "[stiff]") {
   const Dataset data = gradflow::testing::random_dataset(4, 2, 30, 9);
   const LinearNetwork net(data, {.widths = {4, 3, 2}});
   const EndToEndFlow e2e(std::make_shared<SquareLoss>(data), 2);
@@ -274,10 +282,12 @@ gradflow::testing::CliResult run_small(const std::string& scope, const std::stri
 
 }  // namespace
 
-TEST_CASE("the shipped stiff example: bdf and auto agree, and meta.json says when auto switched", "[stiff]") {
+TEST_CASE("the shipped stiff example: bdf and auto agree, and meta.json says when auto switched",
+          "[stiff]") {
   const fs::path dir = gradflow::testing::fresh_temp_dir("stiff", "example");
-  const auto r = gradflow_cli({"run", (gradflow::testing::source_dir() / "data" / "stiff_linear.json").string(),
-                               "--out", dir.string()});
+  const auto r = gradflow_cli(
+      {"run", (gradflow::testing::source_dir() / "data" / "stiff_linear.json").string(), "--out",
+       dir.string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   CHECK_THAT(r.out, Catch::Contains("auto: dopri5 until t ="));
@@ -294,7 +304,8 @@ TEST_CASE("the shipped stiff example: bdf and auto agree, and meta.json says whe
   CHECK(meta["comparisons"][0]["max_state_dist"].get<double>() < 1e-6);
 }
 
-TEST_CASE("bad input for the stiff integrators: clear messages, exit 2, nothing written", "[stiff]") {
+TEST_CASE("bad input for the stiff integrators: clear messages, exit 2, nothing written",
+          "[stiff]") {
   SECTION("an unknown linear solver") {
     const auto r = run_small("solver", R"({"integrator": "bdf", "linear_solver": "lu"})");
     CHECK(r.code == 2);
@@ -312,7 +323,8 @@ TEST_CASE("bad input for the stiff integrators: clear messages, exit 2, nothing 
   }
 }
 
-TEST_CASE("bdf on a flow without an analytic Jacobian runs and says how it differentiates", "[stiff]") {
+TEST_CASE("bdf on a flow without an analytic Jacobian runs and says how it differentiates",
+          "[stiff]") {
   // The modified flow's velocity is not −∇ of its loss: central differences
   // of the velocity stand in for its Jacobian, and the log says so.
   const auto r = run_small("notice", R"({"integrator": "bdf", "modified_eta": 0.01})");

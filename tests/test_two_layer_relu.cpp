@@ -71,7 +71,8 @@ TEST_CASE("the gradient matches central differences of the loss away from activa
   }
 }
 
-TEST_CASE("the Hessian-vector product matches central differences of the gradient away from boundaries") {
+TEST_CASE(
+    "the Hessian-vector product matches central differences of the gradient away from boundaries") {
   for (std::uint64_t seed : {1, 2, 3}) {
     const TwoLayerRelu net = random_network(25, 5, 8, seed);
     const Eigen::VectorXd x = net.initial_state();
@@ -119,7 +120,8 @@ TEST_CASE("the empirical kernel equals its definition written as a triple loop")
     for (Eigen::Index j = 0; j < 6; ++j) {
       double count = 0.0;
       for (Eigen::Index r = 0; r < 40; ++r) {
-        count += (W.row(r).dot(X.col(i).transpose()) >= 0.0 && W.row(r).dot(X.col(j).transpose()) >= 0.0);
+        count += (W.row(r).dot(X.col(i).transpose()) >= 0.0 &&
+                  W.row(r).dot(X.col(j).transpose()) >= 0.0);
       }
       INFO("H(" << i << ", " << j << ")");
       CHECK(H(i, j) == Approx(X.col(i).dot(X.col(j)) * count / 40.0).margin(1e-15));
@@ -127,7 +129,8 @@ TEST_CASE("the empirical kernel equals its definition written as a triple loop")
   }
 }
 
-TEST_CASE("the kernel at initialisation approaches the infinite-width kernel like one over root m") {
+TEST_CASE(
+    "the kernel at initialisation approaches the infinite-width kernel like one over root m") {
   // H(0) is an average of m i.i.d. kernels with mean H∞ (Du et al. 2019,
   // Lemma 3.1), so ‖H(0) − H∞‖₂ shrinks like 1/√m: a factor √10 ≈ 3.16 per
   // decade of width, up to the sampling fluctuation of one draw.
@@ -139,7 +142,7 @@ TEST_CASE("the kernel at initialisation approaches the infinite-width kernel lik
     distance.push_back(spectral_norm(net.initial_kernel() - net.infinite_width_kernel()));
   }
   INFO("||H(0) - H_inf|| at m = 100, 1000, 10000: " << distance[0] << ", " << distance[1] << ", "
-                                                     << distance[2]);
+                                                    << distance[2]);
   for (std::size_t k = 0; k + 1 < distance.size(); ++k) {
     const double factor = distance[k] / distance[k + 1];
     INFO("decade " << k << ": factor " << factor);
@@ -191,8 +194,10 @@ TEST_CASE("bad network input is refused with a message naming the problem") {
     CHECK_THROWS_WITH(TwoLayerRelu(data, start), Catch::Contains("one output"));
   }
   SECTION("width 0") {
-    CHECK_THROWS_WITH(TwoLayerRelu::draw_start(0, 3, 1.0, rng), Catch::Contains("width m must be >= 1, got 0"));
-    CHECK_THROWS_WITH(TwoLayerRelu(data, TwoLayerReluStart{}), Catch::Contains("width m must be at least 1"));
+    CHECK_THROWS_WITH(TwoLayerRelu::draw_start(0, 3, 1.0, rng),
+                      Catch::Contains("width m must be >= 1, got 0"));
+    CHECK_THROWS_WITH(TwoLayerRelu(data, TwoLayerReluStart{}),
+                      Catch::Contains("width m must be at least 1"));
   }
   SECTION("signs other than plus or minus one") {
     TwoLayerReluStart bad = start;

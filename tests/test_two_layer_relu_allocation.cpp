@@ -11,7 +11,6 @@
 #include <cstdlib>
 #include <new>
 
-
 using namespace gradflow;
 
 TEST_CASE("a two-layer ReLU field evaluation allocates nothing once warmed up") {

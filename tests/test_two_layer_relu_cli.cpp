@@ -17,8 +17,8 @@
 
 using namespace gradflow;
 namespace fs = std::filesystem;
-using gradflow::testing::CliResult;
 using gradflow::testing::check_refused;
+using gradflow::testing::CliResult;
 using gradflow::testing::gradflow_cli;
 using gradflow::testing::read_file;
 using gradflow::testing::write_file;
@@ -104,14 +104,16 @@ TEST_CASE("a run uses the user's own inputs, labels, weights and signs exactly")
   const fs::path dir = temp_dir("own");
   const OwnFiles f = write_own_files(dir);
   write_file(dir / "spec.json", kOwnSpec);
-  const CliResult r = gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
+  const CliResult r =
+      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string()});
   INFO(r.err);
   REQUIRE(r.code == 0);
   const fs::path exp = dir / "out" / "spec";
   // The start is W0 itself (flattened column-major, as x0.npy always is).
   const Eigen::MatrixXd x0 = read_npy((exp / "x0.npy").string()).values;
   CHECK((Eigen::Map<const Eigen::VectorXd>(x0.data(), x0.size()) -
-         Eigen::Map<const Eigen::VectorXd>(f.W0.data(), f.W0.size())).norm() == 0.0);
+         Eigen::Map<const Eigen::VectorXd>(f.W0.data(), f.W0.size()))
+            .norm() == 0.0);
   // The predictions at t = 0, from the files by the definition (inputs
   // normalised, as the model announces in the data description).
   const Eigen::MatrixXd u = read_npy((exp / "gf.u.npy").string()).values;  // records × n
@@ -123,15 +125,17 @@ TEST_CASE("a run uses the user's own inputs, labels, weights and signs exactly")
     CHECK(u(0, i) == Approx(sum / std::sqrt(8.0)).margin(1e-14));
   }
   const auto meta = nlohmann::json::parse(read_file(exp / "meta.json"));
-  CHECK_THAT(meta["data"]["description"].get<std::string>(), Catch::Contains("normalised to unit norm"));
+  CHECK_THAT(meta["data"]["description"].get<std::string>(),
+             Catch::Contains("normalised to unit norm"));
 }
 
 TEST_CASE("bad two-layer ReLU input ends with a message naming the key, exit 2 and no files") {
   const fs::path dir = temp_dir("bad");
   write_own_files(dir);
   SECTION("inputs not of unit norm, when asked to refuse them") {
-    check_refused(dir, own_spec_with("\"width\": 8", "\"width\": 8, \"non_unit_inputs\": \"refuse\""),
-                  "model.non_unit_inputs': input 10 has norm 3.29");  // the input farthest from norm 1
+    check_refused(
+        dir, own_spec_with("\"width\": 8", "\"width\": 8, \"non_unit_inputs\": \"refuse\""),
+        "model.non_unit_inputs': input 10 has norm 3.29");  // the input farthest from norm 1
   }
   SECTION("labels of the wrong length") {
     write_file(dir / "y5.npy", npy_bytes(Eigen::VectorXd(Eigen::VectorXd::Ones(5))));
@@ -149,7 +153,8 @@ TEST_CASE("bad two-layer ReLU input ends with a message naming the key, exit 2 a
     check_refused(dir, kOwnSpec, "init.signs': a.npy: entry 0 is 0.5");
   }
   SECTION("the exact solver asked for the network's nonlinear flow") {
-    check_refused(dir, own_spec_with("\"integrator\": \"event_driven\"", "\"integrator\": \"exact\""),
+    check_refused(dir,
+                  own_spec_with("\"integrator\": \"event_driven\"", "\"integrator\": \"exact\""),
                   "runs[0].integrator");
   }
 }

@@ -38,7 +38,8 @@ TEST_CASE("gradient descent converges to the event-driven flow at order one in e
   const TwoLayerRelu net = random_network(200, 5, 10, 1);
   const double T = 1.0;
   const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = 0.125}, T);
-  const EventDrivenResult flow = integrate_event_driven(net, net.initial_state(), times, kTight, {.t_end = T});
+  const EventDrivenResult flow =
+      integrate_event_driven(net, net.initial_state(), times, kTight, {.t_end = T});
   REQUIRE(flow.run.stats.status == RunStatus::completed);
   INFO(flow.run.stats.message);
   // The comparison must cover the non-smooth part: crossings and sliding.
@@ -73,7 +74,8 @@ TEST_CASE("the network's predictions follow du/dt = -H(t)(u - y) with the record
   const double T = 0.2;
   const double dt = 1e-3;
   const auto times = sample_times({.kind = SampleGrid::Kind::grid, .spacing = dt}, T);
-  const EventDrivenResult flow = integrate_event_driven(net, net.initial_state(), times, kTight, {.t_end = T});
+  const EventDrivenResult flow =
+      integrate_event_driven(net, net.initial_state(), times, kTight, {.t_end = T});
   INFO(flow.run.stats.message);
   REQUIRE(flow.run.stats.status == RunStatus::completed);
   REQUIRE(flow.events.crossings >= 5);
@@ -119,7 +121,8 @@ TEST_CASE("sliding pairs stay on their surface and both one-sided fields point i
   const TwoLayerRelu net = random_network(20, 3, 6, 1);
   const double T = 2.0;
   const auto times = sample_times({.kind = SampleGrid::Kind::linear, .count = 21}, T);
-  const EventDrivenResult flow = integrate_event_driven(net, net.initial_state(), times, kTight, {.t_end = T});
+  const EventDrivenResult flow =
+      integrate_event_driven(net, net.initial_state(), times, kTight, {.t_end = T});
   INFO(flow.run.stats.message);
   REQUIRE(flow.run.stats.status == RunStatus::completed);
   REQUIRE(flow.events.slides_started > 0);

@@ -29,13 +29,15 @@ double median_seconds_per_call(F&& f, int calls, int repeats) {
   for (int r = 0; r < repeats; ++r) {
     const auto start = std::chrono::steady_clock::now();
     for (int c = 0; c < calls; ++c) f();
-    samples.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls);
+    samples.push_back(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls);
   }
   std::nth_element(samples.begin(), samples.begin() + repeats / 2, samples.end());
   return samples[static_cast<std::size_t>(repeats / 2)];
 }
 
-Dataset random_regression(Eigen::Index inputs, Eigen::Index outputs, Eigen::Index n, std::uint64_t seed) {
+Dataset random_regression(Eigen::Index inputs, Eigen::Index outputs, Eigen::Index n,
+                          std::uint64_t seed) {
   Rng rng(seed);
   Dataset d;
   d.X = rng.normal_matrix(inputs, n);
@@ -70,7 +72,8 @@ int main() {
     // The balanced-start comparison of data/e2e_comparison.json's "balanced"
     // experiment: d = 10 inputs, 3 outputs, hidden widths 10, 10, T = 10.
     Rng data_rng(derive_seed(1, "data"));
-    const Dataset data = make_sine_dataset({.samples = 100, .input_dim = 10, .output_dim = 3}, data_rng);
+    const Dataset data =
+        make_sine_dataset({.samples = 100, .input_dim = 10, .output_dim = 3}, data_rng);
     auto loss = std::make_shared<SquareLoss>(data);
     const LinearNetwork net(loss, {.widths = {10, 10, 10, 3}});
     const EndToEndFlow e2e(loss, 3);
@@ -81,15 +84,20 @@ int main() {
     const MethodOptions tight{.rtol = 1e-11, .atol = 1e-13};
     const auto start = std::chrono::steady_clock::now();
     const RunResult a = integrate(net, x0, times, tight, {.t_end = 10.0});
-    const RunResult b = integrate(e2e, Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size()), times, tight, {.t_end = 10.0});
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const RunResult b = integrate(e2e, Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size()),
+                                  times, tight, {.t_end = 10.0});
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     double gap = 0.0;
     for (std::size_t k = 0; k < times.size(); ++k) {
-      const Eigen::MatrixXd We = Eigen::Map<const Eigen::MatrixXd>(b.trajectory.states[k].data(), 3, 10);
+      const Eigen::MatrixXd We =
+          Eigen::Map<const Eigen::MatrixXd>(b.trajectory.states[k].data(), 3, 10);
       gap = std::max(gap, (net.end_to_end(a.trajectory.states[k]) - We).norm());
     }
-    fmt::print("balanced comparison at d = 10 (per-layer + end-to-end flow, rtol 1e-11, T = 10):\n");
-    fmt::print("  {:.2f} ms in all ({} + {} field evaluations), max ‖W_layers − W_e2e‖_F = {:.2e}\n",
-               wall * 1e3, a.stats.field_evaluations, b.stats.field_evaluations, gap);
+    fmt::print(
+        "balanced comparison at d = 10 (per-layer + end-to-end flow, rtol 1e-11, T = 10):\n");
+    fmt::print(
+        "  {:.2f} ms in all ({} + {} field evaluations), max ‖W_layers − W_e2e‖_F = {:.2e}\n",
+        wall * 1e3, a.stats.field_evaluations, b.stats.field_evaluations, gap);
   }
 }

@@ -54,7 +54,8 @@ class DenseOnly final : public MatrixLoss {
   Eigen::Index cols() const override { return inner_->cols(); }
   double value(const ConstMatrixRef& W) const override { return inner_->value(W); }
   void gradient(const ConstMatrixRef& W, MatrixRef G) const override { inner_->gradient(W, G); }
-  void hessian_action(const ConstMatrixRef& W, const ConstMatrixRef& V, MatrixRef D) const override {
+  void hessian_action(const ConstMatrixRef& W, const ConstMatrixRef& V,
+                      MatrixRef D) const override {
     inner_->hessian_action(W, V, D);
   }
   std::string describe() const override { return inner_->describe() + " (dense path)"; }
@@ -102,24 +103,29 @@ void measure_field(const char* label, const Field& field, const Eigen::VectorXd&
       sink += v[0];
     }
     cpu.push_back((thread_cpu_seconds() - cpu_start) / calls);
-    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / calls);
+    wall.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() /
+                   calls);
   }
   const long before = testing::heap_allocations_so_far();
   for (int i = 0; i < kAllocationCheckCalls; ++i) field.velocity(x, 0.0, v);
   const long allocations = testing::heap_allocations_so_far() - before;
   const double per_call = median(cpu);
-  fmt::print("  {:<50} {:>8.1f} us/eval (cpu) {:>8.0f} evals/s {:>8.1f} us/eval (wall)   {} allocations in {} calls{}\n",
-             label, per_call * 1e6, 1.0 / per_call, median(wall) * 1e6, allocations, kAllocationCheckCalls,
-             std::isfinite(sink) ? "" : " (non-finite field)");
+  fmt::print(
+      "  {:<50} {:>8.1f} us/eval (cpu) {:>8.0f} evals/s {:>8.1f} us/eval (wall)   {} allocations "
+      "in {} calls{}\n",
+      label, per_call * 1e6, 1.0 / per_call, median(wall) * 1e6, allocations, kAllocationCheckCalls,
+      std::isfinite(sink) ? "" : " (non-finite field)");
 }
 
 void field_benchmarks() {
-  fmt::print("field evaluations (median of {} batches; thread CPU time and wall time):\n", kRepeats);
+  fmt::print("field evaluations (median of {} batches; thread CPU time and wall time):\n",
+             kRepeats);
   {
     const Eigen::Index d = 100, r = 5, observed = 2000;
     Rng data(derive_seed(1, "data"));
     const Eigen::MatrixXd truth = make_psd_ground_truth({.size = d, .rank = r}, data);
-    auto loss = std::make_shared<const MatrixCompletionLoss>(truth, sample_observed_entries(d, observed, data));
+    auto loss = std::make_shared<const MatrixCompletionLoss>(
+        truth, sample_observed_entries(d, observed, data));
     Rng init(derive_seed(1, "init"));
     const Eigen::MatrixXd U0 = 1e-3 * gaussian_direction(d, d, init);
     const SymmetricFactorisation sparse(loss), dense(std::make_shared<DenseOnly>(loss));
@@ -152,30 +158,35 @@ double final_value(const RunOutcome& r, const std::string& column) {
 }
 
 void sweep_benchmark(const std::filesystem::path& spec_path) {
-  fmt::print("\nsweep {} (model, runs, diagnostics and comparisons; no files):\n", spec_path.string());
+  fmt::print("\nsweep {} (model, runs, diagnostics and comparisons; no files):\n",
+             spec_path.string());
   const auto start = std::chrono::steady_clock::now();
   const double cpu_start = thread_cpu_seconds();
   std::vector<PreparedExperiment> prepared;
-  for (const ExperimentSpec& spec : read_spec_file(spec_path)) prepared.push_back(prepare_experiment(spec));
+  for (const ExperimentSpec& spec : read_spec_file(spec_path))
+    prepared.push_back(prepare_experiment(spec));
   std::vector<ExperimentOutcome> outcomes;
   std::ostringstream log;
   for (const PreparedExperiment& p : prepared) outcomes.push_back(run_experiment(p, log));
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu_seconds = thread_cpu_seconds() - cpu_start;
-  fmt::print("  {:<12} {:<6} {:>9} {:>8} {:>12} {:>14} {:>14} {:>9} {:>8}\n", "experiment", "run", "status",
-             "evals", "final loss", "nuclear norm", "recon. error", "eff.rank", "seconds");
+  fmt::print("  {:<12} {:<6} {:>9} {:>8} {:>12} {:>14} {:>14} {:>9} {:>8}\n", "experiment", "run",
+             "status", "evals", "final loss", "nuclear norm", "recon. error", "eff.rank",
+             "seconds");
   for (std::size_t e = 0; e < prepared.size(); ++e) {
     for (const RunOutcome& r : outcomes[e].runs) {
       const RunStats& s = r.result.stats;
-      fmt::print("  {:<12} {:<6} {:>9} {:>8} {:>12.4e} {:>14.8f} {:>14.4e} {:>9.4f} {:>8.3f}\n", prepared[e].spec.name,
-                 r.spec.name, to_string(s.status), s.field_evaluations, final_value(r, "loss"),
-                 final_value(r, "nuclear_norm"), final_value(r, "reconstruction_error"),
-                 final_value(r, "effective_rank"), s.wall_seconds);
+      fmt::print("  {:<12} {:<6} {:>9} {:>8} {:>12.4e} {:>14.8f} {:>14.4e} {:>9.4f} {:>8.3f}\n",
+                 prepared[e].spec.name, r.spec.name, to_string(s.status), s.field_evaluations,
+                 final_value(r, "loss"), final_value(r, "nuclear_norm"),
+                 final_value(r, "reconstruction_error"), final_value(r, "effective_rank"),
+                 s.wall_seconds);
     }
     for (const ComparisonOutcome& c : outcomes[e].comparisons) {
       if (c.comparison.has_projection_dist) {
-        fmt::print("  {:<12} {} vs {}: max ‖W_a − W_b‖_F = {:.3e}\n", prepared[e].spec.name, c.a, c.b,
-                   c.comparison.max_projection_dist);
+        fmt::print("  {:<12} {} vs {}: max ‖W_a − W_b‖_F = {:.3e}\n", prepared[e].spec.name, c.a,
+                   c.b, c.comparison.max_projection_dist);
       }
     }
   }
@@ -189,9 +200,9 @@ int main(int argc, char** argv) try {
     fmt::print(stderr, "usage: {} [SPEC]\n", argv[0]);
     return 2;
   }
-  const std::filesystem::path spec =
-      argc == 2 ? std::filesystem::path(argv[1])
-                : std::filesystem::path(GRADFLOW_SOURCE_DIR) / "data" / "factorisation_sensing_sweep.json";
+  const std::filesystem::path spec = argc == 2 ? std::filesystem::path(argv[1])
+                                               : std::filesystem::path(GRADFLOW_SOURCE_DIR) /
+                                                     "data" / "factorisation_sensing_sweep.json";
   field_benchmarks();
   sweep_benchmark(spec);
   return 0;

@@ -33,7 +33,8 @@ double best_seconds(F&& f, int reps) {
   for (int i = 0; i < reps; ++i) {
     const auto s = std::chrono::steady_clock::now();
     f();
-    best = std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
+    best =
+        std::min(best, std::chrono::duration<double>(std::chrono::steady_clock::now() - s).count());
   }
   return best;
 }
@@ -84,12 +85,15 @@ int main(int argc, char** argv) {
   write(dir / "a.npy", npy_bytes(net.signs()));
   write(dir / "W0.npy", npy_bytes(net.weights(x0)));
   write(dir / "W1.npy", npy_bytes(net.weights(x1)));
-  std::ofstream(dir / "gradflow.txt") << fmt::format("{:.9g} {:.9g} {:.9g} {:.9g}\n", t_step, rate, gemm_rate, eta);
+  std::ofstream(dir / "gradflow.txt")
+      << fmt::format("{:.9g} {:.9g} {:.9g} {:.9g}\n", t_step, rate, gemm_rate, eta);
 
   fmt::print("gradflow (Eigen {}.{}.{}, one thread, this build's flags)\n", EIGEN_WORLD_VERSION,
              EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION);
   fmt::print("  dgemm 1000^3 (Eigen):        {:8.2f} GFLOP/s\n", gemm_rate);
-  fmt::print("  GD step, m = {}, n = {}, d = {}: {:.3f} ms (best of {}), {:.1f} MFLOP, {:.2f} GFLOP/s = {:.0f}% of dgemm\n",
-             m, n, d, t_step * 1e3, reps, flops / 1e6, rate, 100.0 * rate / gemm_rate);
+  fmt::print(
+      "  GD step, m = {}, n = {}, d = {}: {:.3f} ms (best of {}), {:.1f} MFLOP, {:.2f} GFLOP/s = "
+      "{:.0f}% of dgemm\n",
+      m, n, d, t_step * 1e3, reps, flops / 1e6, rate, 100.0 * rate / gemm_rate);
   return 0;
 }

@@ -68,7 +68,8 @@ Measured measure(const std::string& name, const Field& field, const Eigen::Vecto
   const std::vector<double> times{0.0, t_end};
   StopOptions stop{.t_end = t_end};
   Measured m{name, integrate(field, x0, times, method, stop), {}, 0.0};
-  m.timing = bench::time_median(repeats, [&] { m.result = integrate(field, x0, times, method, stop); });
+  m.timing =
+      bench::time_median(repeats, [&] { m.result = integrate(field, x0, times, method, stop); });
   m.error = relative_error(m.result.trajectory.states.back(), reference);
   return m;
 }
@@ -98,11 +99,12 @@ json run_json(const Measured& m) {
 
 void print(const Measured& m, double baseline_seconds) {
   const RunStats& s = m.result.stats;
-  fmt::print("  {:<16} {:>10.2f} ms {:>9} steps {:>9} f-evals {:>6} Jacobians {:>9} JVPs  error {:.2e}  {:>6.2f}x\n",
-             m.name, 1e3 * m.timing.median_seconds, s.steps, s.field_evaluations,
-             counter(s, "jacobians"), counter(s, "jacobian_vector_products") +
-                                          counter(s, "stiffness_jacobian_vector_products"),
-             m.error, m.timing.median_seconds / baseline_seconds);
+  fmt::print(
+      "  {:<16} {:>10.2f} ms {:>9} steps {:>9} f-evals {:>6} Jacobians {:>9} JVPs  error {:.2e}  "
+      "{:>6.2f}x\n",
+      m.name, 1e3 * m.timing.median_seconds, s.steps, s.field_evaluations, counter(s, "jacobians"),
+      counter(s, "jacobian_vector_products") + counter(s, "stiffness_jacobian_vector_products"),
+      m.error, m.timing.median_seconds / baseline_seconds);
 }
 
 MethodOptions with(MethodOptions m, Method method, double scale = 1.0,
@@ -130,22 +132,25 @@ int run(const std::filesystem::path& spec_path, const std::filesystem::path& out
   field.velocity(x0, 0.0, v0);
   write_file(out / "v0.npy", npy_bytes(v0));
 
-  fmt::print("stiff case: {} (dim {}), T = {}, rtol {:g}, atol {:g}\n", field.describe(), field.dim(),
-             t_end, base.rtol, base.atol);
+  fmt::print("stiff case: {} (dim {}), T = {}, rtol {:g}, atol {:g}\n", field.describe(),
+             field.dim(), t_end, base.rtol, base.atol);
   const MethodOptions tight{.method = Method::dopri5, .rtol = 1e-12, .atol = 1e-14};
   const std::vector<double> ends{0.0, t_end};
   const RunResult reference_run = integrate(field, x0, ends, tight, {.t_end = t_end});
   const Eigen::VectorXd reference = reference_run.trajectory.states.back();
-  const RunResult check_run = integrate(field, x0, ends, with(tight, Method::bdf), {.t_end = t_end});
+  const RunResult check_run =
+      integrate(field, x0, ends, with(tight, Method::bdf), {.t_end = t_end});
   const double reference_distance = relative_error(check_run.trajectory.states.back(), reference);
-  fmt::print("reference: dopri5 at 1e-12/1e-14, {} f-evals; bdf at the same tolerance differs by {:.2e}\n",
-             reference_run.stats.field_evaluations, reference_distance);
+  fmt::print(
+      "reference: dopri5 at 1e-12/1e-14, {} f-evals; bdf at the same tolerance differs by {:.2e}\n",
+      reference_run.stats.field_evaluations, reference_distance);
   write_file(out / "reference.npy", npy_bytes(reference));
 
   std::vector<Measured> runs;
   runs.push_back(measure("bdf", field, x0, t_end, with(base, Method::bdf), reference));
   runs.push_back(measure("bdf_rtol/10", field, x0, t_end, with(base, Method::bdf, 0.1), reference));
-  runs.push_back(measure("bdf_rtol/100", field, x0, t_end, with(base, Method::bdf, 0.01), reference));
+  runs.push_back(
+      measure("bdf_rtol/100", field, x0, t_end, with(base, Method::bdf, 0.01), reference));
   runs.push_back(measure("bdf_dense", field, x0, t_end,
                          with(base, Method::bdf, 1.0, LinearSolver::dense), reference));
   runs.push_back(measure("bdf_dense_rtol/10", field, x0, t_end,
@@ -172,12 +177,16 @@ int run(const std::filesystem::path& spec_path, const std::filesystem::path& out
     const Field& smooth = *nonstiff.targets.front().field;
     const Eigen::VectorXd& start = *nonstiff.targets.front().x0;
     const Eigen::VectorXd smooth_ref =
-        integrate(smooth, start, {0.0, horizon}, tight, {.t_end = horizon}).trajectory.states.back();
+        integrate(smooth, start, {0.0, horizon}, tight, {.t_end = horizon})
+            .trajectory.states.back();
     const std::string suffix = fmt::format(" T={:g}", horizon);
     const std::size_t first = plain_runs.size();
-    plain_runs.push_back(measure("dopri5" + suffix, smooth, start, horizon, with(base, Method::dopri5), smooth_ref));
-    plain_runs.push_back(measure("auto" + suffix, smooth, start, horizon, with(base, Method::automatic), smooth_ref));
-    plain_runs.push_back(measure("bdf" + suffix, smooth, start, horizon, with(base, Method::bdf), smooth_ref));
+    plain_runs.push_back(
+        measure("dopri5" + suffix, smooth, start, horizon, with(base, Method::dopri5), smooth_ref));
+    plain_runs.push_back(measure("auto" + suffix, smooth, start, horizon,
+                                 with(base, Method::automatic), smooth_ref));
+    plain_runs.push_back(
+        measure("bdf" + suffix, smooth, start, horizon, with(base, Method::bdf), smooth_ref));
     fmt::print("non-stiff case (unscaled inputs, T = {}; ratio to dopri5):\n", horizon);
     for (std::size_t k = first; k < plain_runs.size(); ++k) {
       print(plain_runs[k], plain_runs[first].timing.median_seconds);
@@ -197,9 +206,10 @@ int run(const std::filesystem::path& spec_path, const std::filesystem::path& out
                        {"t_end", t_end},
                        {"rtol", base.rtol},
                        {"atol", base.atol},
-                       {"reference", {{"method", "gradflow dopri5, rtol 1e-12, atol 1e-14"},
-                                      {"check_method", "gradflow bdf, rtol 1e-12, atol 1e-14"},
-                                      {"relative_distance", reference_distance}}}};
+                       {"reference",
+                        {{"method", "gradflow dopri5, rtol 1e-12, atol 1e-14"},
+                         {"check_method", "gradflow bdf, rtol 1e-12, atol 1e-14"},
+                         {"relative_distance", reference_distance}}}};
   write_file(out / "params.json", params.dump(2));
   return 0;
 }

@@ -4,8 +4,9 @@
 
 namespace gradflow::detail::relu {
 
-double KernelShare::apply_change(MatrixXd& H, const std::uint8_t* s0, const Index* C0, std::size_t c0,
-                                 const std::uint8_t* s1, const Index* C1, std::size_t c1) {
+double KernelShare::apply_change(MatrixXd& H, const std::uint8_t* s0, const Index* C0,
+                                 std::size_t c0, const std::uint8_t* s1, const Index* C1,
+                                 std::size_t c1) {
   const Index n = P_.n;
   const double k2 = P_.kappa * P_.kappa;
   double fro2 = 0.0;

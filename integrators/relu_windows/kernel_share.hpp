@@ -28,7 +28,8 @@ class KernelShare {
 
   // H += factor · Tᵀ K⁻¹ T; returns |factor|·‖Tᵀ K⁻¹ T‖_F. A dependent set
   // (never built by the Filippov rule) adds nothing.
-  double add_sliding(MatrixXd& H, const std::uint8_t* s, const Index* C, std::size_t c, double factor);
+  double add_sliding(MatrixXd& H, const std::uint8_t* s, const Index* C, std::size_t c,
+                     double factor);
 
  private:
   const Problem& P_;

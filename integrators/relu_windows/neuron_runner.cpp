@@ -30,9 +30,19 @@ NeuronRunner::NeuronRunner(const Problem& p)
       zd_(p.n),
       functional_(p.n),
       margins_(static_cast<std::size_t>(p.n + 2 * p.d)),
-      g_a_(margins_), gd_a_(margins_), g_b_(margins_), gd_b_(margins_), A1_(margins_), A2_(margins_),
-      root_(margins_), fresh_(margins_), muted_(margins_),
-      base_(p.d), rest_(p.d), total_(p.d), v_(static_cast<std::size_t>(p.d + p.n)) {
+      g_a_(margins_),
+      gd_a_(margins_),
+      g_b_(margins_),
+      gd_b_(margins_),
+      A1_(margins_),
+      A2_(margins_),
+      root_(margins_),
+      fresh_(margins_),
+      muted_(margins_),
+      base_(p.d),
+      rest_(p.d),
+      total_(p.d),
+      v_(static_cast<std::size_t>(p.d + p.n)) {
   C_.reserve(static_cast<std::size_t>(p.d));
   touched_.reserve(static_cast<std::size_t>(p.n));
   pairs_.reserve(static_cast<std::size_t>(p.n + p.d));
@@ -42,10 +52,11 @@ NeuronRunner::NeuronRunner(const Problem& p)
   where_.reserve(static_cast<std::size_t>(p.n + p.d));
 }
 
-NeuronRunner::Outcome NeuronRunner::run(Index r, const double* w0, Index stride, const std::uint8_t* s0,
-                                       const Index* C0, std::size_t c0, const ResidualPath& path,
-                                       double path_variation, const Bounds& bounds, double h,
-                                       std::vector<Event>& events, ModePool& pool) {
+NeuronRunner::Outcome NeuronRunner::run(Index r, const double* w0, Index stride,
+                                        const std::uint8_t* s0, const Index* C0, std::size_t c0,
+                                        const ResidualPath& path, double path_variation,
+                                        const Bounds& bounds, double h, std::vector<Event>& events,
+                                        ModePool& pool) {
   Outcome out;
   r_ = r;
   c_ = P_.c[r];
@@ -93,8 +104,8 @@ NeuronRunner::Outcome NeuronRunner::run(Index r, const double* w0, Index stride,
       for (std::size_t k = 0; k < count(); ++k) {
         if (!valid(k)) continue;
         const double shift = muted_[k] ? floor_ : 0.0;
-        if (certified(g_a_[k] + shift, gd_a_[k], fresh_[k], g_b_[k] + shift, gd_b_[k], A1_[k], A2_[k],
-                      h - a)) {
+        if (certified(g_a_[k] + shift, gd_a_[k], fresh_[k], g_b_[k] + shift, gd_b_[k], A1_[k],
+                      A2_[k], h - a)) {
           root_[k] = kInf;
           continue;
         }

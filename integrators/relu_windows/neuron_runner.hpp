@@ -45,9 +45,12 @@ class NeuronRunner {
 
  private:
   std::size_t count() const { return static_cast<std::size_t>(n_) + 2 * C_.size(); }
-  bool valid(std::size_t k) const { return k >= static_cast<std::size_t>(n_) || sigma_[static_cast<Index>(k)] != 0.0; }
+  bool valid(std::size_t k) const {
+    return k >= static_cast<std::size_t>(n_) || sigma_[static_cast<Index>(k)] != 0.0;
+  }
   Index sample_of(std::size_t k) const {
-    return k < static_cast<std::size_t>(n_) ? static_cast<Index>(k) : C_[(k - static_cast<std::size_t>(n_)) / 2];
+    return k < static_cast<std::size_t>(n_) ? static_cast<Index>(k)
+                                            : C_[(k - static_cast<std::size_t>(n_)) / 2];
   }
 
   // M, L, σ and the margins' derivative bounds for the current (s, C); e_ holds

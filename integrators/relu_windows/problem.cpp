@@ -17,9 +17,9 @@ Problem make_problem(const ShallowReluField& field) {
   p.n = p.X.cols();
   p.d = p.X.rows();
   if (field.dim() != p.m * p.d) {
-    throw std::invalid_argument(fmt::format(
-        "relu_windows: the state has {} entries; a {} x {} first layer W was expected", field.dim(),
-        p.m, p.d));
+    throw std::invalid_argument(
+        fmt::format("relu_windows: the state has {} entries; a {} x {} first layer W was expected",
+                    field.dim(), p.m, p.d));
   }
   p.kappa = p.m > 0 ? std::abs(p.c[0]) : 0.0;
   for (Index r = 0; r < p.m; ++r) {

@@ -33,15 +33,15 @@ constexpr int kMaxSweeps = 12;
 constexpr int kRootIterations = 200;
 
 struct Problem {
-  MatrixXd X;            // d × n
-  VectorXd y;            // n
-  VectorXd c;            // m, ±kappa
-  double kappa = 0.0;    // |c_r|
-  MatrixXd G;            // XᵀX
-  VectorXd gram_row;     // γ_i = ‖G_{i,:}‖₂
-  VectorXd input_norm;   // ‖x_i‖
-  double x_norm = 0.0;   // ‖X‖₂
-  double gram_max = 0.0; // λ_max(G)
+  MatrixXd X;             // d × n
+  VectorXd y;             // n
+  VectorXd c;             // m, ±kappa
+  double kappa = 0.0;     // |c_r|
+  MatrixXd G;             // XᵀX
+  VectorXd gram_row;      // γ_i = ‖G_{i,:}‖₂
+  VectorXd input_norm;    // ‖x_i‖
+  double x_norm = 0.0;    // ‖X‖₂
+  double gram_max = 0.0;  // λ_max(G)
   Index m = 0, n = 0, d = 0;
 };
 

@@ -44,10 +44,11 @@ class ResidualPath {
   std::size_t piece_of(double tau) const;
 
   Eigen::Index n_;
-  std::vector<double> starts_;        // τ_s
-  std::vector<std::size_t> first_;    // index of v_0 of piece s in terms_ (units of n), plus a sentinel
-  std::vector<double> terms_;         // v_p of every piece, n doubles each
-  std::vector<double> integral_;      // R(τ_s), n doubles per piece
+  std::vector<double> starts_;  // τ_s
+  std::vector<std::size_t>
+      first_;                     // index of v_0 of piece s in terms_ (units of n), plus a sentinel
+  std::vector<double> terms_;     // v_p of every piece, n doubles each
+  std::vector<double> integral_;  // R(τ_s), n doubles per piece
   double tau_ = 0.0;
   Eigen::VectorXd e_, R_, next_, scratch_;
 };

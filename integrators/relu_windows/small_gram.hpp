@@ -21,7 +21,8 @@ using Eigen::MatrixXd;
 class SmallGram {
  public:
   explicit SmallGram(Index capacity)
-      : lu_(static_cast<std::size_t>(capacity * capacity)), pivot_(static_cast<std::size_t>(capacity)) {}
+      : lu_(static_cast<std::size_t>(capacity * capacity)),
+        pivot_(static_cast<std::size_t>(capacity)) {}
 
   // False if a pivot is at round-off level: the inputs of the set are dependent.
   bool factor(const MatrixXd& G, const Index* set, std::size_t s) {

@@ -17,8 +17,15 @@ namespace detail::relu {
 
 WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOptions& method,
                                    const StopOptions& stop)
-    : field_(field), method_(method), stop_(stop), P_(make_problem(field)),
-      pool_(P_.n), end_pool_(P_.n), runner_(P_), share_(P_), gram_(P_.d) {
+    : field_(field),
+      method_(method),
+      stop_(stop),
+      P_(make_problem(field)),
+      pool_(P_.n),
+      end_pool_(P_.n),
+      runner_(P_),
+      share_(P_),
+      gram_(P_.d) {
   const Index m = P_.m, n = P_.n, d = P_.d;
   SA_.resize(m, n);
   count_.resize(n, n);
@@ -78,7 +85,8 @@ bool WindowIntegrator::solve_window(double h, double t) {
   const double max_length = 0.5 / std::max(bounds_.lambda, 1e-300);
   const double tol = method_.atol + method_.rtol * e0_.cwiseAbs().maxCoeff();
   const Index d = P_.d;
-  if (end_w_.cols() < static_cast<Index>(active_.size())) end_w_.resize(d, static_cast<Index>(active_.size()));
+  if (end_w_.cols() < static_cast<Index>(active_.size()))
+    end_w_.resize(d, static_cast<Index>(active_.size()));
   end_mode_.resize(active_.size());
   int cur = 0;
   paths_[0].start(e0_);
@@ -95,8 +103,9 @@ bool WindowIntegrator::solve_window(double h, double t) {
       const Index r = active_[a];
       pattern_of(r, s_tmp_);
       sliding_of(r, c_tmp_);
-      const auto outcome = runner_.run(r, &Wm(r, 0), P_.m, s_tmp_.data(), c_tmp_.data(), c_tmp_.size(),
-                                       paths_[cur], variation_[cur], bounds_, h, events_, pool_);
+      const auto outcome =
+          runner_.run(r, &Wm(r, 0), P_.m, s_tmp_.data(), c_tmp_.data(), c_tmp_.size(), paths_[cur],
+                      variation_[cur], bounds_, h, events_, pool_);
       ++counts_.neuron_runs;
       if (!outcome.ok) return false;
       window_spurious_ += outcome.spurious;
@@ -119,8 +128,9 @@ bool WindowIntegrator::solve_window(double h, double t) {
     for (std::size_t k : order_) {
       const Event& ev = events_[k];
       path.extend(H_, ev.tau, max_length);
-      variation_[next] += share_.apply_change(H_, pool_.s(ev.before), pool_.C(ev.before), pool_.C_size(ev.before),
-                                              pool_.s(ev.after), pool_.C(ev.after), pool_.C_size(ev.after));
+      variation_[next] +=
+          share_.apply_change(H_, pool_.s(ev.before), pool_.C(ev.before), pool_.C_size(ev.before),
+                              pool_.s(ev.after), pool_.C(ev.after), pool_.C_size(ev.after));
     }
     path.extend(H_, h, max_length);
     // The defect: the largest change of e between the two paths, at the
@@ -159,7 +169,9 @@ void WindowIntegrator::commit(double t) {
     const Index r = sliding_[b].first;
     c_tmp_.clear();
     while (b < sliding_.size() && sliding_[b].first == r) c_tmp_.push_back(sliding_[b++].second);
-    if (is_active_[static_cast<std::size_t>(r)] || !gram_.factor(P_.G, c_tmp_.data(), c_tmp_.size())) continue;
+    if (is_active_[static_cast<std::size_t>(r)] ||
+        !gram_.factor(P_.G, c_tmp_.data(), c_tmp_.size()))
+      continue;
     double* v = vc_.data();
     wrow_ = Wm.row(r).transpose();
     for (std::size_t q = 0; q < c_tmp_.size(); ++q) v[q] = P_.X.col(c_tmp_[q]).dot(wrow_);
@@ -190,7 +202,8 @@ void WindowIntegrator::commit(double t) {
     }
     for (Index i = 0; i < n; ++i) SA_(r, i) = s1[i] ? P_.c[r] : 0.0;
     const Index* C1 = end_pool_.C(end_mode_[a]);
-    for (std::size_t q = 0; q < end_pool_.C_size(end_mode_[a]); ++q) sliding_next_.emplace_back(r, C1[q]);
+    for (std::size_t q = 0; q < end_pool_.C_size(end_mode_[a]); ++q)
+      sliding_next_.emplace_back(r, C1[q]);
   }
   std::sort(sliding_next_.begin(), sliding_next_.end());
   sliding_.swap(sliding_next_);
@@ -225,7 +238,8 @@ ReluWindowsResult WindowIntegrator::run(const VectorXd& x0, const std::vector<do
     const double target = times[next];
     begin_window();
     if (counts_.windows > 0) {
-      counts_.max_consistency = std::max(counts_.max_consistency, (e0_ - last_e_).cwiseAbs().maxCoeff());
+      counts_.max_consistency =
+          std::max(counts_.max_consistency, (e0_ - last_e_).cwiseAbs().maxCoeff());
     }
     double h = 0.0;
     for (;;) {
@@ -236,8 +250,10 @@ ReluWindowsResult WindowIntegrator::run(const VectorXd& x0, const std::vector<do
       if (!(h >= floor) && h < target - t) {
         stats.status = RunStatus::step_size_underflow;
         stats.message = fmt::format(
-            "stalled at t = {:.9g}: windows shrank below {:.3g} (the fixed point of the residual does "
-            "not settle, or a neuron's switches accumulate here)", t, floor);
+            "stalled at t = {:.9g}: windows shrank below {:.3g} (the fixed point of the residual "
+            "does "
+            "not settle, or a neuron's switches accumulate here)",
+            t, floor);
         stopped = true;
         break;
       }
@@ -284,7 +300,8 @@ ReluWindowsResult WindowIntegrator::run(const VectorXd& x0, const std::vector<do
   stats.stop_time = result.trajectory.times.back();
   const std::string summary = fmt::format(
       "{} windows ({} redone shorter, {} sweeps, at most {} active neurons), {} switching events: "
-      "{} crossings, {} slides started, {} ended, {} surfaces sliding at the end, {} round-off zeros "
+      "{} crossings, {} slides started, {} ended, {} surfaces sliding at the end, {} round-off "
+      "zeros "
       "muted; fixed-point defect <= {:.3g}, |e_path - (u(W) - y)| <= {:.3g}",
       counts_.windows, counts_.window_retries, counts_.sweeps, counts_.max_active, counts_.events,
       counts_.crossings, counts_.slides_started, counts_.slides_ended, counts_.sliding_at_end,
@@ -315,11 +332,16 @@ RunResult run_relu_windows(const Field& field, const Eigen::VectorXd& x0,
   ReluWindowsResult r =
       integrate_relu_windows(dynamic_cast<const ShallowReluField&>(field), x0, times, method, stop);
   const ReluWindowCounts& c = r.counts;
-  r.run.stats.counters = {{"windows", c.windows},         {"windows_redone", c.window_retries},
-                          {"sweeps", c.sweeps},           {"neuron_runs", c.neuron_runs},
-                          {"max_active_neurons", c.max_active}, {"events", c.events},
-                          {"crossings", c.crossings},     {"slides_started", c.slides_started},
-                          {"slides_ended", c.slides_ended}, {"spurious_zeros_muted", c.spurious},
+  r.run.stats.counters = {{"windows", c.windows},
+                          {"windows_redone", c.window_retries},
+                          {"sweeps", c.sweeps},
+                          {"neuron_runs", c.neuron_runs},
+                          {"max_active_neurons", c.max_active},
+                          {"events", c.events},
+                          {"crossings", c.crossings},
+                          {"slides_started", c.slides_started},
+                          {"slides_ended", c.slides_ended},
+                          {"spurious_zeros_muted", c.spurious},
                           {"sliding_at_end", c.sliding_at_end}};
   return r.run;
 }

@@ -22,7 +22,8 @@ namespace gradflow::detail::relu {
 
 class WindowIntegrator {
  public:
-  WindowIntegrator(const ShallowReluField& field, const MethodOptions& method, const StopOptions& stop);
+  WindowIntegrator(const ShallowReluField& field, const MethodOptions& method,
+                   const StopOptions& stop);
 
   ReluWindowsResult run(const VectorXd& x0, const std::vector<double>& times);
 

@@ -45,13 +45,15 @@ void WindowIntegrator::begin_window() {
   // Bounds valid while at most active_cap_ neurons change their pattern.
   active_cap_ = std::min<Index>(m, 4 * active_target_);
   const double most_active = count_.diagonal().maxCoeff();
-  bounds_.lambda = P_.gram_max * std::min(1.0, k2 * (most_active + static_cast<double>(active_cap_)));
+  bounds_.lambda =
+      P_.gram_max * std::min(1.0, k2 * (most_active + static_cast<double>(active_cap_)));
   bounds_.residual = e0_.norm();
   bounds_.rate = edot0_.norm();
   // The kernel's variation over the window: only active neurons change their
   // share H_r, each by at most κ²λ_max(G) (H_r is PSD and ⪯ κ²G).
   crude_variation_ = static_cast<double>(active_cap_) * k2 * P_.gram_max;
-  const double max_rate = (bounds_.rate + crude_variation_ * bounds_.residual) * (1.0 + 1e-10);  // ≥ ‖ė(τ)‖
+  const double max_rate =
+      (bounds_.rate + crude_variation_ * bounds_.residual) * (1.0 + 1e-10);  // ≥ ‖ė(τ)‖
 
   // Certified horizons: margin a = σz with slope b = σż stays positive while
   // a + bτ − Qτ² > 0, Q = |c| γ_i max‖ė‖ / 2; the positive root is 2a/(√(b² + 4Qa) − b).
@@ -104,7 +106,8 @@ void WindowIntegrator::begin_window() {
           const double A1 = l[t] * crude_variation_ * bounds_.residual;
           const double A2 = l[t] * bounds_.lambda * max_rate;
           const double bb = gd[t] - A1;
-          hr = std::min(hr, g[t] > 0.0 ? 2.0 * g[t] / (std::sqrt(bb * bb + 2.0 * A2 * g[t]) - bb) : 0.0);
+          hr = std::min(
+              hr, g[t] > 0.0 ? 2.0 * g[t] / (std::sqrt(bb * bb + 2.0 * A2 * g[t]) - bb) : 0.0);
         }
       }
     }
@@ -119,7 +122,8 @@ double WindowIntegrator::choose_length(double limit) {
   const Index m = P_.m;
   const auto k_max = static_cast<std::size_t>(std::min<Index>(active_cap_, m - 1));
   std::copy(horizon_.data(), horizon_.data() + m, sorted_.begin());
-  std::nth_element(sorted_.begin(), sorted_.begin() + static_cast<std::ptrdiff_t>(k_max), sorted_.end());
+  std::nth_element(sorted_.begin(), sorted_.begin() + static_cast<std::ptrdiff_t>(k_max),
+                   sorted_.end());
   std::sort(sorted_.begin(), sorted_.begin() + static_cast<std::ptrdiff_t>(k_max) + 1);
   double best_h = 0.0, best_score = -1.0;
   for (std::size_t k = 0; k <= k_max; ++k) {

@@ -19,9 +19,9 @@ namespace gradflow {
 TwoLayerRelu::TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start) {
   validate_dataset(data);
   if (data.output_dim() != 1) {
-    throw std::invalid_argument(fmt::format(
-        "a two-layer ReLU network has one output; the targets have {} rows (outputs)",
-        data.output_dim()));
+    throw std::invalid_argument(
+        fmt::format("a two-layer ReLU network has one output; the targets have {} rows (outputs)",
+                    data.output_dim()));
   }
   const Eigen::Index m = start.signs.size();
   const Eigen::Index d = data.input_dim();
@@ -68,9 +68,10 @@ TwoLayerRelu::TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start) 
   lambda_min_inf_ = eig.eigenvalues().minCoeff();
 }
 
-TwoLayerReluStart TwoLayerRelu::draw_start(Eigen::Index width, Eigen::Index input_dim,
-                                           double kappa, Rng& rng) {
-  if (width <= 0) throw std::invalid_argument(fmt::format("the width m must be >= 1, got {}", width));
+TwoLayerReluStart TwoLayerRelu::draw_start(Eigen::Index width, Eigen::Index input_dim, double kappa,
+                                           Rng& rng) {
+  if (width <= 0)
+    throw std::invalid_argument(fmt::format("the width m must be >= 1, got {}", width));
   if (!(kappa >= 0.0)) {
     throw std::invalid_argument(fmt::format("the init scale kappa must be >= 0, got {}", kappa));
   }
@@ -82,18 +83,17 @@ TwoLayerReluStart TwoLayerRelu::draw_start(Eigen::Index width, Eigen::Index inpu
 }
 
 std::string TwoLayerRelu::describe() const {
-  return fmt::format("two-layer ReLU network, width m = {}, d = {}, n = {}, first layer trained, "
-                     "lambda_min(H_inf) = {:.6g}",
-                     width(), input_dim(), samples(), lambda_min_inf_);
+  return fmt::format(
+      "two-layer ReLU network, width m = {}, d = {}, n = {}, first layer trained, "
+      "lambda_min(H_inf) = {:.6g}",
+      width(), input_dim(), samples(), lambda_min_inf_);
 }
 
 Eigen::VectorXd TwoLayerRelu::initial_state() const {
   return Eigen::Map<const Eigen::VectorXd>(W0_.data(), W0_.size());
 }
 
-Eigen::MatrixXd TwoLayerRelu::weights(const Eigen::VectorXd& x) const {
-  return layout_.view(x, 0);
-}
+Eigen::MatrixXd TwoLayerRelu::weights(const Eigen::VectorXd& x) const { return layout_.view(x, 0); }
 
 void TwoLayerRelu::forward(const Eigen::VectorXd& x, const ModeData* mode) const {
   const auto W = layout_.view(x, 0);

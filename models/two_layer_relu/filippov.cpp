@@ -70,13 +70,13 @@ SwitchedField::Transition TwoLayerRelu::enter(Eigen::VectorXd& x, ModeBase& base
     pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
     std::vector<int> before(pairs.size());
     for (std::size_t p = 0; p < pairs.size(); ++p) {
-      before[p] = mode.is_sliding(r, pairs[p]) ? 0 : (mode.signed_active(r, pairs[p]) != 0.0 ? 1 : -1);
+      before[p] =
+          mode.is_sliding(r, pairs[p]) ? 0 : (mode.signed_active(r, pairs[p]) != 0.0 ? 1 : -1);
     }
     // T_r from the pairs that are not involved: Σ_{j ∉ pairs} s_rj e_j x_j.
     Eigen::RowVectorXd base_sum = Eigen::RowVectorXd::Zero(input_dim());
     for (Eigen::Index i = 0; i < samples(); ++i) {
-      if (mode.signed_active(r, i) != 0.0 &&
-          !std::binary_search(pairs.begin(), pairs.end(), i)) {
+      if (mode.signed_active(r, i) != 0.0 && !std::binary_search(pairs.begin(), pairs.end(), i)) {
         base_sum += e_[i] * X_.col(i).transpose();
       }
     }
@@ -150,7 +150,8 @@ SwitchedField::Transition TwoLayerRelu::enter(Eigen::VectorXd& x, ModeBase& base
     if (!slide_set.empty()) {
       const auto s = static_cast<Eigen::Index>(slide_set.size());
       Eigen::MatrixXd XC(input_dim(), s);
-      for (Eigen::Index j = 0; j < s; ++j) XC.col(j) = X_.col(slide_set[static_cast<std::size_t>(j)]);
+      for (Eigen::Index j = 0; j < s; ++j)
+        XC.col(j) = X_.col(slide_set[static_cast<std::size_t>(j)]);
       const Eigen::MatrixXd K = XC.transpose() * XC;
       const Eigen::VectorXd w = W.row(r).transpose();
       W.row(r) = (w - XC * K.ldlt().solve(XC.transpose() * w)).transpose();
@@ -159,7 +160,8 @@ SwitchedField::Transition TwoLayerRelu::enter(Eigen::VectorXd& x, ModeBase& base
   }
   // Keep the sliding pairs of neurons that were not involved.
   for (const auto& pair : mode.sliding) {
-    if (!std::binary_search(neurons.begin(), neurons.end(), pair.first)) sliding_now.push_back(pair);
+    if (!std::binary_search(neurons.begin(), neurons.end(), pair.first))
+      sliding_now.push_back(pair);
   }
   std::sort(sliding_now.begin(), sliding_now.end());
   mode.sliding = std::move(sliding_now);

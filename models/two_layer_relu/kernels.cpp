@@ -44,8 +44,9 @@ Observation TwoLayerRelu::observe(const Eigen::VectorXd& x) const {
   const double inf = std::numeric_limits<double>::infinity();
   double bound_time = inf;
   if (r2 > 0.0) {
-    bound_time = lambda_min_inf_ > 0.0 ? std::log(initial_residual_sq_ / r2) / (2.0 * lambda_min_inf_)
-                                       : (r2 <= initial_residual_sq_ ? inf : -inf);
+    bound_time = lambda_min_inf_ > 0.0
+                     ? std::log(initial_residual_sq_ / r2) / (2.0 * lambda_min_inf_)
+                     : (r2 <= initial_residual_sq_ ? inf : -inf);
   }
   long on_boundary = 0;
   for (Eigen::Index r = 0; r < width(); ++r) {
@@ -65,7 +66,8 @@ Observation TwoLayerRelu::observe(const Eigen::VectorXd& x) const {
 
 Observation TwoLayerRelu::observe_at(const Eigen::VectorXd& x, double t) const {
   Observation obs = observe(x);
-  append_loss_bound(obs, lambda_min_inf_, initial_residual_sq_, (predictions(x) - y_).squaredNorm(), t);
+  append_loss_bound(obs, lambda_min_inf_, initial_residual_sq_, (predictions(x) - y_).squaredNorm(),
+                    t);
   return obs;
 }
 

@@ -10,8 +10,8 @@
 
 namespace gradflow {
 
-std::unique_ptr<Field> wrap_central_flow(const ExperimentSpec& spec, std::size_t r, const Field& field,
-                                         const Eigen::VectorXd& x0) {
+std::unique_ptr<Field> wrap_central_flow(const ExperimentSpec& spec, std::size_t r,
+                                         const Field& field, const Eigen::VectorXd& x0) {
   const std::string key = fmt::format("runs[{}].central_eta", r);
   const double eta = spec.runs[r].central_eta;
   std::unique_ptr<CentralFlow> central;
@@ -23,11 +23,14 @@ std::unique_ptr<Field> wrap_central_flow(const ExperimentSpec& spec, std::size_t
   // The flow starts as gradient flow: GD must be stable at the start.
   const double s0 = sharpness(field, x0).value;
   if (s0 > (1.0 + 1e-9) * central->threshold()) {
-    throw_input_error(spec.file, key, fmt::format(
-        "GD with step {} starts beyond the edge of stability: the sharpness at the start is {:.6g} > "
-        "2/eta = {:.6g}, so GD does not oscillate about a central flow from there (it catapults or "
-        "diverges first); the central flow starts below the edge: use eta < {:.6g}",
-        eta, s0, central->threshold(), 2.0 / s0));
+    throw_input_error(
+        spec.file, key,
+        fmt::format("GD with step {} starts beyond the edge of stability: the sharpness at the "
+                    "start is {:.6g} > "
+                    "2/eta = {:.6g}, so GD does not oscillate about a central flow from there (it "
+                    "catapults or "
+                    "diverges first); the central flow starts below the edge: use eta < {:.6g}",
+                    eta, s0, central->threshold(), 2.0 / s0));
   }
   return central;
 }
@@ -62,7 +65,9 @@ EdgeSummary summarise(const CentralFlow& flow, double stop_time) {
   return s;
 }
 
-nlohmann::json time_or_null(double t) { return std::isnan(t) ? nlohmann::json(nullptr) : nlohmann::json(t); }
+nlohmann::json time_or_null(double t) {
+  return std::isnan(t) ? nlohmann::json(nullptr) : nlohmann::json(t);
+}
 
 }  // namespace
 
@@ -71,7 +76,8 @@ nlohmann::json central_flow_json(const CentralFlow& flow, const RunOutcome& run)
   const EdgeSummary s = summarise(flow, stop);
   const CentralFlowCounts c = flow.counts();
   nlohmann::json events = nlohmann::json::array();
-  for (const EdgeEvent& e : flow.events()) events.push_back({{"t", e.t}, {"from", e.from}, {"to", e.to}});
+  for (const EdgeEvent& e : flow.events())
+    events.push_back({{"t", e.t}, {"from", e.from}, {"to", e.to}});
   const double per = stop > 0.0 ? 1.0 / stop : NAN;
   const double per_edge = s.time_on_edge > 0.0 ? 1.0 / s.time_on_edge : NAN;
   const long evaluations = c.stable_evaluations + c.edge_evaluations;
@@ -79,8 +85,9 @@ nlohmann::json central_flow_json(const CentralFlow& flow, const RunOutcome& run)
       {"eta", flow.eta()},
       {"two_over_eta", flow.threshold()},
       {"grad_S_method", flow.grad_s_method()},
-      {"eigensolver", "block Lanczos (Krylov) with Rayleigh-Ritz, warm-started, top k+1 pairs, "
-                      "relative residual 1e-10 (core/top_eigenpairs.hpp)"},
+      {"eigensolver",
+       "block Lanczos (Krylov) with Rayleigh-Ritz, warm-started, top k+1 pairs, "
+       "relative residual 1e-10 (core/top_eigenpairs.hpp)"},
       {"edge_band", kEdgeBand},
       {"edge_count_at_start", flow.start_count()},
       {"events", events},
@@ -109,7 +116,8 @@ nlohmann::json central_flow_json(const CentralFlow& flow, const RunOutcome& run)
   };
   if (c.cluster_cap_hits > 0) {
     j["note"] = fmt::format(
-        "an eigenvalue beyond the {} held at the edge reached 2/eta {} times and was not held: from "
+        "an eigenvalue beyond the {} held at the edge reached 2/eta {} times and was not held: "
+        "from "
         "there the flow is not the central flow (its sharpness spectrum exceeds 2/eta)",
         kMaxEdgeCluster, c.cluster_cap_hits);
   }
@@ -122,21 +130,26 @@ std::string central_flow_log(const CentralFlow& flow, const RunOutcome& run) {
   const CentralFlowCounts c = flow.counts();
   std::string line;
   if (s.entries == 0 && flow.start_count() == 0) {
-    line = fmt::format("central flow (eta = {}): never reached the edge 2/eta = {:.6g} (gradient flow throughout)",
-                       flow.eta(), flow.threshold());
+    line = fmt::format(
+        "central flow (eta = {}): never reached the edge 2/eta = {:.6g} (gradient flow throughout)",
+        flow.eta(), flow.threshold());
   } else {
     line = fmt::format(
-        "central flow (eta = {}): on the edge 2/eta = {:.6g} for {:.6g} of {:.6g} time units, first "
+        "central flow (eta = {}): on the edge 2/eta = {:.6g} for {:.6g} of {:.6g} time units, "
+        "first "
         "entry at t = {:.6g}, {} entries, {} exits, at most {} eigenvalue(s) held",
-        flow.eta(), flow.threshold(), s.time_on_edge, stop, s.first_entry, s.entries, s.exits, s.most);
+        flow.eta(), flow.threshold(), s.time_on_edge, stop, s.first_entry, s.entries, s.exits,
+        s.most);
   }
-  line += fmt::format("; {} Hessian-vector products ({:.4g} per unit time)", c.hessian_vector_products,
-                      stop > 0.0 ? static_cast<double>(c.hessian_vector_products) / stop : 0.0);
+  line +=
+      fmt::format("; {} Hessian-vector products ({:.4g} per unit time)", c.hessian_vector_products,
+                  stop > 0.0 ? static_cast<double>(c.hessian_vector_products) / stop : 0.0);
   if (c.unconverged_eigensolves > 0) {
     line += fmt::format("; {} eigensolves did not converge", c.unconverged_eigensolves);
   }
   if (c.cluster_cap_hits > 0) {
-    line += fmt::format("; WARNING: more than {} eigenvalues reached the edge (not held)", kMaxEdgeCluster);
+    line += fmt::format("; WARNING: more than {} eigenvalues reached the edge (not held)",
+                        kMaxEdgeCluster);
   }
   return line;
 }

@@ -17,8 +17,8 @@ namespace gradflow {
 // Throws InputError naming runs[r].central_eta when the flow cannot have a
 // central flow (not a gradient flow, a switched field such as the ReLU
 // network) or GD would start beyond the edge (S(x0) > 2/η).
-std::unique_ptr<Field> wrap_central_flow(const ExperimentSpec& spec, std::size_t r, const Field& field,
-                                         const Eigen::VectorXd& x0);
+std::unique_ptr<Field> wrap_central_flow(const ExperimentSpec& spec, std::size_t r,
+                                         const Field& field, const Eigen::VectorXd& x0);
 
 // The edge entries and exits, the time on the edge, and the work per unit
 // time (field evaluations, Hessian-vector products).

@@ -41,12 +41,15 @@ std::vector<PreparedExperiment> prepare_all(const std::string& spec_path) {
     } catch (const InputError&) {
       throw;
     } catch (const std::bad_alloc&) {
-      throw_input_error(spec.file, "", fmt::format(
-          "experiment \"{}\": its data or model does not fit in memory (a width, size, sample or "
-          "measurement count too large?)", spec.name));
+      throw_input_error(spec.file, "",
+                        fmt::format("experiment \"{}\": its data or model does not fit in memory "
+                                    "(a width, size, sample or "
+                                    "measurement count too large?)",
+                                    spec.name));
     } catch (const std::length_error& e) {
-      throw_input_error(spec.file, "", fmt::format(
-          "experiment \"{}\": its data or model is too large ({})", spec.name, e.what()));
+      throw_input_error(spec.file, "",
+                        fmt::format("experiment \"{}\": its data or model is too large ({})",
+                                    spec.name, e.what()));
     } catch (const std::invalid_argument& e) {
       throw_input_error(spec.file, "", fmt::format("experiment \"{}\": {}", spec.name, e.what()));
     }
@@ -58,8 +61,9 @@ int command_check(const std::string& spec_path, std::ostream& out) {
   const auto prepared = prepare_all(spec_path);
   for (const auto& p : prepared) {
     fmt::print(out, "{}: experiment \"{}\": {}, dim {}, {} run(s), {} sample times up to t = {}\n",
-               spec_path, p.spec.name, p.model.flows.front().field->describe(), p.model.flows.front().field->dim(),
-               p.spec.runs.size(), p.times.size(), p.spec.t_end);
+               spec_path, p.spec.name, p.model.flows.front().field->describe(),
+               p.model.flows.front().field->dim(), p.spec.runs.size(), p.times.size(),
+               p.spec.t_end);
   }
   fmt::print(out, "{}: valid\n", spec_path);
   return 0;
@@ -76,7 +80,8 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
 
   std::vector<ExperimentOutcome> outcomes;
   for (const PreparedExperiment& p : prepared) {
-    fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(), p.spec.t_end);
+    fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(),
+               p.spec.t_end);
     outcomes.push_back(run_experiment(p, log));
   }
   for (std::size_t e = 0; e < prepared.size(); ++e) {
@@ -86,16 +91,20 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
   dir.write("summary_comparisons.csv", comparisons_summary_csv(prepared, outcomes));
   dir.commit();
 
-  for (std::size_t e = 0; e < prepared.size(); ++e) print_experiment_table(out, prepared[e], outcomes[e]);
+  for (std::size_t e = 0; e < prepared.size(); ++e)
+    print_experiment_table(out, prepared[e], outcomes[e]);
   long not_completed = 0;
   for (const auto& o : outcomes) {
     for (const auto& r : o.runs) not_completed += r.result.stats.status != RunStatus::completed;
   }
-  fmt::print(out, "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
-                  "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
-             dir.staged().size(), std::filesystem::absolute(dir.target()).lexically_normal().string());
+  fmt::print(out,
+             "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
+             "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
+             dir.staged().size(),
+             std::filesystem::absolute(dir.target()).lexically_normal().string());
   if (not_completed > 0) {
-    fmt::print(out, "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
+    fmt::print(out,
+               "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
                not_completed);
   }
   return 0;
@@ -106,7 +115,8 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
 int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   CLI::App app{
       "gradflow: gradient flow and gradient descent, side by side, for the models of deep-learning "
-      "theory.\nEach spec (JSON) describes data, a model, an initialisation and runs; see docs/spec.md.",
+      "theory.\nEach spec (JSON) describes data, a model, an initialisation and runs; see "
+      "docs/spec.md.",
       "gradflow"};
   app.set_version_flag("--version", std::string("gradflow ") + GRADFLOW_VERSION);
   app.require_subcommand(1);
@@ -116,7 +126,8 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   bool quiet = false;
   CLI::App* run = app.add_subcommand(
       "run", "Run every experiment of a spec and write its files (CSV, .npy, meta.json).");
-  run->add_option("spec", spec_path, "Spec file (JSON, comments allowed); e.g. data/course_linear.json")
+  run->add_option("spec", spec_path,
+                  "Spec file (JSON, comments allowed); e.g. data/course_linear.json")
       ->required();
   run->add_option("--out,-o", out_dir,
                   "Output directory (created if missing; files of the same name are replaced). "

@@ -39,7 +39,8 @@ MemberOutcome run_member(const Field& field, const EnsembleMember& member, const
 
 double EnsembleOutcome::median_final(bool loss) const {
   std::vector<double> values;
-  for (const MemberOutcome& m : members) values.push_back(loss ? m.series.loss.back() : m.series.grad_norm.back());
+  for (const MemberOutcome& m : members)
+    values.push_back(loss ? m.series.loss.back() : m.series.grad_norm.back());
   return summarise(values).median;
 }
 
@@ -59,7 +60,8 @@ RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream
   RunStats& total = out.result.stats;
   std::vector<MemberSeries> series;
   for (const EnsembleMember& member : target.plan.members) {
-    ensemble->members.push_back(run_member(*target.field, member, target.plan, run.ensemble.grad_tolerance));
+    ensemble->members.push_back(
+        run_member(*target.field, member, target.plan, run.ensemble.grad_tolerance));
     const MemberOutcome& m = ensemble->members.back();
     total.steps += m.stats.steps;
     total.field_evaluations += m.stats.field_evaluations;
@@ -74,8 +76,9 @@ RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream
     ensemble->counts.emplace_back(label, static_cast<long>(n));
   }
   total.message = fmt::format("ensemble of {}: {}", run.ensemble.size, ensemble->counts_text());
-  fmt::print(log, "  {:<12} {:<14} ensemble of {} ({}): {} (final ‖∇L‖ tolerance {:.3g}); {} steps {} "
-                  "field evals {:.3f} s\n",
+  fmt::print(log,
+             "  {:<12} {:<14} ensemble of {} ({}): {} (final ‖∇L‖ tolerance {:.3g}); {} steps {} "
+             "field evals {:.3f} s\n",
              run.name, to_string(run.method.method), run.ensemble.size,
              run.ensemble.vary == EnsembleSpec::Vary::start ? "own starts" : "own noise",
              ensemble->counts_text(), run.ensemble.grad_tolerance, total.steps,
@@ -96,8 +99,9 @@ std::string members_csv(const EnsembleOutcome& e, Eigen::Index dim, bool with_be
   }
   csv += ",outcome\n";
   for (const MemberOutcome& m : e.members) {
-    csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g}", m.index, m.seed, to_string(m.stats.status),
-                       m.stats.steps, m.stats.stop_time, m.series.loss.back(), m.series.grad_norm.back());
+    csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g}", m.index, m.seed,
+                       to_string(m.stats.status), m.stats.steps, m.stats.stop_time,
+                       m.series.loss.back(), m.series.grad_norm.back());
     if (with_beta) csv += fmt::format(",{:.17g}", m.beta);
     if (states) {
       for (Eigen::Index k = 0; k < dim; ++k) csv += fmt::format(",{:.17g}", m.x0[k]);
@@ -110,8 +114,9 @@ std::string members_csv(const EnsembleOutcome& e, Eigen::Index dim, bool with_be
 
 }  // namespace
 
-nlohmann::json export_ensemble(const PreparedExperiment& p, std::size_t i, const RunOutcome& r,
-                               const std::function<void(const std::string&, const std::string&)>& put) {
+nlohmann::json export_ensemble(
+    const PreparedExperiment& p, std::size_t i, const RunOutcome& r,
+    const std::function<void(const std::string&, const std::string&)>& put) {
   const EnsembleOutcome& e = *r.ensemble;
   const RunSpec& run = r.spec;
   const Field& field = *p.targets[i].field;
@@ -130,8 +135,9 @@ nlohmann::json export_ensemble(const PreparedExperiment& p, std::size_t i, const
           {"outcomes", outcomes},
           {"median_final_loss", e.median_final(true)},
           {"median_final_grad_norm", e.median_final(false)},
-          {"seeds", "member m: derive_seed(seed, \"member m\"); its start: derive_seed(member seed, "
-                    "\"init\"); its noise: derive_seed(member seed, \"noise\")"}};
+          {"seeds",
+           "member m: derive_seed(seed, \"member m\"); its start: derive_seed(member seed, "
+           "\"init\"); its noise: derive_seed(member seed, \"noise\")"}};
 }
 
 }  // namespace gradflow

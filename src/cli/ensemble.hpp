@@ -48,7 +48,8 @@ RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream
 
 // Stages R.ensemble.csv and R.members.csv through `put(name, bytes)`; returns
 // the run's meta.json entry.
-nlohmann::json export_ensemble(const PreparedExperiment& p, std::size_t i, const RunOutcome& r,
-                               const std::function<void(const std::string&, const std::string&)>& put);
+nlohmann::json export_ensemble(
+    const PreparedExperiment& p, std::size_t i, const RunOutcome& r,
+    const std::function<void(const std::string&, const std::string&)>& put);
 
 }  // namespace gradflow

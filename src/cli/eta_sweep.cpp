@@ -20,7 +20,8 @@ double log_log_slope(const std::vector<double>& x, const std::vector<double>& y)
 
 namespace {
 // max and final state distance of comparison a vs b.
-std::pair<double, double> distances(const ExperimentOutcome& outcome, const std::string& a, const std::string& b) {
+std::pair<double, double> distances(const ExperimentOutcome& outcome, const std::string& a,
+                                    const std::string& b) {
   for (const ComparisonOutcome& c : outcome.comparisons) {
     if (c.a == a && c.b == b) {
       const Table& t = c.comparison.series;
@@ -49,7 +50,8 @@ EtaSweepSummary summarise_eta_sweep(const PreparedExperiment& p, const Experimen
     max_flow.push_back(mf);
     final_flow.push_back(ff);
     if (s.modified) {
-      const auto [mm, fm] = distances(outcome, EtaSweep::gd_name(eta), EtaSweep::modified_name(eta));
+      const auto [mm, fm] =
+          distances(outcome, EtaSweep::gd_name(eta), EtaSweep::modified_name(eta));
       row.push_back(mm);
       row.push_back(fm);
       max_mod.push_back(mm);

@@ -40,9 +40,11 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
   for (const Flow& flow : p.model.flows) {
     for (Eigen::Index k = 0; k < flow.x0.size(); ++k) {
       if (!std::isfinite(flow.x0[k])) {
-        throw_input_error(spec.file, "init", fmt::format(
-            "the start of flow \"{}\" has entry {} (counted from 0) = {}: expected finite numbers; the "
-            "init's scale (std, scale, alpha, value) overflows a double", flow.name, k, flow.x0[k]));
+        throw_input_error(spec.file, "init",
+                          fmt::format("the start of flow \"{}\" has entry {} (counted from 0) = "
+                                      "{}: expected finite numbers; the "
+                                      "init's scale (std, scale, alpha, value) overflows a double",
+                                      flow.name, k, flow.x0[k]));
       }
     }
   }
@@ -78,16 +80,20 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
     const MethodOptions& m = spec.runs[r].method;
     if (is_fixed_step(m.method) || !m.adaptive) {
       const double ratio = spec.t_end / m.dt;
-      const std::string key = fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt");
+      const std::string key =
+          fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt");
       if (std::abs(ratio - std::round(ratio)) > 1e-9 * std::max(1.0, ratio) || ratio < 0.5) {
-        throw_input_error(spec.file, key,
-                          fmt::format("t_end = {} must be a whole number of steps of {} (t_end / step = {})",
-                                      spec.t_end, m.dt, ratio));
+        throw_input_error(
+            spec.file, key,
+            fmt::format("t_end = {} must be a whole number of steps of {} (t_end / step = {})",
+                        spec.t_end, m.dt, ratio));
       }
       if (ratio > static_cast<double>(spec.stop.max_steps)) {
-        throw_input_error(spec.file, key, fmt::format(
-            "t_end / step = {:.6g} steps is more than stop.max_steps = {}: lower t_end, raise the "
-            "step or stop.max_steps", ratio, spec.stop.max_steps));
+        throw_input_error(spec.file, key,
+                          fmt::format("t_end / step = {:.6g} steps is more than stop.max_steps = "
+                                      "{}: lower t_end, raise the "
+                                      "step or stop.max_steps",
+                                      ratio, spec.stop.max_steps));
       }
     }
   }
@@ -111,7 +117,8 @@ json edge_of_stability(const RunOutcome& r) {
   const Table& t = r.diagnostics.series;
   const std::size_t s = t.column_index("sharpness");
   const double threshold = 2.0 / r.spec.method.dt;
-  json out = {{"two_over_eta", threshold}, {"first_crossing_time", nullptr}, {"outcome", "never crossed"}};
+  json out = {
+      {"two_over_eta", threshold}, {"first_crossing_time", nullptr}, {"outcome", "never crossed"}};
   for (const auto& row : t.rows) {
     if (row[s] >= threshold) {
       out["first_crossing_time"] = row[0];
@@ -133,20 +140,27 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
     const RunSpec& run = p.spec.runs[i];
     const RunTarget& target = p.targets[i];
     if (run.eta_over_stability > 0.0) {
-      fmt::print(log, "  {}: eta = {} * 2/lambda_max(Hessian at x0) = {:.6g} (lambda_max = {:.6g})\n",
+      fmt::print(log,
+                 "  {}: eta = {} * 2/lambda_max(Hessian at x0) = {:.6g} (lambda_max = {:.6g})\n",
                  run.name, run.eta_over_stability, run.method.dt, target.plan.sharpness_at_x0);
     }
     if (run.ensemble.size > 0) {
       outcome.runs.push_back(run_ensemble(p, i, log));
       continue;
     }
-    RunOutcome r{run, integrate(*target.field, *target.x0, target.plan.times, run.method, target.plan.stop), {}, {}};
+    RunOutcome r{
+        run,
+        integrate(*target.field, *target.x0, target.plan.times, run.method, target.plan.stop),
+        {},
+        {}};
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
     if (diag.sharpness && run.method.method == Method::euler) add_stability_threshold(r);
     const RunStats& s = r.result.stats;
     const long total = evaluations_with_products(s);
     const std::string products =
-        total == s.field_evaluations ? "" : fmt::format(" + {} J·v = {}", total - s.field_evaluations, total);
+        total == s.field_evaluations
+            ? ""
+            : fmt::format(" + {} J·v = {}", total - s.field_evaluations, total);
     fmt::print(log, "  {:<12} {:<14} {:>10} steps {:>10} field evals{} {:>9.3f} s  {}\n", run.name,
                to_string(run.method.method), s.steps, s.field_evaluations, products, s.wall_seconds,
                s.status == RunStatus::completed ? "completed" : s.message);
@@ -178,7 +192,10 @@ namespace {
 json layout_json(const Layout& layout) {
   json blocks = json::array();
   for (const Block& b : layout.blocks()) {
-    blocks.push_back({{"name", b.name}, {"rows", b.rows}, {"cols", b.cols}, {"offset", b.offset},
+    blocks.push_back({{"name", b.name},
+                      {"rows", b.rows},
+                      {"cols", b.cols},
+                      {"offset", b.offset},
                       {"order", "F"}});
   }
   return blocks;
@@ -210,7 +227,8 @@ json model_facts(const ModelInstance& model) {
 
 Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {
   Eigen::MatrixXd m(static_cast<Eigen::Index>(t.size()), dim);
-  for (std::size_t r = 0; r < t.size(); ++r) m.row(static_cast<Eigen::Index>(r)) = t.states[r].transpose();
+  for (std::size_t r = 0; r < t.size(); ++r)
+    m.row(static_cast<Eigen::Index>(r)) = t.states[r].transpose();
   return m;
 }
 
@@ -231,10 +249,12 @@ std::vector<RecordedMatrix> recorded_matrices(const Field& field, const Trajecto
   std::vector<RecordedMatrix> out;
   for (std::size_t m = 0; m < diagnostics.stacked_matrices.size(); ++m) {
     const auto& [name, stacked] = diagnostics.stacked_matrices[m];
-    out.push_back({name, stacked, diagnostics.matrix_shapes[m].first, diagnostics.matrix_shapes[m].second});
+    out.push_back(
+        {name, stacked, diagnostics.matrix_shapes[m].first, diagnostics.matrix_shapes[m].second});
   }
   const std::string projection = field.projection_name();
-  const bool observed = std::any_of(out.begin(), out.end(), [&](const RecordedMatrix& r) { return r.name == projection; });
+  const bool observed = std::any_of(out.begin(), out.end(),
+                                    [&](const RecordedMatrix& r) { return r.name == projection; });
   if (projection.empty() || observed || trajectory.size() == 0) return out;
   RecordedMatrix p{projection, {}, 0, 0};
   for (std::size_t r = 0; r < trajectory.size(); ++r) {
@@ -244,7 +264,8 @@ std::vector<RecordedMatrix> recorded_matrices(const Field& field, const Trajecto
       p.cols = image.cols();
       p.stacked.resize(static_cast<Eigen::Index>(trajectory.size()), image.size());
     }
-    p.stacked.row(static_cast<Eigen::Index>(r)) = Eigen::Map<const Eigen::RowVectorXd>(image.data(), image.size());
+    p.stacked.row(static_cast<Eigen::Index>(r)) =
+        Eigen::Map<const Eigen::RowVectorXd>(image.data(), image.size());
   }
   out.push_back(std::move(p));
   return out;
@@ -316,7 +337,9 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
   for (const ComparisonOutcome& c : outcome.comparisons) {
     const std::string file = fmt::format("compare_{}_vs_{}.csv", c.a, c.b);
     put(file, csv_text(c.comparison.series));
-    json entry = {{"a", c.a}, {"b", c.b}, {"file", file},
+    json entry = {{"a", c.a},
+                  {"b", c.b},
+                  {"file", file},
                   {"matched_records", c.comparison.series.rows.size()}};
     if (c.comparison.has_state_dist) entry["max_state_dist"] = c.comparison.max_state_dist;
     if (c.comparison.has_projection_dist) {
@@ -337,9 +360,10 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     entry["hessian_method"] = f.field->hessian_method();
     entry["velocity_jacobian_method"] = f.field->velocity_jacobian_method();
     if (p.spec.record.sharpness) {
-      entry["sharpness_method"] = f.field->dim() <= kDenseSharpnessMaxDim
-                                      ? "dense eigensolver of the assembled Hessian"
-                                      : "Lanczos (Spectra) on Hessian-vector products, tolerance 1e-10";
+      entry["sharpness_method"] =
+          f.field->dim() <= kDenseSharpnessMaxDim
+              ? "dense eigensolver of the assembled Hessian"
+              : "Lanczos (Spectra) on Hessian-vector products, tolerance 1e-10";
     }
     flows.push_back(entry);
   }
@@ -359,14 +383,18 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
       {"experiment", p.spec.name},
       {"spec_file", p.spec.file},
       {"spec", resolved},
-      {"seeds", {{"seed", p.spec.seed},
-                 {"data", derive_seed(p.spec.seed, "data")},
-                 {"init", derive_seed(p.spec.seed, "init")},
-                 {"generator", "std::mt19937_64 + Marsaglia polar normals"}}},
-      {"versions", {{"eigen", fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION)},
-                    {"boost", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000, BOOST_VERSION % 100)},
-                    {"fmt", FMT_VERSION},
-                    {"compiler", __VERSION__}}},
+      {"seeds",
+       {{"seed", p.spec.seed},
+        {"data", derive_seed(p.spec.seed, "data")},
+        {"init", derive_seed(p.spec.seed, "init")},
+        {"generator", "std::mt19937_64 + Marsaglia polar normals"}}},
+      {"versions",
+       {{"eigen",
+         fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION)},
+        {"boost", fmt::format("{}.{}.{}", BOOST_VERSION / 100000, BOOST_VERSION / 100 % 1000,
+                              BOOST_VERSION % 100)},
+        {"fmt", FMT_VERSION},
+        {"compiler", __VERSION__}}},
       {"data", {{"description", p.model.data_description}}},
       {"model_facts", model_facts(p.model)},
       {"flows", flows},

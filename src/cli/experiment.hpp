@@ -31,8 +31,8 @@ struct RunTarget {
 struct PreparedExperiment {
   ExperimentSpec spec;
   ModelInstance model;
-  std::vector<RunTarget> targets;                 // what spec.runs[r] integrates
-  std::vector<std::unique_ptr<Field>> wrappers;   // fields the targets own
+  std::vector<RunTarget> targets;                // what spec.runs[r] integrates
+  std::vector<std::unique_ptr<Field>> wrappers;  // fields the targets own
   std::vector<double> times;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);

@@ -65,7 +65,9 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
   if (d.has("ground_truth_file")) {
     const std::string path = d.string("ground_truth_file");
     if (d.has("rank")) {
-      d.fail("rank", "the rank is that of ground_truth_file; give either \"size\" and \"rank\" or the file");
+      d.fail(
+          "rank",
+          "the rank is that of ground_truth_file; give either \"size\" and \"rank\" or the file");
     }
     d.skip("rank");
     const Eigen::MatrixXd raw = read_spec_matrix(spec, path);
@@ -74,7 +76,8 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
     if (d.has("size")) {
       const long size = d.positive_integer("size");
       if (size != t.matrix.rows()) {
-        d.fail("size", fmt::format("{} is {} x {}, but size = {}", path, raw.rows(), raw.cols(), size));
+        d.fail("size",
+               fmt::format("{} is {} x {}, but size = {}", path, raw.rows(), raw.cols(), size));
       }
     } else {
       d.skip("size");
@@ -84,7 +87,8 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
   d.skip("ground_truth_file");
   const long size = d.positive_integer("size");
   const long rank = d.positive_integer("rank");
-  if (rank > size) d.fail("rank", fmt::format("expected a rank between 1 and size = {}, got {}", size, rank));
+  if (rank > size)
+    d.fail("rank", fmt::format("expected a rank between 1 and size = {}, got {}", size, rank));
   Rng rng(derive_seed(data_seed, "ground_truth"));
   return {make_psd_ground_truth({.size = size, .rank = rank}, rng),
           fmt::format("W* = BBᵀ {} x {} of rank {}, B ~ N(0, 1/{})", size, size, rank, rank)};
@@ -92,8 +96,8 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
 
 // data.targets_file: the measured b_i themselves (e.g. noisy ⟨A_i, W*⟩ + ε_i),
 // one per measurement, instead of b = A(W*).
-Eigen::VectorXd read_sensing_targets(const JsonReader& d, const ExperimentSpec& spec, const std::string& path,
-                                     Eigen::Index count) {
+Eigen::VectorXd read_sensing_targets(const JsonReader& d, const ExperimentSpec& spec,
+                                     const std::string& path, Eigen::Index count) {
   const std::string key = "targets_file";
   Eigen::MatrixXd raw;
   try {
@@ -102,32 +106,38 @@ Eigen::VectorXd read_sensing_targets(const JsonReader& d, const ExperimentSpec& 
     d.fail(key, e.what());  // NaN or Inf inside, unreadable, not .npy/.csv
   }
   if (raw.rows() != 1 && raw.cols() != 1) {
-    d.fail(key, fmt::format("{} holds a {} x {} array; expected a vector of m = {} targets b_i, one per measurement",
+    d.fail(key, fmt::format("{} holds a {} x {} array; expected a vector of m = {} targets b_i, "
+                            "one per measurement",
                             path, raw.rows(), raw.cols(), count));
   }
   if (raw.size() != count) {
-    d.fail(key, fmt::format("{} holds {} targets; expected m = {}, one per measurement", path, raw.size(), count));
+    d.fail(key, fmt::format("{} holds {} targets; expected m = {}, one per measurement", path,
+                            raw.size(), count));
   }
   return Eigen::Map<const Eigen::VectorXd>(raw.data(), raw.size());
 }
 
 // init.deep: the deep flow's start given as its N layers, or as W(0) split
 // into balanced layers (zero-padded beyond its numerical rank).
-Eigen::VectorXd read_deep_start(JsonReader& r, const ExperimentSpec& spec, const DeepFactorisation& deep) {
+Eigen::VectorXd read_deep_start(JsonReader& r, const ExperimentSpec& spec,
+                                const DeepFactorisation& deep) {
   const Eigen::Index d = deep.network().widths().front();
   const bool layers = r.has("layers"), end_to_end = r.has("end_to_end");
   if (layers && end_to_end) {
-    r.fail("end_to_end", "give either \"layers\" (W1 … WN) or \"end_to_end\" (W(0), split into balanced layers), "
-                         "not both");
+    r.fail("end_to_end",
+           "give either \"layers\" (W1 … WN) or \"end_to_end\" (W(0), split into balanced layers), "
+           "not both");
   }
   if (!layers && !end_to_end) {
-    r.fail("layers", "missing: give \"layers\" (W1 … WN, d x d each) or \"end_to_end\" (W(0), d x d)");
+    r.fail("layers",
+           "missing: give \"layers\" (W1 … WN, d x d each) or \"end_to_end\" (W(0), d x d)");
   }
   auto check_square = [&](const std::string& key, const std::string& path, const Eigen::MatrixXd& M,
                           const std::string& what) {
     if (M.rows() != d || M.cols() != d) {
-      r.fail(key, fmt::format("{} holds a {} x {} matrix; {} of the deep flow must be d x d = {} x {}", path,
-                              M.rows(), M.cols(), what, d, d));
+      r.fail(key,
+             fmt::format("{} holds a {} x {} matrix; {} of the deep flow must be d x d = {} x {}",
+                         path, M.rows(), M.cols(), what, d, d));
     }
   };
   if (end_to_end) {
@@ -140,8 +150,9 @@ Eigen::VectorXd read_deep_start(JsonReader& r, const ExperimentSpec& spec, const
   r.skip("end_to_end");
   const std::vector<std::string> paths = r.strings("layers");
   if (static_cast<int>(paths.size()) != deep.depth()) {
-    r.fail("layers", fmt::format("expected {} paths, one per layer W1 … W{} (model.depth = {}), got {}", deep.depth(),
-                                 deep.depth(), deep.depth(), paths.size()));
+    r.fail("layers",
+           fmt::format("expected {} paths, one per layer W1 … W{} (model.depth = {}), got {}",
+                       deep.depth(), deep.depth(), deep.depth(), paths.size()));
   }
   std::vector<Eigen::MatrixXd> matrices;
   for (std::size_t j = 0; j < paths.size(); ++j) {
@@ -171,15 +182,18 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
     std::string source;
     if (d.has("measurements_file")) {
       if (d.has("measurements")) {
-        d.fail("measurements", "give either \"measurements\" (a count to draw) or \"measurements_file\", not both");
+        d.fail("measurements",
+               "give either \"measurements\" (a count to draw) or \"measurements_file\", not both");
       }
       d.skip("measurements");
       const std::string path = d.string("measurements_file");
       A = read_spec_matrix(spec, path);
       if (A.cols() != size * size) {
-        d.fail("measurements_file",
-               fmt::format("{} holds a {} x {} array; expected m x d² = m x {} (row i: A_i flattened, d = {})", path,
-                           A.rows(), A.cols(), size * size, size));
+        d.fail(
+            "measurements_file",
+            fmt::format(
+                "{} holds a {} x {} array; expected m x d² = m x {} (row i: A_i flattened, d = {})",
+                path, A.rows(), A.cols(), size * size, size));
       }
       source = "from " + path;
     } else {
@@ -200,8 +214,8 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
       b = sensing_targets(A, truth.matrix);
     }
     auto sensing = checked(d, key, [&] { return std::make_shared<const MatrixSensingLoss>(A, b); });
-    out.data_description = fmt::format("matrix sensing, {}, m = {} measurements ({})", truth.description,
-                                       sensing->measurement_count(), source);
+    out.data_description = fmt::format("matrix sensing, {}, m = {} measurements ({})",
+                                       truth.description, sensing->measurement_count(), source);
     out.exports.emplace_back("sensing_measurements", std::move(A));
     out.exports.emplace_back("sensing_targets", std::move(b));
     loss = std::move(sensing);
@@ -210,7 +224,8 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
     std::string key;
     if (d.has("observed_file")) {
       if (d.has("observed")) {
-        d.fail("observed", "give either \"observed\" (a count to sample) or \"observed_file\", not both");
+        d.fail("observed",
+               "give either \"observed\" (a count to sample) or \"observed_file\", not both");
       }
       d.skip("observed");
       key = "observed_file";
@@ -223,13 +238,15 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
       Rng rng(derive_seed(data_seed, "observed"));
       entries = checked(d, key, [&] { return sample_observed_entries(size, count, rng); });
     }
-    auto completion =
-        checked(d, key, [&] { return std::make_shared<const MatrixCompletionLoss>(truth.matrix, entries); });
+    auto completion = checked(d, key, [&] {
+      return std::make_shared<const MatrixCompletionLoss>(truth.matrix, entries);
+    });
     metric_options.unobserved_mask = Eigen::MatrixXd::Ones(size, size);
     for (const auto& [i, j] : completion->entries()) metric_options.unobserved_mask(i, j) = 0.0;
-    out.data_description = fmt::format("matrix completion, {}, |Ω| = {} of {} entries observed{}", truth.description,
-                                       completion->observed_count(), size * size,
-                                       key == "observed" ? " (uniform without replacement)" : " (from file)");
+    out.data_description =
+        fmt::format("matrix completion, {}, |Ω| = {} of {} entries observed{}", truth.description,
+                    completion->observed_count(), size * size,
+                    key == "observed" ? " (uniform without replacement)" : " (from file)");
     out.exports.emplace_back("completion_observed", entries_to_array(completion->entries()));
     loss = std::move(completion);
   }
@@ -249,15 +266,19 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
   out.resolved_model = m.resolved();
   auto metrics = std::make_shared<const FactorisationMetrics>(std::move(metric_options));
   auto factor = checked(m, "width", [&] {
-    return std::make_unique<SymmetricFactorisation>(loss, SymmetricFactorisationOptions{.width = width}, metrics);
+    return std::make_unique<SymmetricFactorisation>(
+        loss, SymmetricFactorisationOptions{.width = width}, metrics);
   });
   auto w_flow = std::make_unique<InducedWFlow>(loss, metrics);
-  auto deep = checked(m, "depth", [&] { return std::make_unique<DeepFactorisation>(loss, static_cast<int>(depth), metrics); });
+  auto deep = checked(m, "depth", [&] {
+    return std::make_unique<DeepFactorisation>(loss, static_cast<int>(depth), metrics);
+  });
 
   // --- init: U(0) = α·U₀
   JsonReader i(spec.init, spec.file, "init");
   const std::string init = i.choice("kind", {"gaussian", "identity", "file"});
-  const double alpha = i.positive_number("alpha", init == "file" ? std::optional(1.0) : std::nullopt);
+  const double alpha =
+      i.positive_number("alpha", init == "file" ? std::optional(1.0) : std::nullopt);
   Eigen::MatrixXd U0;
   if (init == "gaussian") {
     Rng rng(derive_seed(spec.seed, "init"));

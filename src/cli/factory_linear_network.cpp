@@ -27,43 +27,59 @@ namespace {
 SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
                            const Eigen::MatrixXd& W0, int depth) {
   const std::string key = "model.saxe_oracle";
-  if (depth != 2) throw_input_error(spec.file, key, fmt::format("the closed form is for depth 2, got depth {}", depth));
+  if (depth != 2)
+    throw_input_error(spec.file, key,
+                      fmt::format("the closed form is for depth 2, got depth {}", depth));
   if (square == nullptr) throw_input_error(spec.file, key, "the closed form needs the square loss");
   const Eigen::MatrixXd& sxx = square->input_moment();
   const double whitening = (sxx - Eigen::MatrixXd::Identity(sxx.rows(), sxx.cols())).norm();
   if (whitening > 1e-8 * std::sqrt(static_cast<double>(sxx.rows()))) {
-    throw_input_error(spec.file, key, fmt::format(
-        "the closed form needs whitened inputs, XXᵀ/n = I (got ‖XXᵀ/n − I‖_F = {:.3g}); set "
-        "data.whiten_inputs: true", whitening));
+    throw_input_error(
+        spec.file, key,
+        fmt::format(
+            "the closed form needs whitened inputs, XXᵀ/n = I (got ‖XXᵀ/n − I‖_F = {:.3g}); set "
+            "data.whiten_inputs: true",
+            whitening));
   }
-  Eigen::JacobiSVD<Eigen::MatrixXd> svd(square->cross_moment(), Eigen::ComputeThinU | Eigen::ComputeThinV);
+  Eigen::JacobiSVD<Eigen::MatrixXd> svd(square->cross_moment(),
+                                        Eigen::ComputeThinU | Eigen::ComputeThinV);
   SaxeOracle oracle{svd.matrixU(), svd.matrixV(), svd.singularValues(), {}};
   oracle.u0 = (oracle.U.transpose() * W0 * oracle.V).diagonal();
-  const double misalignment = (W0 - oracle.U * oracle.u0.asDiagonal() * oracle.V.transpose()).norm();
+  const double misalignment =
+      (W0 - oracle.U * oracle.u0.asDiagonal() * oracle.V.transpose()).norm();
   if (misalignment > 1e-8 * std::max(W0.norm(), 1e-300)) {
-    throw_input_error(spec.file, key, fmt::format(
-        "the closed form needs a start W(0) = U diag(u0) Vᵀ aligned with the SVD of YXᵀ/n, u0 > 0 "
-        "(got a misalignment of {:.3g}); use init.kind = \"aligned\"", misalignment));
+    throw_input_error(spec.file, key,
+                      fmt::format("the closed form needs a start W(0) = U diag(u0) Vᵀ aligned with "
+                                  "the SVD of YXᵀ/n, u0 > 0 "
+                                  "(got a misalignment of {:.3g}); use init.kind = \"aligned\"",
+                                  misalignment));
   }
   // Aligned, but a mode may start at zero: a u0_k at round-off level is an
   // exact zero (e.g. W(0) of lower rank than YXᵀ/n, or with no component on a
   // null mode), where the flow stays at 0 instead of following a logistic
   // from u0 > 0.
-  const double s_cut = singular_value_cutoff(W0.rows(), W0.cols(), oracle.s.size() ? oracle.s[0] : 0.0);
+  const double s_cut =
+      singular_value_cutoff(W0.rows(), W0.cols(), oracle.s.size() ? oracle.s[0] : 0.0);
   const double u_cut = singular_value_cutoff(W0.rows(), W0.cols(), oracle.u0.cwiseAbs().maxCoeff());
   for (Eigen::Index k = 0; k < oracle.u0.size(); ++k) {
     const double u = oracle.u0[k];
     if (u > u_cut) continue;
-    const std::string mode = oracle.s[k] <= s_cut
-        ? fmt::format("s_{} = {:.3g} (a null mode of YXᵀ/n)", k + 1, oracle.s[k])
-        : fmt::format("s_{} = {:.3g}", k + 1, oracle.s[k]);
+    const std::string mode =
+        oracle.s[k] <= s_cut
+            ? fmt::format("s_{} = {:.3g} (a null mode of YXᵀ/n)", k + 1, oracle.s[k])
+            : fmt::format("s_{} = {:.3g}", k + 1, oracle.s[k]);
     const std::string start = std::abs(u) <= u_cut
-        ? fmt::format("u0_{} = 0 up to round-off (|u0_{}| = {:.3g}): W(0) has no component on this mode", k + 1,
-                      k + 1, std::abs(u))
-        : fmt::format("u0_{} = {:.3g} < 0", k + 1, u);
-    throw_input_error(spec.file, key, fmt::format(
-        "the closed form is the logistic from u0_k = u_kᵀW(0)v_k > 0 on every mode, but mode {} has {} and {}; "
-        "use init.kind = \"aligned\", which starts every mode at scale > 0", k + 1, mode, start));
+                                  ? fmt::format(
+                                        "u0_{} = 0 up to round-off (|u0_{}| = {:.3g}): W(0) has no "
+                                        "component on this mode",
+                                        k + 1, k + 1, std::abs(u))
+                                  : fmt::format("u0_{} = {:.3g} < 0", k + 1, u);
+    throw_input_error(
+        spec.file, key,
+        fmt::format("the closed form is the logistic from u0_k = u_kᵀW(0)v_k > 0 on every mode, "
+                    "but mode {} has {} and {}; "
+                    "use init.kind = \"aligned\", which starts every mode at scale > 0",
+                    k + 1, mode, start));
   }
   return oracle;
 }
@@ -85,7 +101,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   m.string("kind");
   std::vector<Eigen::Index> widths{data.input_dim()};
   if (m.has("depth") || m.has("width")) {
-    if (m.has("hidden")) m.fail("hidden", "give either \"hidden\" or \"depth\" and \"width\", not both");
+    if (m.has("hidden"))
+      m.fail("hidden", "give either \"hidden\" or \"depth\" and \"width\", not both");
     const long depth = m.positive_integer("depth");
     const long width = m.positive_integer("width", depth == 1 ? 1 : std::optional<long>());
     for (long j = 1; j < depth; ++j) widths.push_back(width);
@@ -115,7 +132,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   out.resolved_model["widths"] = widths;
 
   JsonReader i(spec.init, spec.file, "init");
-  const std::string kind = i.choice("kind", {"gaussian", "balanced", "aligned", "identity", "file"});
+  const std::string kind =
+      i.choice("kind", {"gaussian", "balanced", "aligned", "identity", "file"});
   Rng rng(derive_seed(spec.seed, "init"));
   Eigen::VectorXd x0;
   if (kind == "gaussian") {
@@ -128,7 +146,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
     // start of Saxe et al.'s analysis, every mode at u0 = scale.
     if (!square) i.fail("kind", "the aligned start needs the square loss (it aligns with YXᵀ/n)");
     const double scale = i.positive_number("scale", 1e-2);
-    Eigen::JacobiSVD<Eigen::MatrixXd> svd(square->cross_moment(), Eigen::ComputeThinU | Eigen::ComputeThinV);
+    Eigen::JacobiSVD<Eigen::MatrixXd> svd(square->cross_moment(),
+                                          Eigen::ComputeThinU | Eigen::ComputeThinV);
     const Eigen::MatrixXd W = scale * svd.matrixU() * svd.matrixV().transpose();
     x0 = checked(i, "kind", [&] { return net->init_balanced_from(W); });
   } else if (kind == "identity") {
@@ -141,10 +160,12 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
     const std::string path = i.string("path");
     const Eigen::MatrixXd flat = read_spec_matrix(spec, path);
     if (flat.size() != net->dim() || (flat.rows() != 1 && flat.cols() != 1)) {
-      i.fail("path", fmt::format(
-          "{} holds a {} x {} array; expected a flat vector of {} entries (the layers W1..W{} in "
-          "column-major order, as x0.npy is written), or give \"layers\": [W1.npy, ...]",
-          path, flat.rows(), flat.cols(), net->dim(), net->depth()));
+      i.fail("path",
+             fmt::format(
+                 "{} holds a {} x {} array; expected a flat vector of {} entries (the layers "
+                 "W1..W{} in "
+                 "column-major order, as x0.npy is written), or give \"layers\": [W1.npy, ...]",
+                 path, flat.rows(), flat.cols(), net->dim(), net->depth()));
     }
     x0 = Eigen::Map<const Eigen::VectorXd>(flat.data(), flat.size());
   }
@@ -161,7 +182,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
     W0 = read_spec_matrix(spec, path);
     if (W0.rows() != loss->rows() || W0.cols() != loss->cols()) {
       i.fail("end_to_end", fmt::format("{} holds a {} x {} matrix; the end-to-end matrix must be "
-                                       "dN x d0 = {} x {}", path, W0.rows(), W0.cols(), loss->rows(), loss->cols()));
+                                       "dN x d0 = {} x {}",
+                                       path, W0.rows(), W0.cols(), loss->rows(), loss->cols()));
     }
   } else {
     i.skip("end_to_end");
@@ -174,7 +196,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   if (saxe_oracle) e2e_options.saxe_oracle = saxe_oracle_for(spec, square.get(), W0, net->depth());
   auto e2e = std::make_unique<EndToEndFlow>(loss, net->depth(), std::move(e2e_options));
   out.flows.push_back({"layers", std::move(net), std::move(x0)});
-  out.flows.push_back({"end_to_end", std::move(e2e), Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size())});
+  out.flows.push_back(
+      {"end_to_end", std::move(e2e), Eigen::Map<const Eigen::VectorXd>(W0.data(), W0.size())});
   return out;
 }
 

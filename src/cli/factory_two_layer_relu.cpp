@@ -26,15 +26,18 @@ void ensure_unit_inputs(Dataset& data, JsonReader& m, const std::string& policy)
   const double deviation = (norms.array() - 1.0).abs().maxCoeff(&worst);
   if (deviation <= 1e-10) return;
   if (policy == "refuse") {
-    m.fail("non_unit_inputs",
-           fmt::format("input {} has norm {} (expected 1: the NTK analysis assumes unit-norm inputs); "
-                       "set data.unit_norm_inputs to true, or model.non_unit_inputs to \"normalise\"",
-                       worst, norms[worst]));
+    m.fail(
+        "non_unit_inputs",
+        fmt::format("input {} has norm {} (expected 1: the NTK analysis assumes unit-norm inputs); "
+                    "set data.unit_norm_inputs to true, or model.non_unit_inputs to \"normalise\"",
+                    worst, norms[worst]));
   }
-  if ((norms.array() == 0.0).any()) m.fail("non_unit_inputs", "an input x_i is zero and cannot be normalised");
+  if ((norms.array() == 0.0).any())
+    m.fail("non_unit_inputs", "an input x_i is zero and cannot be normalised");
   data.X = data.X.array().rowwise() / norms.array();
-  data.description += ", inputs normalised to unit norm by the two_layer_relu model (the NTK "
-                      "analysis assumes ||x_i|| = 1)";
+  data.description +=
+      ", inputs normalised to unit norm by the two_layer_relu model (the NTK "
+      "analysis assumes ||x_i|| = 1)";
 }
 
 TwoLayerReluStart read_start(const ExperimentSpec& spec, JsonReader& i, Eigen::Index width,
@@ -52,10 +55,10 @@ TwoLayerReluStart read_start(const ExperimentSpec& spec, JsonReader& i, Eigen::I
   const Eigen::MatrixXd signs =
       read_matrix_file(spec.base_dir / signs_path, spec.file, i.key_path("signs"));
   if (start.weights.rows() != width || start.weights.cols() != input_dim) {
-    i.fail("weights", fmt::format("{} holds a {} x {} array; expected m x d = {} x {} (one row w_r "
-                                  "per neuron; m = model.width, d = the data's input dimension)",
-                                  weights_path, start.weights.rows(), start.weights.cols(), width,
-                                  input_dim));
+    i.fail("weights",
+           fmt::format("{} holds a {} x {} array; expected m x d = {} x {} (one row w_r "
+                       "per neuron; m = model.width, d = the data's input dimension)",
+                       weights_path, start.weights.rows(), start.weights.cols(), width, input_dim));
   }
   if (signs.size() != width || (signs.rows() != 1 && signs.cols() != 1)) {
     i.fail("signs", fmt::format("{} holds a {} x {} array; expected a vector of m = {} signs",
@@ -78,11 +81,13 @@ void check_runs(const ExperimentSpec& spec) {
     const RunSpec& run = spec.runs[r];
     const bool network = run.flow.empty() || run.flow == "network";
     if (run.method.method == Method::exact && network) {
-      throw_input_error(spec.file, fmt::format("runs[{}].integrator", r),
-                        "\"exact\" solves the linear kernel flows (flow \"kernel\" or \"kernel_init\"); "
-                        "the network's flow is nonlinear: use \"relu_windows\" or \"event_driven\"");
+      throw_input_error(
+          spec.file, fmt::format("runs[{}].integrator", r),
+          "\"exact\" solves the linear kernel flows (flow \"kernel\" or \"kernel_init\"); "
+          "the network's flow is nonlinear: use \"relu_windows\" or \"event_driven\"");
     }
-    const bool switched = run.method.method == Method::event_driven || run.method.method == Method::relu_windows;
+    const bool switched =
+        run.method.method == Method::event_driven || run.method.method == Method::relu_windows;
     if (switched && !network) {
       throw_input_error(spec.file, fmt::format("runs[{}].integrator", r),
                         fmt::format("\"{}\" is for the network's non-smooth flow; flow \"{}\" "
@@ -100,9 +105,11 @@ ModelInstance build_two_layer_relu(const ExperimentSpec& spec) {
   Dataset data = read_regression_data(d, {.seed = spec.seed, .base_dir = spec.base_dir});
   out.resolved_data = d.resolved();
   if (data.output_dim() != 1) {
-    d.fail(spec.data.value("kind", "sine") == "files" ? "y" : "outputs",
-           fmt::format("a two-layer ReLU network has one output per sample (labels y_i, e.g. +1/-1); "
-                       "the targets have {} outputs per sample", data.output_dim()));
+    d.fail(
+        spec.data.value("kind", "sine") == "files" ? "y" : "outputs",
+        fmt::format("a two-layer ReLU network has one output per sample (labels y_i, e.g. +1/-1); "
+                    "the targets have {} outputs per sample",
+                    data.output_dim()));
   }
 
   JsonReader m(spec.model, spec.file, "model");
@@ -128,8 +135,8 @@ ModelInstance build_two_layer_relu(const ExperimentSpec& spec) {
   const Eigen::VectorXd u0 = net->initial_predictions();
   auto kernel = std::make_unique<KernelFlow>(net->infinite_width_kernel(), net->targets(),
                                              "infinite-width NTK H_inf", u0);
-  auto kernel_init = std::make_unique<KernelFlow>(
-      net->initial_kernel(), net->targets(), "network's kernel at initialisation H(0)", u0);
+  auto kernel_init = std::make_unique<KernelFlow>(net->initial_kernel(), net->targets(),
+                                                  "network's kernel at initialisation H(0)", u0);
   check_runs(spec);
   Eigen::VectorXd x0 = net->initial_state();
   out.flows.push_back({"network", std::move(net), std::move(x0)});

@@ -11,9 +11,10 @@ namespace gradflow {
 
 ModelInstance build_wide_sharp_1d(const ExperimentSpec& spec) {
   if (!spec.data.empty()) {
-    throw_input_error(spec.file, "data",
-                      "wide_sharp_1d is a fixed function of θ and reads no data; remove \"data\" or "
-                      "leave it empty ({})");
+    throw_input_error(
+        spec.file, "data",
+        "wide_sharp_1d is a fixed function of θ and reads no data; remove \"data\" or "
+        "leave it empty ({})");
   }
   ModelInstance out;
   out.resolved_data = nlohmann::json::object();

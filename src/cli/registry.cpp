@@ -85,8 +85,9 @@ const Flow& ModelInstance::flow(const std::string& name, const std::string& file
     if (f.name == name) return f;
     names.push_back(f.name);
   }
-  throw_input_error(file, key, fmt::format("unknown flow \"{}\" for this model (valid: {})", name,
-                                           fmt::join(names, ", ")));
+  throw_input_error(
+      file, key,
+      fmt::format("unknown flow \"{}\" for this model (valid: {})", name, fmt::join(names, ", ")));
 }
 
 }  // namespace gradflow

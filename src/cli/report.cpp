@@ -17,10 +17,12 @@ namespace {
 double final_of(const RunOutcome& r, const std::string& column) {
   if (r.ensemble) return r.ensemble->median_final(column == "loss");
   const Table& t = r.diagnostics.series;
-  return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN() : t.rows.back()[t.column_index(column)];
+  return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN()
+                        : t.rows.back()[t.column_index(column)];
 }
 std::string status_of(const RunOutcome& r) {
-  return r.ensemble ? fmt::format("ensemble of {}", r.spec.ensemble.size) : to_string(r.result.stats.status);
+  return r.ensemble ? fmt::format("ensemble of {}", r.spec.ensemble.size)
+                    : to_string(r.result.stats.status);
 }
 }  // namespace
 
@@ -28,7 +30,8 @@ long evaluations_with_products(const RunStats& stats) {
   constexpr std::string_view suffix = "jacobian_vector_products";
   long total = stats.field_evaluations;
   for (const auto& [name, value] : stats.counters) {
-    if (name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
+    if (name.size() >= suffix.size() &&
+        name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0) {
       total += value;
     }
   }
@@ -46,14 +49,19 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
                final_of(r, "loss"), final_of(r, "grad_norm"));
     if (r.ensemble) fmt::print(os, "  {:<14} outcomes: {}\n", "", r.ensemble->counts_text());
   }
-  if (std::any_of(outcome.runs.begin(), outcome.runs.end(), [](const RunOutcome& r) { return r.ensemble != nullptr; })) {
-    fmt::print(os, "  (ensembles: the latest t reached and the median final loss and gradient norm over members)\n");
+  if (std::any_of(outcome.runs.begin(), outcome.runs.end(),
+                  [](const RunOutcome& r) { return r.ensemble != nullptr; })) {
+    fmt::print(os,
+               "  (ensembles: the latest t reached and the median final loss and gradient norm "
+               "over members)\n");
   }
   if (!p.spec.sweep.values.empty()) {
     const EtaSweepSummary s = summarise_eta_sweep(p, outcome);
-    fmt::print(os, "  eta sweep over {} step sizes: log-log slope of GD's distance to the flow {:.3f} (max) "
-                   "{:.3f} (final)",
-               p.spec.sweep.values.size(), s.slope_max_flow, s.slope_final_flow);
+    fmt::print(
+        os,
+        "  eta sweep over {} step sizes: log-log slope of GD's distance to the flow {:.3f} (max) "
+        "{:.3f} (final)",
+        p.spec.sweep.values.size(), s.slope_max_flow, s.slope_final_flow);
     if (s.modified) {
       fmt::print(os, ", to the modified flow {:.3f} (max) {:.3f} (final)", s.slope_max_modified,
                  s.slope_final_modified);
@@ -62,11 +70,12 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
   }
   for (const ComparisonOutcome& c : outcome.comparisons) {
     const Comparison& cmp = c.comparison;
-    std::string line = fmt::format("  {} vs {}: {} matched times", c.a, c.b, cmp.series.rows.size());
+    std::string line =
+        fmt::format("  {} vs {}: {} matched times", c.a, c.b, cmp.series.rows.size());
     if (cmp.has_state_dist) line += fmt::format(", max ‖x_a − x_b‖ = {:.3e}", cmp.max_state_dist);
     if (cmp.has_projection_dist) {
-      line += fmt::format(", max ‖{}_a − {}_b‖_F = {:.3e}", cmp.projection_name, cmp.projection_name,
-                          cmp.max_projection_dist);
+      line += fmt::format(", max ‖{}_a − {}_b‖_F = {:.3e}", cmp.projection_name,
+                          cmp.projection_name, cmp.max_projection_dist);
     }
     fmt::print(os, "{}\n", line);
   }
@@ -80,11 +89,11 @@ std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
   for (std::size_t e = 0; e < outcomes.size(); ++e) {
     for (const RunOutcome& r : outcomes[e].runs) {
       const RunStats& st = r.result.stats;
-      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.6g},{:.17g},{:.17g}\n", prepared[e].spec.name,
-                         r.spec.name, to_string(r.spec.method.method),
-                         r.ensemble ? "ensemble" : to_string(st.status),
-                         st.stop_time, st.steps, st.field_evaluations, st.wall_seconds,
-                         final_of(r, "loss"), final_of(r, "grad_norm"));
+      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.6g},{:.17g},{:.17g}\n",
+                         prepared[e].spec.name, r.spec.name, to_string(r.spec.method.method),
+                         r.ensemble ? "ensemble" : to_string(st.status), st.stop_time, st.steps,
+                         st.field_evaluations, st.wall_seconds, final_of(r, "loss"),
+                         final_of(r, "grad_norm"));
     }
   }
   return csv;
@@ -92,17 +101,20 @@ std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
 
 std::string comparisons_summary_csv(const std::vector<PreparedExperiment>& prepared,
                                     const std::vector<ExperimentOutcome>& outcomes) {
-  std::string csv = "experiment,a,b,matched_records,final_loss_a,final_loss_b,max_state_dist,max_projection_dist\n";
+  std::string csv =
+      "experiment,a,b,matched_records,final_loss_a,final_loss_b,max_state_dist,max_projection_"
+      "dist\n";
   const double nan = std::numeric_limits<double>::quiet_NaN();
   for (std::size_t e = 0; e < outcomes.size(); ++e) {
     for (const ComparisonOutcome& c : outcomes[e].comparisons) {
       const Table& t = c.comparison.series;
       const bool any = !t.rows.empty();
-      csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", prepared[e].spec.name, c.a,
-                         c.b, t.rows.size(), any ? t.rows.back()[t.column_index("loss_a")] : nan,
-                         any ? t.rows.back()[t.column_index("loss_b")] : nan,
-                         c.comparison.has_state_dist ? c.comparison.max_state_dist : nan,
-                         c.comparison.has_projection_dist ? c.comparison.max_projection_dist : nan);
+      csv +=
+          fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", prepared[e].spec.name, c.a,
+                      c.b, t.rows.size(), any ? t.rows.back()[t.column_index("loss_a")] : nan,
+                      any ? t.rows.back()[t.column_index("loss_b")] : nan,
+                      c.comparison.has_state_dist ? c.comparison.max_state_dist : nan,
+                      c.comparison.has_projection_dist ? c.comparison.max_projection_dist : nan);
     }
   }
   return csv;

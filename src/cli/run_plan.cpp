@@ -24,35 +24,44 @@ void resolve_relative_step(const ExperimentSpec& spec, std::size_t r, const Flow
   const RunSpec& run = spec.runs[r];
   const std::string key = fmt::format("runs[{}].eta_over_stability", r);
   if (!field.is_gradient_flow()) {
-    throw_input_error(spec.file, key, fmt::format(
-        "the threshold 2/λ_max(∇²L) is that of gradient descent on a gradient flow; this flow's "
-        "velocity is not −∇L ({}): give \"eta\"", field.describe()));
+    throw_input_error(spec.file, key,
+                      fmt::format("the threshold 2/λ_max(∇²L) is that of gradient descent on a "
+                                  "gradient flow; this flow's "
+                                  "velocity is not −∇L ({}): give \"eta\"",
+                                  field.describe()));
   }
   const double lambda = sharpness(field, flow.x0).value;
   if (!(lambda > 0.0) || !std::isfinite(lambda)) {
-    throw_input_error(spec.file, key, fmt::format(
-        "the sharpness λ_max(∇²L(x0)) is {} at the start: no positive curvature to scale the step "
-        "by; give \"eta\"", lambda));
+    throw_input_error(spec.file, key,
+                      fmt::format("the sharpness λ_max(∇²L(x0)) is {} at the start: no positive "
+                                  "curvature to scale the step "
+                                  "by; give \"eta\"",
+                                  lambda));
   }
   plan.sharpness_at_x0 = lambda;
   plan.method.dt = run.eta_over_stability * 2.0 / lambda;
   if (!std::isfinite(plan.method.dt)) {
-    throw_input_error(spec.file, key, fmt::format(
-        "η = {} · 2/λ_max = {} · 2/{:.6g} overflows a double: expected a value that gives a finite step",
-        run.eta_over_stability, run.eta_over_stability, lambda));
+    throw_input_error(spec.file, key,
+                      fmt::format("η = {} · 2/λ_max = {} · 2/{:.6g} overflows a double: expected a "
+                                  "value that gives a finite step",
+                                  run.eta_over_stability, run.eta_over_stability, lambda));
   }
   if (run.method.method != Method::euler) return;
   // GD takes whole steps: ⌈t_end/η⌉ of them (a ratio within round-off of an
   // integer is that integer), the last iterate recorded as well.
   const double ratio = spec.t_end / plan.method.dt;
-  const double steps = std::abs(ratio - std::round(ratio)) <= 1e-9 * ratio ? std::round(ratio) : std::ceil(ratio);
+  const double steps =
+      std::abs(ratio - std::round(ratio)) <= 1e-9 * ratio ? std::round(ratio) : std::ceil(ratio);
   // Counted in floating point: a huge horizon or a tiny step is refused here,
   // before any work, instead of overflowing an integer step count.
   if (!(steps <= static_cast<double>(spec.stop.max_steps))) {
-    throw_input_error(spec.file, key, fmt::format(
-        "gradient descent at η = {:.6g} (= {} · 2/λ_max) would take {:.6g} steps to reach t_end = {}, "
-        "more than stop.max_steps = {}: lower t_end, raise eta_over_stability or stop.max_steps",
-        plan.method.dt, run.eta_over_stability, steps, spec.t_end, spec.stop.max_steps));
+    throw_input_error(spec.file, key,
+                      fmt::format("gradient descent at η = {:.6g} (= {} · 2/λ_max) would take "
+                                  "{:.6g} steps to reach t_end = {}, "
+                                  "more than stop.max_steps = {}: lower t_end, raise "
+                                  "eta_over_stability or stop.max_steps",
+                                  plan.method.dt, run.eta_over_stability, steps, spec.t_end,
+                                  spec.stop.max_steps));
   }
   plan.stop.t_end = steps * plan.method.dt;
   if (std::abs(plan.stop.t_end - plan.times.back()) <= 1e-9 * spec.t_end) {
@@ -67,7 +76,8 @@ double member_beta(const ExperimentSpec& spec, std::size_t r, const Field& field
   try {
     return resolve_beta(field, x0, sgd);
   } catch (const std::invalid_argument& e) {
-    throw_input_error(spec.file, fmt::format("runs[{}].schedule", r), fmt::format("{}: {}", which, e.what()));
+    throw_input_error(spec.file, fmt::format("runs[{}].schedule", r),
+                      fmt::format("{}: {}", which, e.what()));
   }
 }
 
@@ -75,12 +85,17 @@ double member_beta(const ExperimentSpec& spec, std::size_t r, const Field& field
 // horizon beyond the step budget before any work.
 void check_reachable(const ExperimentSpec& spec, std::size_t r, const MethodOptions& m) {
   if (m.sgd.schedule == StepSchedule::constant) return;
-  if (sgd_final_step(m.dt, m.sgd.schedule, m.sgd.beta, spec.t_end, spec.stop.max_steps) >= 0) return;
-  throw_input_error(spec.file, fmt::format("runs[{}].schedule", r), fmt::format(
-      "reaching t_end = {} with the {} schedule (η = {:.6g}) takes more than stop.max_steps = {} "
-      "steps (t_k = Σ η_j grows like η ln k, t = {:.6g} after max_steps): lower t_end, raise eta or "
-      "stop.max_steps", spec.t_end, to_string(m.sgd.schedule), m.dt, spec.stop.max_steps,
-      schedule_time(m.sgd.schedule, m.dt, m.sgd.beta, spec.stop.max_steps)));
+  if (sgd_final_step(m.dt, m.sgd.schedule, m.sgd.beta, spec.t_end, spec.stop.max_steps) >= 0)
+    return;
+  throw_input_error(
+      spec.file, fmt::format("runs[{}].schedule", r),
+      fmt::format("reaching t_end = {} with the {} schedule (η = {:.6g}) takes more than "
+                  "stop.max_steps = {} "
+                  "steps (t_k = Σ η_j grows like η ln k, t = {:.6g} after max_steps): lower t_end, "
+                  "raise eta or "
+                  "stop.max_steps",
+                  spec.t_end, to_string(m.sgd.schedule), m.dt, spec.stop.max_steps,
+                  schedule_time(m.sgd.schedule, m.dt, m.sgd.beta, spec.stop.max_steps)));
 }
 
 }  // namespace
@@ -105,20 +120,27 @@ RunPlan plan_run(const ExperimentSpec& spec, std::size_t r, const Flow& flow, co
       plan.method.sgd.beta = member_beta(spec, r, field, flow.x0, run.method.sgd, "at the start");
     }
   }
-  if (sgd && !(capped && own_starts && run.method.sgd.beta == 0.0)) check_reachable(spec, r, plan.method);
+  if (sgd && !(capped && own_starts && run.method.sgd.beta == 0.0))
+    check_reachable(spec, r, plan.method);
 
   if (run.ensemble.size == 0) return plan;
   if (own_starts && !flow.draw_start) {
-    throw_input_error(spec.file, fmt::format("runs[{}].ensemble.vary", r), fmt::format(
-        "every member draws its own start, but the start of flow \"{}\" (init.kind = \"{}\") cannot be "
-        "redrawn per member: use a random vector start (\"uniform\" or \"gaussian\", models "
-        "least_squares and wide_sharp_1d){}",
-        flow.name,
-        spec.init.contains("kind") && spec.init["kind"].is_string() ? spec.init["kind"].get<std::string>() : "?",
-        sgd ? ", or \"vary\": \"noise\"" : ""));
+    throw_input_error(
+        spec.file, fmt::format("runs[{}].ensemble.vary", r),
+        fmt::format(
+            "every member draws its own start, but the start of flow \"{}\" (init.kind = \"{}\") "
+            "cannot be "
+            "redrawn per member: use a random vector start (\"uniform\" or \"gaussian\", models "
+            "least_squares and wide_sharp_1d){}",
+            flow.name,
+            spec.init.contains("kind") && spec.init["kind"].is_string()
+                ? spec.init["kind"].get<std::string>()
+                : "?",
+            sgd ? ", or \"vary\": \"noise\"" : ""));
   }
   for (long m = 0; m < run.ensemble.size; ++m) {
-    EnsembleMember member{.index = m, .seed = member_seed(spec.seed, m), .x0 = {}, .method = plan.method};
+    EnsembleMember member{
+        .index = m, .seed = member_seed(spec.seed, m), .x0 = {}, .method = plan.method};
     member.x0 = own_starts ? flow.draw_start(member.seed) : flow.x0;
     if (sgd) member.method.sgd.seed = derive_seed(member.seed, "noise");
     if (capped && own_starts && run.method.sgd.beta == 0.0) {

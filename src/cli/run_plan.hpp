@@ -37,11 +37,11 @@ struct EnsembleMember {
 };
 
 struct RunPlan {
-  MethodOptions method;          // with η, β and the noise seed resolved
-  std::vector<double> times;     // the experiment's, plus a relative-η GD run's last iterate
+  MethodOptions method;       // with η, β and the noise seed resolved
+  std::vector<double> times;  // the experiment's, plus a relative-η GD run's last iterate
   StopOptions stop;
   double sharpness_at_x0 = std::numeric_limits<double>::quiet_NaN();  // with eta_over_stability
-  std::string beta_source;       // capped schedule: where β came from
+  std::string beta_source;              // capped schedule: where β came from
   std::vector<EnsembleMember> members;  // empty for a single run
 };
 

@@ -40,7 +40,8 @@ std::optional<std::size_t> record_at_time(const Trajectory& tr, double t) {
 
 bool is_gd(const RunOutcome& r) { return r.spec.method.method == Method::euler && !r.ensemble; }
 bool is_flow(const RunOutcome& r) {
-  return r.spec.method.method != Method::euler && r.spec.method.method != Method::sgd && !r.ensemble;
+  return r.spec.method.method != Method::euler && r.spec.method.method != Method::sgd &&
+         !r.ensemble;
 }
 
 }  // namespace
@@ -58,8 +59,8 @@ void add_time_average(const PreparedExperiment& p, const ExperimentOutcome& outc
   const auto* central = dynamic_cast<const CentralFlow*>(p.targets[fi].field);
   const bool own_central = central != nullptr && std::abs(central->eta() - eta) <= 1e-12 * eta;
   const long window = gd.spec.average_window > 0 ? gd.spec.average_window
-                      : own_central                ? kDefaultAverageWindow
-                                                   : 0;
+                      : own_central              ? kDefaultAverageWindow
+                                                 : 0;
   if (window == 0) return;
   const std::vector<double> weights = centred_weights(window);
   const long h = static_cast<long>(weights.size() - 1) / 2;
@@ -71,7 +72,8 @@ void add_time_average(const PreparedExperiment& p, const ExperimentOutcome& outc
   if (!states && !own_central) return;
   if (states) c.series.columns.push_back("avg_state_dist");
   if (own_central) {
-    for (const char* name : {"sigma2_predicted", "sigma2_observed", "mean_loss_predicted", "mean_loss_observed"}) {
+    for (const char* name :
+         {"sigma2_predicted", "sigma2_observed", "mean_loss_predicted", "mean_loss_observed"}) {
       c.series.columns.push_back(name);
     }
   }
@@ -109,7 +111,9 @@ void add_time_average(const PreparedExperiment& p, const ExperimentOutcome& outc
       const EdgeState s = central->edge_state(xf);
       double observed = 0.0;
       for (std::size_t j = 0; j < weights.size(); ++j) {
-        observed += weights[j] * (s.edge_basis.transpose() * (tg.states[window_records[j]] - mean)).squaredNorm();
+        observed +=
+            weights[j] *
+            (s.edge_basis.transpose() * (tg.states[window_records[j]] - mean)).squaredNorm();
       }
       row.push_back(s.sigma2);
       row.push_back(observed);

@@ -15,8 +15,9 @@ VectorInit read_vector_init(const ExperimentSpec& spec, Eigen::Index dim) {
     if (i.has("value") && i.raw("value").is_array()) {
       const std::vector<double> v = i.numbers("value");
       if (static_cast<Eigen::Index>(v.size()) != dim) {
-        i.fail("value", fmt::format("expected {} numbers (the model's dimension) or one number, got {}",
-                                    dim, v.size()));
+        i.fail("value",
+               fmt::format("expected {} numbers (the model's dimension) or one number, got {}", dim,
+                           v.size()));
       }
       out.x0 = Eigen::Map<const Eigen::VectorXd>(v.data(), dim);
     } else {
@@ -36,7 +37,8 @@ VectorInit read_vector_init(const ExperimentSpec& spec, Eigen::Index dim) {
     const double high = i.number("high");
     if (!(high > low)) {
       i.fail("high", fmt::format("expected a number above low = {} (the interval [low, high) must "
-                                 "not be empty), got {}", low, high));
+                                 "not be empty), got {}",
+                                 low, high));
     }
     out.draw_start = [=](std::uint64_t seed) {
       Rng rng(derive_seed(seed, "init"));

@@ -6,9 +6,7 @@
 namespace gradflow {
 
 namespace {
-bool same_time(double s, double t) {
-  return std::abs(s - t) <= 1e-9 * std::max(1.0, std::abs(t));
-}
+bool same_time(double s, double t) { return std::abs(s - t) <= 1e-9 * std::max(1.0, std::abs(t)); }
 
 // Two states are comparable when they hold the same named blocks: equal
 // dimensions alone (U ∈ R^{d×d} against W = UUᵀ) would compare apples with pears.
@@ -47,8 +45,9 @@ Comparison compare_runs(const RunView& a, const RunView& b) {
     const Eigen::VectorXd& xb = tb.states[j];
     const double la = a.field.loss(xa);
     const double lb = b.field.loss(xb);
-    std::vector<double> row{ta.times[i], static_cast<double>(ta.steps[i]),
-                            static_cast<double>(tb.steps[j]), la, lb, la - lb};
+    std::vector<double> row{
+        ta.times[i], static_cast<double>(ta.steps[i]), static_cast<double>(tb.steps[j]), la, lb,
+        la - lb};
     if (out.has_state_dist) {
       const double d = (xa - xb).norm();
       out.max_state_dist = std::max(out.max_state_dist, d);

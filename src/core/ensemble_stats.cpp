@@ -15,8 +15,9 @@ double sorted_quantile(const std::vector<double>& v, double p) {
 }
 
 SummaryStats summarise(std::vector<double> values) {
-  values.erase(std::remove_if(values.begin(), values.end(), [](double x) { return !std::isfinite(x); }),
-               values.end());
+  values.erase(
+      std::remove_if(values.begin(), values.end(), [](double x) { return !std::isfinite(x); }),
+      values.end());
   SummaryStats s;
   s.count = static_cast<long>(values.size());
   if (values.empty()) {
@@ -71,7 +72,8 @@ Table aggregate_members(const std::vector<MemberSeries>& members) {
         same_step = same_step && s.steps[c] == grid.steps[r];
       }
     }
-    const double step = same_step ? static_cast<double>(grid.steps[r]) : std::numeric_limits<double>::quiet_NaN();
+    const double step =
+        same_step ? static_cast<double>(grid.steps[r]) : std::numeric_limits<double>::quiet_NaN();
     std::vector<double> row{t, step, static_cast<double>(loss.size())};
     for (const auto* values : {&loss, &grad}) {
       const SummaryStats st = summarise(*values);

@@ -9,7 +9,8 @@ namespace gradflow {
 
 struct SummaryStats {
   long count = 0;  // finite values summarised
-  double mean = 0.0, std = 0.0, min = 0.0, q25 = 0.0, median = 0.0, q75 = 0.0, max = 0.0;  // NaN when count = 0
+  double mean = 0.0, std = 0.0, min = 0.0, q25 = 0.0, median = 0.0, q75 = 0.0,
+         max = 0.0;  // NaN when count = 0
 };
 
 // Of the finite entries of `values` (NaN and ±Inf are left out and not

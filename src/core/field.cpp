@@ -33,15 +33,13 @@ void Field::velocity(const Eigen::VectorXd& x, double /*t*/, Eigen::VectorXd& dx
 // Without an analytic product: central differences of the analytic gradient.
 void Field::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
                            Eigen::VectorXd& hv) const {
-  central_difference(x, v, hv, [this](const Eigen::VectorXd& at, Eigen::VectorXd& out) {
-    gradient(at, out);
-  });
+  central_difference(
+      x, v, hv, [this](const Eigen::VectorXd& at, Eigen::VectorXd& out) { gradient(at, out); });
 }
 
 std::string Field::hessian_method() const {
-  return has_analytic_hessian_vector()
-             ? "analytic Hessian-vector products"
-             : "central finite differences of the analytic gradient";
+  return has_analytic_hessian_vector() ? "analytic Hessian-vector products"
+                                       : "central finite differences of the analytic gradient";
 }
 
 void Field::velocity_jacobian_vector(const Eigen::VectorXd& x, double t, const Eigen::VectorXd& v,

@@ -77,7 +77,9 @@ class Field {
   virtual Eigen::MatrixXd project(const Eigen::VectorXd& x) const;
   virtual Observation observe(const Eigen::VectorXd& /*x*/) const { return {}; }
   // The same at a known time, for metrics that compare with a bound in t.
-  virtual Observation observe_at(const Eigen::VectorXd& x, double /*t*/) const { return observe(x); }
+  virtual Observation observe_at(const Eigen::VectorXd& x, double /*t*/) const {
+    return observe(x);
+  }
 
  private:
   // The finite-difference fallbacks of hessian_vector and velocity_jacobian_vector.

@@ -13,13 +13,13 @@ namespace gradflow {
 
 class LinearRelaxationField : public Field {
  public:
-  virtual const Eigen::MatrixXd& rate_matrix() const = 0;   // A, symmetric
-  virtual const Eigen::VectorXd& fixed_point() const = 0;   // b
+  virtual const Eigen::MatrixXd& rate_matrix() const = 0;  // A, symmetric
+  virtual const Eigen::VectorXd& fixed_point() const = 0;  // b
 
   // The velocity's Jacobian is −A whatever the loss is.
   bool has_analytic_velocity_jacobian() const override { return true; }
-  void velocity_jacobian_vector(const Eigen::VectorXd& /*x*/, double /*t*/, const Eigen::VectorXd& v,
-                                Eigen::VectorXd& jv) const override {
+  void velocity_jacobian_vector(const Eigen::VectorXd& /*x*/, double /*t*/,
+                                const Eigen::VectorXd& v, Eigen::VectorXd& jv) const override {
     jv.noalias() = -rate_matrix() * v;
   }
 };

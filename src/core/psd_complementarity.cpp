@@ -64,7 +64,8 @@ ComplementarityResult solve_psd_complementarity(const PairMatrix& G, const PairV
   PairVector start = PairVector::Zero(q);
   if (ldlt.info() == Eigen::Success && ldlt.isPositive()) {
     const PairVector c = 2.0 * ldlt.solve(a);
-    const bool solves = c.allFinite() && (0.5 * (G * c) - a).norm() <= 1e-10 * (scale * c.norm() + a.norm());
+    const bool solves =
+        c.allFinite() && (0.5 * (G * c) - a).norm() <= 1e-10 * (scale * c.norm() + a.norm());
     if (solves) {
       Eigen::SelfAdjointEigenSolver<SmallSymmetric> eig(smat(c, k), Eigen::EigenvaluesOnly);
       if (eig.eigenvalues().minCoeff() >= 0.0) {

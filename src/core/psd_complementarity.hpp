@@ -27,7 +27,8 @@
 namespace gradflow {
 
 inline constexpr int kMaxComplementaritySize = 4;
-inline constexpr int kMaxComplementarityPairs = kMaxComplementaritySize * (kMaxComplementaritySize + 1) / 2;
+inline constexpr int kMaxComplementarityPairs =
+    kMaxComplementaritySize * (kMaxComplementaritySize + 1) / 2;
 
 using SmallSymmetric = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0,
                                      kMaxComplementaritySize, kMaxComplementaritySize>;
@@ -37,7 +38,7 @@ using PairVector = Eigen::Matrix<double, Eigen::Dynamic, 1, 0, kMaxComplementari
 
 struct ComplementarityResult {
   SmallSymmetric C;
-  int iterations = 0;      // FISTA iterations (0: the unconstrained minimiser was PSD)
+  int iterations = 0;  // FISTA iterations (0: the unconstrained minimiser was PSD)
   bool converged = true;
 };
 

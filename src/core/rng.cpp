@@ -4,9 +4,7 @@
 
 namespace gradflow {
 
-double Rng::uniform() {
-  return static_cast<double>(engine_() >> 11) * 0x1.0p-53;
-}
+double Rng::uniform() { return static_cast<double>(engine_() >> 11) * 0x1.0p-53; }
 
 double Rng::normal() {
   if (has_spare_) {

@@ -50,15 +50,18 @@ Method parse_method(const std::string& name) {
   for (const auto& m : kMethods) {
     if (name == m.name) return m.method;
   }
-  throw std::invalid_argument(fmt::format("unknown integrator '{}' (valid: {})", name,
-                                          fmt::join(method_names(), ", ")));
+  throw std::invalid_argument(
+      fmt::format("unknown integrator '{}' (valid: {})", name, fmt::join(method_names(), ", ")));
 }
 
 const char* to_string(LinearSolver solver) {
   switch (solver) {
-    case LinearSolver::automatic: return "auto";
-    case LinearSolver::dense: return "dense";
-    case LinearSolver::krylov: return "krylov";
+    case LinearSolver::automatic:
+      return "auto";
+    case LinearSolver::dense:
+      return "dense";
+    case LinearSolver::krylov:
+      return "krylov";
   }
   return "unknown";
 }
@@ -75,11 +78,16 @@ bool is_fixed_step(Method method) { return method == Method::euler || method == 
 
 const char* to_string(RunStatus status) {
   switch (status) {
-    case RunStatus::completed: return "completed";
-    case RunStatus::loss_below: return "loss_below";
-    case RunStatus::diverged: return "diverged";
-    case RunStatus::step_budget: return "step_budget";
-    case RunStatus::step_size_underflow: return "step_size_underflow";
+    case RunStatus::completed:
+      return "completed";
+    case RunStatus::loss_below:
+      return "loss_below";
+    case RunStatus::diverged:
+      return "diverged";
+    case RunStatus::step_budget:
+      return "step_budget";
+    case RunStatus::step_size_underflow:
+      return "step_size_underflow";
   }
   return "unknown";
 }

@@ -18,7 +18,17 @@ namespace gradflow {
 // relu_windows: windows of exact neuron-wise integration for one-hidden-layer ReLU
 // networks (core/shallow_relu_field.hpp), for widths with many switches.
 enum class Method {
-  dopri5, cash_karp54, fehlberg78, bulirsch_stoer, rk4, euler, event_driven, exact, bdf, automatic, sgd,
+  dopri5,
+  cash_karp54,
+  fehlberg78,
+  bulirsch_stoer,
+  rk4,
+  euler,
+  event_driven,
+  exact,
+  bdf,
+  automatic,
+  sgd,
   relu_windows
 };
 
@@ -45,7 +55,7 @@ struct MethodOptions {
   double dt = 0.0;          // fixed step (η for gradient descent)
   bool adaptive = true;     // false: run an RK method's base scheme at fixed dt
   LinearSolver linear_solver = LinearSolver::automatic;  // bdf and auto
-  SgdOptions sgd;           // sgd: schedule, noise and seed (dt is the base step η)
+  SgdOptions sgd;  // sgd: schedule, noise and seed (dt is the base step η)
 };
 
 struct StopOptions {

@@ -23,9 +23,9 @@ std::vector<double> sample_times(const SampleGrid& grid, double t_end) {
       // the time k·η that gradient descent assigns to its k-th iterate.
       const double steps = std::floor(t_end / grid.spacing * (1.0 + 1e-12));
       if (steps > 1e8) {
-        throw std::invalid_argument(fmt::format(
-            "sample spacing {} gives {} records over t_end = {}; at most 1e8", grid.spacing,
-            steps, t_end));
+        throw std::invalid_argument(
+            fmt::format("sample spacing {} gives {} records over t_end = {}; at most 1e8",
+                        grid.spacing, steps, t_end));
       }
       for (long k = 0; k <= static_cast<long>(steps); ++k) {
         times.push_back(static_cast<double>(k) * grid.spacing);
@@ -52,8 +52,8 @@ std::vector<double> sample_times(const SampleGrid& grid, double t_end) {
       times.push_back(0.0);
       const double ratio = std::log(t_end / grid.log_start);
       for (int k = 0; k < grid.count; ++k) {
-        times.push_back(grid.log_start *
-                        std::exp(ratio * static_cast<double>(k) / static_cast<double>(grid.count - 1)));
+        times.push_back(grid.log_start * std::exp(ratio * static_cast<double>(k) /
+                                                  static_cast<double>(grid.count - 1)));
       }
       break;
     }

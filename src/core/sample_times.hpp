@@ -10,10 +10,11 @@ namespace gradflow {
 struct SampleGrid {
   enum class Kind { grid, linear, log, list };
   Kind kind = Kind::linear;
-  double spacing = 0.0;      // grid: a record every `spacing` time units (set it to η for every GD step)
-  int count = 101;           // linear, log: number of records
-  double log_start = 1e-3;   // log: first positive time
-  std::vector<double> times; // list: explicit times
+  double spacing =
+      0.0;          // grid: a record every `spacing` time units (set it to η for every GD step)
+  int count = 101;  // linear, log: number of records
+  double log_start = 1e-3;    // log: first positive time
+  std::vector<double> times;  // list: explicit times
 };
 
 // Sorted, duplicate-free times in [0, t_end]; always includes 0 and t_end.

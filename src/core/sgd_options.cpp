@@ -30,7 +30,8 @@ double harmonic(long n) {
   }
   const double x = static_cast<double>(n);
   constexpr double gamma = 0.57721566490153286061;
-  return std::log(x) + gamma + 1.0 / (2.0 * x) - 1.0 / (12.0 * x * x) + 1.0 / (120.0 * x * x * x * x);
+  return std::log(x) + gamma + 1.0 / (2.0 * x) - 1.0 / (12.0 * x * x) +
+         1.0 / (120.0 * x * x * x * x);
 }
 }  // namespace
 
@@ -60,8 +61,10 @@ StepSchedule parse_schedule(const std::string& name) {
 
 double step_size(StepSchedule schedule, double eta, double beta, long k) {
   switch (schedule) {
-    case StepSchedule::constant: return eta;
-    case StepSchedule::inverse_time: return eta / static_cast<double>(k + 1);
+    case StepSchedule::constant:
+      return eta;
+    case StepSchedule::inverse_time:
+      return eta / static_cast<double>(k + 1);
     case StepSchedule::inverse_time_capped:
       return std::min(eta / static_cast<double>(k + 1), 1.0 / beta);
   }
@@ -70,8 +73,10 @@ double step_size(StepSchedule schedule, double eta, double beta, long k) {
 
 double schedule_time(StepSchedule schedule, double eta, double beta, long steps) {
   switch (schedule) {
-    case StepSchedule::constant: return static_cast<double>(steps) * eta;
-    case StepSchedule::inverse_time: return eta * harmonic(steps);
+    case StepSchedule::constant:
+      return static_cast<double>(steps) * eta;
+    case StepSchedule::inverse_time:
+      return eta * harmonic(steps);
     case StepSchedule::inverse_time_capped: {
       // η/(k+1) ≥ 1/β for the first ⌊ηβ⌋ steps: those take the cap.
       const double capped_steps = std::floor(eta * beta);

@@ -27,9 +27,9 @@ const std::vector<std::string>& schedule_names();
 
 struct SgdOptions {
   StepSchedule schedule = StepSchedule::constant;
-  double sigma = 0.0;       // noise scale: ξ ~ N(0, σ²I/dim); 0 is plain GD
-  double beta = 0.0;        // inverse_time_capped: the cap is 1/β (0: β = λ_max(∇²L(x0)))
-  std::uint64_t seed = 0;   // the noise generator's seed
+  double sigma = 0.0;      // noise scale: ξ ~ N(0, σ²I/dim); 0 is plain GD
+  double beta = 0.0;       // inverse_time_capped: the cap is 1/β (0: β = λ_max(∇²L(x0)))
+  std::uint64_t seed = 0;  // the noise generator's seed
 };
 
 // η_k of the schedule with base step `eta` (beta must be > 0 when capped).

@@ -34,8 +34,8 @@ TopEigenpairs::TopEigenpairs(Eigen::Index dim, TopEigenpairsOptions options)
   const Eigen::Index capacity = static_cast<Eigen::Index>(max_block_) * options.block_steps;
   if (capacity > kMaxRayleighRitz) {
     throw std::invalid_argument(fmt::format(
-        "top eigenpairs: (pairs + 1) * block_steps = {} exceeds the projected size limit {}", capacity,
-        kMaxRayleighRitz));
+        "top eigenpairs: (pairs + 1) * block_steps = {} exceeds the projected size limit {}",
+        capacity, kMaxRayleighRitz));
   }
   options_.dense_max_dim = std::min(std::max(options.dense_max_dim, capacity), kMaxRayleighRitz);
   in_.resize(dim);
@@ -126,8 +126,8 @@ bool TopEigenpairs::dense_solve(const Field& field, const Eigen::VectorXd& x, in
 
 bool TopEigenpairs::compute(const Field& field, const Eigen::VectorXd& x, int pairs) {
   if (pairs < 1 || pairs > options_.pairs) {
-    throw std::invalid_argument(
-        fmt::format("top eigenpairs: asked for {} pairs, between 1 and {} allowed", pairs, options_.pairs));
+    throw std::invalid_argument(fmt::format(
+        "top eigenpairs: asked for {} pairs, between 1 and {} allowed", pairs, options_.pairs));
   }
   if (dim_ <= options_.dense_max_dim) return dense_solve(field, x, pairs);
 

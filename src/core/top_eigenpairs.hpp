@@ -37,10 +37,10 @@ using ProjectedMatrix =
     Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, 0, kMaxRayleighRitz, kMaxRayleighRitz>;
 
 struct TopEigenpairsOptions {
-  int pairs = 2;                 // the largest eigenpairs wanted (most at construction)
-  int block_steps = 4;           // m: block Krylov steps per cycle
-  double tolerance = 1e-10;      // relative residual of a converged pair
-  int max_cycles = 60;           // then the result is returned as not converged
+  int pairs = 2;                    // the largest eigenpairs wanted (most at construction)
+  int block_steps = 4;              // m: block Krylov steps per cycle
+  double tolerance = 1e-10;         // relative residual of a converged pair
+  int max_cycles = 60;              // then the result is returned as not converged
   Eigen::Index dense_max_dim = 12;  // raised to (pairs + 1)·block_steps, at most kMaxRayleighRitz
 };
 
@@ -76,7 +76,7 @@ class TopEigenpairs {
   Eigen::Index dim_;
   TopEigenpairsOptions options_;
   int max_block_;
-  Eigen::MatrixXd probes_;        // dim × probe_count fixed pseudo-random unit vectors
+  Eigen::MatrixXd probes_;  // dim × probe_count fixed pseudo-random unit vectors
   Eigen::Index next_probe_ = 0;
   Eigen::MatrixXd basis_;         // Q, dim × (b·m) at most
   Eigen::MatrixXd images_;        // HQ
@@ -84,10 +84,10 @@ class TopEigenpairs {
   Eigen::VectorXd coefficients_;  // Gram–Schmidt scratch
   Eigen::VectorXd in_, out_;      // Hessian-vector product arguments
   std::vector<Eigen::SelfAdjointEigenSolver<ProjectedMatrix>> solvers_;  // one per basis size
-  Eigen::MatrixXd ritz_vectors_;  // dim × max_block
+  Eigen::MatrixXd ritz_vectors_;                                         // dim × max_block
   Eigen::MatrixXd ritz_images_;
   Eigen::VectorXd values_;
-  ProjectedMatrix dense_;         // the assembled Hessian (small states)
+  ProjectedMatrix dense_;  // the assembled Hessian (small states)
   Eigen::SelfAdjointEigenSolver<ProjectedMatrix> dense_solver_;
   int pairs_ = 0;
   bool warm_ = false;

@@ -23,12 +23,12 @@ const char* to_string(RunStatus status);
 
 struct RunStats {
   RunStatus status = RunStatus::completed;
-  std::string message;           // human-readable detail (step and time of a divergence)
-  long steps = 0;                // accepted steps
-  long rejected_steps = 0;       // -1 where the stepper cannot tell
+  std::string message;      // human-readable detail (step and time of a divergence)
+  long steps = 0;           // accepted steps
+  long rejected_steps = 0;  // -1 where the stepper cannot tell
   long field_evaluations = 0;
   double wall_seconds = 0.0;
-  double stop_time = 0.0;        // time reached
+  double stop_time = 0.0;  // time reached
   // Integrator-specific counts (e.g. switching events, crossings, sliding
   // pairs of an event-driven run), exported by name in meta.json.
   std::vector<std::pair<std::string, long>> counters;

@@ -72,9 +72,8 @@ void OutputDirectory::write(const std::string& relative, const std::string& byte
 }
 
 void OutputDirectory::commit() {
-  std::stable_partition(files_.begin(), files_.end(), [](const std::string& f) {
-    return fs::path(f).filename() != "meta.json";
-  });
+  std::stable_partition(files_.begin(), files_.end(),
+                        [](const std::string& f) { return fs::path(f).filename() != "meta.json"; });
   for (const std::string& f : files_) {
     const fs::path dest = target_ / f;
     fs::create_directories(dest.parent_path());

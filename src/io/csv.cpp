@@ -70,7 +70,8 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path) {
     // with one mistyped cell must be refused, not dropped as a header.
     if (line_no == 1) {
       double ignored = 0.0;
-      if (std::none_of(cells.begin(), cells.end(), [&](const std::string& c) { return parse_double(c, ignored); })) {
+      if (std::none_of(cells.begin(), cells.end(),
+                       [&](const std::string& c) { return parse_double(c, ignored); })) {
         continue;
       }
     }
@@ -78,24 +79,29 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path) {
     for (std::size_t c = 0; c < cells.size(); ++c) {
       double v = 0.0;
       if (!parse_double(cells[c], v)) {
-        throw_input_error(path, "", fmt::format("line {}, column {}: '{}' is not a number{}", line_no, c + 1,
-                                                trim(cells[c]),
-                                                line_no == 1 ? " (line 1 has numbers too, so it is no header)" : ""));
+        throw_input_error(
+            path, "",
+            fmt::format("line {}, column {}: '{}' is not a number{}", line_no, c + 1,
+                        trim(cells[c]),
+                        line_no == 1 ? " (line 1 has numbers too, so it is no header)" : ""));
       }
       if (!std::isfinite(v)) {
-        throw_input_error(path, "", fmt::format("line {}, column {}: {} is not finite", line_no,
-                                                c + 1, trim(cells[c])));
+        throw_input_error(
+            path, "",
+            fmt::format("line {}, column {}: {} is not finite", line_no, c + 1, trim(cells[c])));
       }
       row.push_back(v);
     }
     if (!rows.empty() && row.size() != rows.front().size()) {
-      throw_input_error(path, "", fmt::format("line {} has {} columns but earlier lines have {}",
-                                              line_no, row.size(), rows.front().size()));
+      throw_input_error(path, "",
+                        fmt::format("line {} has {} columns but earlier lines have {}", line_no,
+                                    row.size(), rows.front().size()));
     }
     rows.push_back(std::move(row));
   }
   if (rows.empty()) throw_input_error(path, "", "no numeric rows");
-  Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(rows[0].size()));
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(rows.size()),
+                    static_cast<Eigen::Index>(rows[0].size()));
   for (std::size_t r = 0; r < rows.size(); ++r) {
     for (std::size_t c = 0; c < rows[r].size(); ++c) m(r, c) = rows[r][c];
   }

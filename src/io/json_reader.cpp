@@ -15,15 +15,22 @@ using nlohmann::json;
 
 std::string describe_json(const json& v) {
   switch (v.type()) {
-    case json::value_t::null: return "null";
-    case json::value_t::boolean: return fmt::format("the boolean {}", v.get<bool>());
-    case json::value_t::string: return fmt::format("the string \"{}\"", v.get<std::string>());
+    case json::value_t::null:
+      return "null";
+    case json::value_t::boolean:
+      return fmt::format("the boolean {}", v.get<bool>());
+    case json::value_t::string:
+      return fmt::format("the string \"{}\"", v.get<std::string>());
     case json::value_t::number_integer:
     case json::value_t::number_unsigned:
-    case json::value_t::number_float: return fmt::format("the number {}", v.dump());
-    case json::value_t::array: return fmt::format("an array of {} item(s)", v.size());
-    case json::value_t::object: return "an object";
-    default: return "an unsupported value";
+    case json::value_t::number_float:
+      return fmt::format("the number {}", v.dump());
+    case json::value_t::array:
+      return fmt::format("an array of {} item(s)", v.size());
+    case json::value_t::object:
+      return "an object";
+    default:
+      return "an unsupported value";
   }
 }
 
@@ -44,8 +51,9 @@ void JsonReader::fail(const std::string& key, const std::string& what) const {
   if (what.rfind("missing required key", 0) == 0) {
     for (const auto& [written, value] : object_.items()) {
       if (read_.count(written) == 0 && nearest_key(written, {key})) {
-        throw_input_error(file_, key_path(key),
-                          fmt::format("{}; is \"{}\" (written here) a misspelling of it?", what, written));
+        throw_input_error(
+            file_, key_path(key),
+            fmt::format("{}; is \"{}\" (written here) a misspelling of it?", what, written));
       }
     }
   }
@@ -176,7 +184,8 @@ std::vector<long> JsonReader::positive_integers(const std::string& key) {
   std::vector<long> out;
   for (std::size_t i = 0; i < v.size(); ++i) {
     if (!v[i].is_number_integer() || v[i].get<long>() <= 0) {
-      fail(fmt::format("{}[{}]", key, i), "expected a positive integer, got " + describe_json(v[i]));
+      fail(fmt::format("{}[{}]", key, i),
+           "expected a positive integer, got " + describe_json(v[i]));
     }
     out.push_back(v[i].get<long>());
   }
@@ -235,7 +244,8 @@ void JsonReader::finish() const {
   struct Unknown {
     std::string key;
     std::optional<std::string> suggestion;
-    int rank;  // 0: near a valid key left out (its default taken), 1: near a written one, 2: near none
+    int rank;  // 0: near a valid key left out (its default taken), 1: near a written one, 2: near
+               // none
   };
   std::vector<Unknown> unknown;
   for (const auto& [key, value] : object_.items()) {

@@ -24,9 +24,11 @@ class JsonPathTracker {
       case json::parse_event_t::object_start:
       case json::parse_event_t::array_start:
         if (static_cast<int>(frames_.size()) >= kMaxJsonDepth) {
-          throw_input_error(file_, path(), fmt::format(
-              "nested more than {} levels deep (objects and arrays inside each other); a spec needs "
-              "a handful", kMaxJsonDepth));
+          throw_input_error(file_, path(),
+                            fmt::format("nested more than {} levels deep (objects and arrays "
+                                        "inside each other); a spec needs "
+                                        "a handful",
+                                        kMaxJsonDepth));
         }
         frames_.push_back({event == json::parse_event_t::object_start, {}, {}, 0});
         break;
@@ -34,8 +36,9 @@ class JsonPathTracker {
         Frame& top = frames_.back();
         top.key = parsed.get<std::string>();
         if (!top.keys.insert(top.key).second) {
-          throw_input_error(file_, path(), "written twice in the same object (JSON keeps only the last "
-                                           "silently): remove one");
+          throw_input_error(file_, path(),
+                            "written twice in the same object (JSON keeps only the last "
+                            "silently): remove one");
         }
         break;
       }
@@ -44,7 +47,9 @@ class JsonPathTracker {
         frames_.pop_back();
         value_done();
         break;
-      case json::parse_event_t::value: value_done(); break;
+      case json::parse_event_t::value:
+        value_done();
+        break;
     }
     return true;
   }
@@ -83,18 +88,22 @@ class JsonPathTracker {
 
 json parse_json_text(const std::string& text, const std::string& file) {
   JsonPathTracker tracker(file);
-  json::parser_callback_t callback = [&tracker](int /*depth*/, json::parse_event_t event, json& parsed) {
+  json::parser_callback_t callback = [&tracker](int /*depth*/, json::parse_event_t event,
+                                                json& parsed) {
     return tracker.on_event(event, parsed);
   };
   try {
     return json::parse(text, callback, /*allow_exceptions=*/true, /*ignore_comments=*/true);
   } catch (const json::parse_error& e) {
-    throw_input_error(file, "", fmt::format("not valid JSON: {}{}", e.what(),
-                                            tracker.path().empty() ? "" : " (inside '" + tracker.path() + "')"));
+    throw_input_error(
+        file, "",
+        fmt::format("not valid JSON: {}{}", e.what(),
+                    tracker.path().empty() ? "" : " (inside '" + tracker.path() + "')"));
   } catch (const json::out_of_range& e) {
     // 406: a number beyond ±1.8e308 (the lexer throws before the value exists).
-    throw_input_error(file, tracker.path(), fmt::format(
-        "a number out of the range of a double (±1.8e308): {}", e.what()));
+    throw_input_error(
+        file, tracker.path(),
+        fmt::format("a number out of the range of a double (±1.8e308): {}", e.what()));
   } catch (const json::exception& e) {
     throw_input_error(file, tracker.path(), fmt::format("not valid JSON: {}", e.what()));
   }

@@ -34,32 +34,37 @@ Eigen::MatrixXd read_matrix_file(const std::filesystem::path& path, const std::s
   // Matrices handed over in memory (the Python package) under a path-like name.
   if (const Eigen::MatrixXd* in_memory = MemoryMatrices::find(path)) {
     if (!in_memory->allFinite()) {
-      throw_input_error(spec_file, key, fmt::format("\"{}\" contains NaN or Inf: {}", path.string(),
-                                                    first_non_finite(*in_memory)));
+      throw_input_error(spec_file, key,
+                        fmt::format("\"{}\" contains NaN or Inf: {}", path.string(),
+                                    first_non_finite(*in_memory)));
     }
     return *in_memory;
   }
   if (ext != ".npy" && ext != ".csv" && ext != ".txt") {
-    throw_input_error(spec_file, key, fmt::format("expected a .npy or .csv file, got \"{}\"", path.string()));
+    throw_input_error(spec_file, key,
+                      fmt::format("expected a .npy or .csv file, got \"{}\"", path.string()));
   }
   // A directory opens as a stream and fails only when read (an exception of
   // the standard library, not the user's mistake spelled out): say so first.
   std::error_code ec;
   if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    throw_input_error(spec_file, key, fmt::format("\"{}\" is {}, expected a .npy or .csv file", path.string(),
-                                                  std::filesystem::is_directory(path, ec) ? "a directory"
-                                                                                           : "not a regular file"));
+    throw_input_error(spec_file, key,
+                      fmt::format("\"{}\" is {}, expected a .npy or .csv file", path.string(),
+                                  std::filesystem::is_directory(path, ec) ? "a directory"
+                                                                          : "not a regular file"));
   }
   Eigen::MatrixXd m;
   try {
     m = ext == ".npy" ? read_npy(path.string()).values : read_csv_matrix(path.string());
-    if (!m.allFinite()) throw_input_error(path.string(), "", "contains NaN or Inf: " + first_non_finite(m));
+    if (!m.allFinite())
+      throw_input_error(path.string(), "", "contains NaN or Inf: " + first_non_finite(m));
   } catch (const InputError& e) {
     // The data file's own message ("x.csv: line 3, ..."), under the spec key that named it.
     if (key.empty()) throw;
     throw_input_error(spec_file, key, e.what());
   } catch (const std::ios_base::failure& e) {
-    throw_input_error(spec_file, key, fmt::format("cannot read \"{}\": {}", path.string(), e.what()));
+    throw_input_error(spec_file, key,
+                      fmt::format("cannot read \"{}\": {}", path.string(), e.what()));
   }
   return m;
 }

@@ -35,7 +35,8 @@ std::size_t misspelling_radius(const std::string& key, const std::string& candid
   return std::max<std::size_t>(1, std::min(key.size(), candidate.size()) / 3);
 }
 
-std::optional<std::string> nearest_key(const std::string& key, const std::vector<std::string>& candidates) {
+std::optional<std::string> nearest_key(const std::string& key,
+                                       const std::vector<std::string>& candidates) {
   std::optional<std::string> best;
   std::size_t best_distance = 0;
   for (const std::string& c : candidates) {

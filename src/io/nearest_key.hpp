@@ -23,6 +23,7 @@ std::size_t misspelling_radius(const std::string& key, const std::string& candid
 
 // The candidate nearest to `key` within its misspelling radius (ties: the
 // earlier candidate), or nothing.
-std::optional<std::string> nearest_key(const std::string& key, const std::vector<std::string>& candidates);
+std::optional<std::string> nearest_key(const std::string& key,
+                                       const std::vector<std::string>& candidates);
 
 }  // namespace gradflow

@@ -59,8 +59,11 @@ NpyArray read_npy(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_input_error(path, "", "cannot open the file (missing or unreadable)");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  auto fail = [&](const std::string& what) { throw_input_error(path, "", "not a valid .npy file: " + what); };
-  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0) fail("missing the \\x93NUMPY magic");
+  auto fail = [&](const std::string& what) {
+    throw_input_error(path, "", "not a valid .npy file: " + what);
+  };
+  if (bytes.size() < 10 || bytes.compare(0, 6, "\x93NUMPY") != 0)
+    fail("missing the \\x93NUMPY magic");
   const int major = static_cast<unsigned char>(bytes[6]);
   std::size_t header_len = 0;
   std::size_t offset = 0;
@@ -69,7 +72,8 @@ NpyArray read_npy(const std::string& path) {
     offset = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) fail("truncated header");
-    for (int i = 0; i < 4; ++i) header_len |= std::size_t(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
+    for (int i = 0; i < 4; ++i)
+      header_len |= std::size_t(static_cast<unsigned char>(bytes[8 + i])) << (8 * i);
     offset = 12;
   } else {
     fail(fmt::format("unsupported format version {}", major));
@@ -89,14 +93,19 @@ NpyArray read_npy(const std::string& path) {
   const bool fortran = header.fortran_order;
   const std::vector<long long>& shape = header.shape;
   if (shape.empty() || shape.size() > 2) {
-    throw_input_error(path, "", fmt::format("expected a 1-D or 2-D array, got {} dimensions", shape.size()));
+    throw_input_error(path, "",
+                      fmt::format("expected a 1-D or 2-D array, got {} dimensions", shape.size()));
   }
   std::size_t width = 0;
-  if (descr == "<f8" || descr == "<i8") width = 8;
-  else if (descr == "<f4" || descr == "<i4") width = 4;
+  if (descr == "<f8" || descr == "<i8")
+    width = 8;
+  else if (descr == "<f4" || descr == "<i4")
+    width = 4;
   else {
-    throw_input_error(path, "", fmt::format(
-        "unsupported dtype '{}' (expected little-endian float64 '<f8'; float32, int32 and int64 are converted)", descr));
+    throw_input_error(path, "",
+                      fmt::format("unsupported dtype '{}' (expected little-endian float64 '<f8'; "
+                                  "float32, int32 and int64 are converted)",
+                                  descr));
   }
   const long long rows = shape[0];
   const long long cols = shape.size() == 2 ? shape[1] : 1;
@@ -115,18 +124,32 @@ NpyArray read_npy(const std::string& path) {
   Eigen::VectorXd flat(static_cast<Eigen::Index>(count));
   const char* p = bytes.data() + data_at;
   for (std::size_t i = 0; i < count; ++i, p += width) {
-    if (descr == "<f8") { double v; std::memcpy(&v, p, 8); flat[i] = v; }
-    else if (descr == "<f4") { float v; std::memcpy(&v, p, 4); flat[i] = v; }
-    else if (descr == "<i4") { std::int32_t v; std::memcpy(&v, p, 4); flat[i] = v; }
-    else { std::int64_t v; std::memcpy(&v, p, 8); flat[i] = static_cast<double>(v); }
+    if (descr == "<f8") {
+      double v;
+      std::memcpy(&v, p, 8);
+      flat[i] = v;
+    } else if (descr == "<f4") {
+      float v;
+      std::memcpy(&v, p, 4);
+      flat[i] = v;
+    } else if (descr == "<i4") {
+      std::int32_t v;
+      std::memcpy(&v, p, 4);
+      flat[i] = v;
+    } else {
+      std::int64_t v;
+      std::memcpy(&v, p, 8);
+      flat[i] = static_cast<double>(v);
+    }
   }
   NpyArray out;
   out.one_dimensional = shape.size() == 1;
   if (fortran || out.one_dimensional) {
     out.values = Eigen::Map<const Eigen::MatrixXd>(flat.data(), rows, cols);
   } else {
-    out.values = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
-        flat.data(), rows, cols);
+    out.values =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(
+            flat.data(), rows, cols);
   }
   return out;
 }

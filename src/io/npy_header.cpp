@@ -92,8 +92,8 @@ std::vector<long long> shape_tuple(Cursor& c) {
 
 NpyHeader parse_npy_header(std::string_view dict) {
   if (dict.size() > kNpyMaxHeaderBytes) {
-    throw std::invalid_argument(fmt::format("header of {} bytes is longer than {} (numpy's own cap)",
-                                            dict.size(), kNpyMaxHeaderBytes));
+    throw std::invalid_argument(fmt::format(
+        "header of {} bytes is longer than {} (numpy's own cap)", dict.size(), kNpyMaxHeaderBytes));
   }
   Cursor c(dict);
   NpyHeader h;
@@ -111,9 +111,12 @@ NpyHeader parse_npy_header(std::string_view dict) {
       h.descr = c.quoted("'descr'");
     } else if (key == "fortran_order") {
       once(seen_order);
-      if (c.word("True")) h.fortran_order = true;
-      else if (c.word("False")) h.fortran_order = false;
-      else c.fail("'fortran_order' must be True or False");
+      if (c.word("True"))
+        h.fortran_order = true;
+      else if (c.word("False"))
+        h.fortran_order = false;
+      else
+        c.fail("'fortran_order' must be True or False");
     } else if (key == "shape") {
       once(seen_shape);
       h.shape = shape_tuple(c);

@@ -20,8 +20,9 @@ std::string unsafe_name_reason(const std::string& name) {
   for (std::size_t k = 0; k < name.size(); ++k) {
     if (!safe_char(name[k])) {
       const auto byte = static_cast<unsigned char>(name[k]);
-      const std::string shown = byte >= 0x20 && byte < 0x7f ? fmt::format("'{}'", name[k])
-                                                           : fmt::format("the byte 0x{:02x}", byte);
+      const std::string shown = byte >= 0x20 && byte < 0x7f
+                                    ? fmt::format("'{}'", name[k])
+                                    : fmt::format("the byte 0x{:02x}", byte);
       return fmt::format("character {} (counted from 1) is {}", k + 1, shown);
     }
   }

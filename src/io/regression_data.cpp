@@ -26,8 +26,10 @@ Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options
     data = make_sine_dataset(sine, rng);
     // y = W sin(x) + ε: only the noise can overflow (|W sin x| is a few units).
     if (!data.Y.allFinite()) {
-      r.fail("noise_std", fmt::format("y = W sin(x) + ε with ε ~ N(0, {}²) overflows a double: expected a "
-                                      "noise level that keeps y finite", sine.noise_std));
+      r.fail("noise_std",
+             fmt::format("y = W sin(x) + ε with ε ~ N(0, {}²) overflows a double: expected a "
+                         "noise level that keeps y finite",
+                         sine.noise_std));
     }
   } else {
     const auto x_path = options.base_dir / r.string("x");
@@ -44,13 +46,15 @@ Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options
       r.fail("y", fmt::format("X ({}) has {} samples but Y ({}) has {} (orientation {}: samples "
                               "are {}; the two counts should be equal)",
                               x_path.string(), data.X.cols(), y_path.string(), data.Y.cols(),
-                              rows ? "samples_as_rows" : "samples_as_columns", rows ? "rows" : "columns"));
+                              rows ? "samples_as_rows" : "samples_as_columns",
+                              rows ? "rows" : "columns"));
     }
     data.description = fmt::format("files X = {}, Y = {}", x_path.string(), y_path.string());
   }
   if (r.boolean("unit_norm_inputs", false)) {
     const Eigen::RowVectorXd norms = data.X.colwise().norm();
-    if ((norms.array() == 0.0).any()) r.fail("unit_norm_inputs", "an input x_i is zero and cannot be normalised");
+    if ((norms.array() == 0.0).any())
+      r.fail("unit_norm_inputs", "an input x_i is zero and cannot be normalised");
     data.X = data.X.array().rowwise() / norms.array();
     data.description += ", inputs scaled to unit norm";
   }
@@ -60,8 +64,9 @@ Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options
     const double n = static_cast<double>(data.samples());
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(data.X * data.X.transpose() / n);
     if (eig.eigenvalues().minCoeff() <= 1e-12 * eig.eigenvalues().maxCoeff()) {
-      r.fail("whiten_inputs", "the inputs' second moment XXᵀ/n is singular (fewer samples than inputs, "
-                              "or collinear inputs) and cannot be whitened");
+      r.fail("whiten_inputs",
+             "the inputs' second moment XXᵀ/n is singular (fewer samples than inputs, "
+             "or collinear inputs) and cannot be whitened");
     }
     data.X = eig.operatorInverseSqrt() * data.X;
     data.description += ", inputs whitened (XXᵀ/n = I)";
@@ -72,12 +77,14 @@ Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options
   if (r.has("input_scales")) {
     const std::vector<double> scales = r.numbers("input_scales");
     if (static_cast<Eigen::Index>(scales.size()) != data.X.rows()) {
-      r.fail("input_scales", fmt::format("expected one scale per input coordinate ({} numbers), got {}",
-                                         data.X.rows(), scales.size()));
+      r.fail("input_scales",
+             fmt::format("expected one scale per input coordinate ({} numbers), got {}",
+                         data.X.rows(), scales.size()));
     }
     for (std::size_t k = 0; k < scales.size(); ++k) {
       if (!(scales[k] > 0.0) || !std::isfinite(scales[k])) {
-        r.fail("input_scales", fmt::format("expected numbers > 0, got {} at index {}", scales[k], k));
+        r.fail("input_scales",
+               fmt::format("expected numbers > 0, got {} at index {}", scales[k], k));
       }
       data.X.row(static_cast<Eigen::Index>(k)) *= scales[k];
     }

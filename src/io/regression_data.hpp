@@ -10,8 +10,8 @@
 namespace gradflow {
 
 struct RegressionDataOptions {
-  std::uint64_t seed = 0;                 // the experiment seed (data draws use derive_seed(seed, "data"))
-  std::filesystem::path base_dir;         // relative file paths resolve against it
+  std::uint64_t seed = 0;          // the experiment seed (data draws use derive_seed(seed, "data"))
+  std::filesystem::path base_dir;  // relative file paths resolve against it
 };
 
 // Keys: kind = "sine" (samples, inputs, outputs, noise_std) or "files" (x, y,

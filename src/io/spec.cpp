@@ -34,7 +34,8 @@ SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
       r.choice("kind", {"grid", "linear", "log", "list"}, default_spacing > 0 ? "grid" : "linear");
   if (kind == "grid") {
     s.kind = SampleGrid::Kind::grid;
-    s.spacing = r.positive_number("spacing", default_spacing > 0 ? std::optional(default_spacing) : std::nullopt);
+    s.spacing = r.positive_number(
+        "spacing", default_spacing > 0 ? std::optional(default_spacing) : std::nullopt);
   } else if (kind == "linear" || kind == "log") {
     s.kind = kind == "linear" ? SampleGrid::Kind::linear : SampleGrid::Kind::log;
     // Range-checked as read (64-bit), before narrowing to int: 2^32 + 1 must
@@ -59,24 +60,32 @@ SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
 // a run named "compare_a_vs_b" would otherwise fail at the very end, while the
 // files are moved into place. `user_runs` runs come from "runs", the rest from
 // "eta_sweep".
-void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool compare_listed, const JsonReader& r) {
+void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool compare_listed,
+                        const JsonReader& r) {
   std::map<std::string, std::string> files;  // file name -> the key that made it
   auto add = [&](const std::string& file, const std::string& key) {
     if (file.size() > kMaxFileNameBytes) {
-      r.fail(key, fmt::format("the output file \"{}\" would be {} bytes long, more than {}: use shorter run names",
-                              printable_name(file), file.size(), kMaxFileNameBytes));
+      r.fail(
+          key,
+          fmt::format(
+              "the output file \"{}\" would be {} bytes long, more than {}: use shorter run names",
+              printable_name(file), file.size(), kMaxFileNameBytes));
     }
     const auto [it, fresh] = files.emplace(file, key);
     if (!fresh) {
-      r.fail(key, fmt::format("its output file \"{}\" is also written for '{}': names of output files must be "
-                              "unique (rename a run, or list each comparison once)", file, it->second));
+      r.fail(key,
+             fmt::format(
+                 "its output file \"{}\" is also written for '{}': names of output files must be "
+                 "unique (rename a run, or list each comparison once)",
+                 file, it->second));
     }
   };
   add("meta.json", "name");
   if (!e.sweep.values.empty()) add("eta_sweep.csv", "eta_sweep");
   for (std::size_t i = 0; i < e.runs.size(); ++i) {
     const RunSpec& run = e.runs[i];
-    const std::string key = i < user_runs ? fmt::format("runs[{}].name", i) : std::string("eta_sweep");
+    const std::string key =
+        i < user_runs ? fmt::format("runs[{}].name", i) : std::string("eta_sweep");
     if (run.ensemble.size > 0) {
       add(run.name + ".ensemble.csv", key);
       add(run.name + ".members.csv", key);
@@ -88,7 +97,8 @@ void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool com
   for (std::size_t i = 0; i < e.comparisons.size(); ++i) {
     const auto& [a, b] = e.comparisons[i];
     add(fmt::format("compare_{}_vs_{}.csv", a, b),
-        compare_listed ? fmt::format("compare[{}]", i) : std::string(e.sweep.values.empty() ? "compare" : "eta_sweep"));
+        compare_listed ? fmt::format("compare[{}]", i)
+                       : std::string(e.sweep.values.empty() ? "compare" : "eta_sweep"));
   }
 }
 
@@ -118,16 +128,21 @@ RunSpec read_run(JsonReader& r) {
       run.method.rtol = r.positive_number("rtol", 1e-8);
       run.method.atol = r.positive_number("atol", 1e-10);
       run.method.max_dt = r.number("max_dt", 0.0);
-      if (run.method.max_dt < 0) r.fail("max_dt", fmt::format("expected a number >= 0 (0: no limit), got {}", run.method.max_dt));
+      if (run.method.max_dt < 0)
+        r.fail("max_dt",
+               fmt::format("expected a number >= 0 (0: no limit), got {}", run.method.max_dt));
       run.method.initial_dt = r.number("initial_dt", 0.0);
-      if (run.method.initial_dt < 0) r.fail("initial_dt", fmt::format("expected a number >= 0 (0: automatic), got {}", run.method.initial_dt));
+      if (run.method.initial_dt < 0)
+        r.fail("initial_dt",
+               fmt::format("expected a number >= 0 (0: automatic), got {}", run.method.initial_dt));
       if (run.method.method == Method::bdf || run.method.method == Method::automatic) {
         run.method.linear_solver =
             parse_linear_solver(r.choice("linear_solver", {"auto", "dense", "krylov"}, "auto"));
       }
     } else {
       if (run.method.method == Method::bulirsch_stoer) {
-        r.fail("adaptive", "bulirsch_stoer has no fixed-step mode; use rk4, dopri5, cash_karp54 or fehlberg78");
+        r.fail("adaptive",
+               "bulirsch_stoer has no fixed-step mode; use rk4, dopri5, cash_karp54 or fehlberg78");
       }
       run.method.dt = r.positive_number("dt");
     }
@@ -139,7 +154,8 @@ RunSpec read_run(JsonReader& r) {
 }
 
 ExperimentSpec read_experiment(const json& root, const std::string& file,
-                               const std::filesystem::path& base_dir, const std::string& default_name) {
+                               const std::filesystem::path& base_dir,
+                               const std::string& default_name) {
   JsonReader r(root, file, "");
   ExperimentSpec e;
   e.file = file;
@@ -147,12 +163,15 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   // A derived name is made safe; a name the user wrote must be safe as given.
   e.name = r.string("name", safe_name(default_name));
   if (const std::string why = unsafe_name_reason(e.name); !why.empty() || e.name[0] == '.') {
-    r.fail("name", fmt::format("expected a name usable as a directory (letters, digits, _ - . +, at most {} "
-                               "bytes, not starting with '.'), got \"{}\": {}", kMaxNameBytes, printable_name(e.name),
-                               why.empty() ? "it starts with '.'" : why));
+    r.fail("name",
+           fmt::format(
+               "expected a name usable as a directory (letters, digits, _ - . +, at most {} "
+               "bytes, not starting with '.'), got \"{}\": {}",
+               kMaxNameBytes, printable_name(e.name), why.empty() ? "it starts with '.'" : why));
   }
   if (e.name == "summary_runs.csv" || e.name == "summary_comparisons.csv") {
-    r.fail("name", fmt::format("\"{}\" is the name of a summary file beside the experiment folders", e.name));
+    r.fail("name", fmt::format("\"{}\" is the name of a summary file beside the experiment folders",
+                               e.name));
   }
   const long seed = r.integer("seed", 0);
   if (seed < 0) r.fail("seed", fmt::format("expected an integer >= 0, got {}", seed));
@@ -172,7 +191,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
 
   std::vector<JsonReader> runs;
   if (r.has("runs") || !r.has("eta_sweep")) runs = r.objects("runs");
-  if (runs.empty() && !r.has("eta_sweep")) r.fail("runs", "expected at least one run, got an empty array");
+  if (runs.empty() && !r.has("eta_sweep"))
+    r.fail("runs", "expected at least one run, got an empty array");
   std::set<std::string> names;
   double smallest_eta = 0.0;
   for (auto& rr : runs) {
@@ -182,10 +202,14 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
       rr.fail("name", fmt::format("duplicate run name \"{}\" (names must be unique)", run.name));
     }
     if (const std::string why = unsafe_name_reason(run.name); !why.empty()) {
-      rr.fail("name", fmt::format("expected a name usable as a file name (letters, digits, _ - . +, at most {} "
-                                  "bytes), got \"{}\": {}", kMaxNameBytes, printable_name(run.name), why));
+      rr.fail(
+          "name",
+          fmt::format("expected a name usable as a file name (letters, digits, _ - . +, at most {} "
+                      "bytes), got \"{}\": {}",
+                      kMaxNameBytes, printable_name(run.name), why));
     }
-    if (run.method.method == Method::euler && (smallest_eta == 0.0 || run.method.dt < smallest_eta)) {
+    if (run.method.method == Method::euler &&
+        (smallest_eta == 0.0 || run.method.dt < smallest_eta)) {
       smallest_eta = run.method.dt;
     }
   }
@@ -193,7 +217,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   if (r.has("eta_sweep")) {
     JsonReader sw = r.object("eta_sweep");
     e.sweep.values = sw.numbers("values");
-    if (e.sweep.values.size() < 2) sw.fail("values", "expected at least two step sizes to fit a slope");
+    if (e.sweep.values.size() < 2)
+      sw.fail("values", "expected at least two step sizes to fit a slope");
     for (double eta : e.sweep.values) {
       if (!(eta > 0.0)) sw.fail("values", fmt::format("expected step sizes > 0, got {}", eta));
     }
@@ -201,13 +226,16 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
     for (double eta : e.sweep.values) {
       const double ratio = eta / smallest;
       if (std::abs(ratio - std::round(ratio)) > 1e-9 * ratio) {
-        sw.fail("values", fmt::format("every step must be a whole multiple of the smallest ({}), so that "
-                                      "all GD iterates meet the reference's records; {} is not", smallest, eta));
+        sw.fail("values",
+                fmt::format("every step must be a whole multiple of the smallest ({}), so that "
+                            "all GD iterates meet the reference's records; {} is not",
+                            smallest, eta));
       }
     }
     e.sweep.modified = sw.boolean("modified", true);
     const std::string flow = sw.has("flow") ? sw.string("flow") : (sw.skip("flow"), std::string());
-    MethodOptions reference{.rtol = sw.positive_number("rtol", 1e-12), .atol = sw.positive_number("atol", 1e-14)};
+    MethodOptions reference{.rtol = sw.positive_number("rtol", 1e-12),
+                            .atol = sw.positive_number("atol", 1e-14)};
     sw.finish();
     r.adopt("eta_sweep", sw);
     // The reference is integrated once, tighter than the smallest gap it must resolve.
@@ -222,7 +250,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
     }
     for (const RunSpec& run : e.runs) {
       if (!names.insert(run.name).second) {
-        r.fail("eta_sweep", fmt::format("the sweep's run name \"{}\" is already taken by a run", run.name));
+        r.fail("eta_sweep",
+               fmt::format("the sweep's run name \"{}\" is already taken by a run", run.name));
       }
     }
     smallest_eta = smallest_eta == 0.0 ? smallest : std::min(smallest_eta, smallest);
@@ -254,7 +283,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
 
   if (r.has("compare")) {
     const json& pairs = r.raw("compare");
-    if (!pairs.is_array()) r.fail("compare", "expected an array of [run, run] pairs, got " + describe_json(pairs));
+    if (!pairs.is_array())
+      r.fail("compare", "expected an array of [run, run] pairs, got " + describe_json(pairs));
     for (std::size_t i = 0; i < pairs.size(); ++i) {
       const json& p = pairs[i];
       const std::string key = fmt::format("compare[{}]", i);
@@ -269,7 +299,8 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
         for (const RunSpec& run : e.runs) {
           if (run.name == n.get<std::string>() && run.ensemble.size > 0) {
             r.fail(key, fmt::format("run \"{}\" is an ensemble: its members have no single "
-                                    "trajectory to compare (compare single runs)", run.name));
+                                    "trajectory to compare (compare single runs)",
+                                    run.name));
           }
         }
       }
@@ -305,7 +336,9 @@ std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::strin
   // Nesting depth, duplicate keys and overflowing numbers are refused here,
   // before any copy of the value (io/json_text.hpp).
   const json root = parse_json_text(text, file);
-  if (!root.is_object()) throw_input_error(file, "", "expected a JSON object at the top level, got " + describe_json(root));
+  if (!root.is_object())
+    throw_input_error(file, "",
+                      "expected a JSON object at the top level, got " + describe_json(root));
   const std::string stem = std::filesystem::path(file).stem().string();
   std::vector<ExperimentSpec> out;
   if (!root.contains("experiments")) {
@@ -314,16 +347,19 @@ std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::strin
   }
   const json& list = root.at("experiments");
   if (!list.is_array() || list.empty()) {
-    throw_input_error(file, "experiments", "expected a non-empty array of objects, got " + describe_json(list));
+    throw_input_error(file, "experiments",
+                      "expected a non-empty array of objects, got " + describe_json(list));
   }
   json base = root;
   base.erase("experiments");
   std::set<std::string> names;
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string key = fmt::format("experiments[{}]", i);
-    if (!list[i].is_object()) throw_input_error(file, key, "expected an object, got " + describe_json(list[i]));
+    if (!list[i].is_object())
+      throw_input_error(file, key, "expected an object, got " + describe_json(list[i]));
     if (!list[i].contains("name") || !list[i].at("name").is_string()) {
-      throw_input_error(file, key + ".name", "every experiment needs a \"name\" string (its output directory)");
+      throw_input_error(file, key + ".name",
+                        "every experiment needs a \"name\" string (its output directory)");
     }
     json merged = base;
     merged.merge_patch(list[i]);
@@ -334,7 +370,8 @@ std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::strin
                                    printable_name(list[i].at("name").get<std::string>()), key));
     }
     if (!names.insert(out.back().name).second) {
-      throw_input_error(file, key + ".name", fmt::format("duplicate experiment name \"{}\"", out.back().name));
+      throw_input_error(file, key + ".name",
+                        fmt::format("duplicate experiment name \"{}\"", out.back().name));
     }
   }
   return out;
@@ -342,7 +379,8 @@ std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::strin
 
 std::vector<ExperimentSpec> read_spec_file(const std::filesystem::path& path) {
   std::ifstream in(path);
-  if (!in) throw_input_error(path.string(), "", "cannot open the spec file (missing or unreadable)");
+  if (!in)
+    throw_input_error(path.string(), "", "cannot open the spec file (missing or unreadable)");
   std::stringstream ss;
   ss << in.rdbuf();
   return parse_spec(ss.str(), path.string(), path.parent_path());

@@ -29,7 +29,7 @@ struct EnsembleSpec {
 
 struct RunSpec {
   std::string name;
-  std::string flow;  // which of the model's flows; empty: its first (default) flow
+  std::string flow;           // which of the model's flows; empty: its first (default) flow
   double modified_eta = 0.0;  // > 0: integrate that flow's modified flow for GD with this step
   MethodOptions method;
   // > 0 (euler, sgd): η = value · 2/λ_max(∇²L(x0)), resolved once the model is built.
@@ -40,9 +40,9 @@ struct RunSpec {
 };
 
 struct RecordSpec {
-  bool hessian = false;     // smallest and largest Hessian eigenvalue per record
-  bool sharpness = false;   // λ_max(∇²L) per record (Lanczos for large states); 2/η for GD runs
-  bool states = false;      // <run>.states.npy, records x dim
+  bool hessian = false;    // smallest and largest Hessian eigenvalue per record
+  bool sharpness = false;  // λ_max(∇²L) per record (Lanczos for large states); 2/η for GD runs
+  bool states = false;     // <run>.states.npy, records x dim
   bool projection = false;  // <run>.<projection>.npy, e.g. the e2e matrix per record
   bool data = true;         // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
 };
@@ -59,12 +59,12 @@ struct EtaSweep {
 
 struct ExperimentSpec {
   std::string name;
-  std::string file;                  // the spec file, for error messages
-  std::filesystem::path base_dir;    // relative paths resolve against it
+  std::string file;                // the spec file, for error messages
+  std::filesystem::path base_dir;  // relative paths resolve against it
   std::uint64_t seed = 0;
-  nlohmann::json data;               // read by the model registry (data is model-specific)
-  nlohmann::json model;              // read by the model registry
-  nlohmann::json init;               // read by the model registry
+  nlohmann::json data;   // read by the model registry (data is model-specific)
+  nlohmann::json model;  // read by the model registry
+  nlohmann::json init;   // read by the model registry
   double t_end = 1.0;
   SampleGrid sample;
   StopOptions stop;
@@ -72,7 +72,7 @@ struct ExperimentSpec {
   std::vector<RunSpec> runs;
   EtaSweep sweep;
   std::vector<std::pair<std::string, std::string>> comparisons;
-  nlohmann::json resolved;           // every generic key with defaults filled in
+  nlohmann::json resolved;  // every generic key with defaults filled in
 };
 
 // Reads and validates a spec file; throws InputError (file, key, expected, got).

@@ -26,9 +26,12 @@ Eigen::MatrixXd to_matrix(const InputArray& a) {
 }
 
 void to_vector(const InputArray& a, Eigen::Index expected, const char* what, Eigen::VectorXd& out) {
-  if (a.size() != expected || a.ndim() > 2 || (a.ndim() == 2 && a.shape(0) != 1 && a.shape(1) != 1)) {
-    throw py::value_error(fmt::format("{} has shape {} but the model's state has {} entries (expected "
-                                      "shape ({},))", what, shape_text(a), expected, expected));
+  if (a.size() != expected || a.ndim() > 2 ||
+      (a.ndim() == 2 && a.shape(0) != 1 && a.shape(1) != 1)) {
+    throw py::value_error(
+        fmt::format("{} has shape {} but the model's state has {} entries (expected "
+                    "shape ({},))",
+                    what, shape_text(a), expected, expected));
   }
   out = Eigen::Map<const Eigen::VectorXd>(a.data(), expected);
 }
@@ -69,7 +72,9 @@ py::tuple table_to_numpy(const Table& table) {
   py::array_t<double> values({static_cast<py::ssize_t>(table.rows.size()), cols});
   double* p = values.mutable_data();
   for (const auto& row : table.rows) {
-    for (py::ssize_t c = 0; c < cols; ++c) *p++ = c < static_cast<py::ssize_t>(row.size()) ? row[c] : std::numeric_limits<double>::quiet_NaN();
+    for (py::ssize_t c = 0; c < cols; ++c)
+      *p++ = c < static_cast<py::ssize_t>(row.size()) ? row[c]
+                                                      : std::numeric_limits<double>::quiet_NaN();
   }
   py::list names;
   for (const auto& c : table.columns) names.append(c);

@@ -27,7 +27,8 @@ py::dict stats_dict(const RunStats& s) {
   d["status"] = to_string(s.status);
   d["message"] = s.message;
   d["steps"] = s.steps;
-  d["rejected_steps"] = s.rejected_steps < 0 ? py::object(py::none()) : py::object(py::int_(s.rejected_steps));
+  d["rejected_steps"] =
+      s.rejected_steps < 0 ? py::object(py::none()) : py::object(py::int_(s.rejected_steps));
   d["field_evaluations"] = s.field_evaluations;
   d["wall_seconds"] = s.wall_seconds;
   d["stop_time"] = s.stop_time;
@@ -72,7 +73,8 @@ py::dict comparison_dict(const std::string& a, const std::string& b, const Compa
   d["b"] = b;
   d["series"] = table_to_numpy(c.series);
   if (c.has_state_dist) d["max_state_dist"] = c.max_state_dist;
-  if (c.has_projection_dist) d[py::str("max_" + c.projection_name + "_dist")] = c.max_projection_dist;
+  if (c.has_projection_dist)
+    d[py::str("max_" + c.projection_name + "_dist")] = c.max_projection_dist;
   d["projection"] = c.projection_name;
   return d;
 }
@@ -108,8 +110,10 @@ void set_flow_starts(ModelInstance& model, const ExperimentSpec& spec, const py:
 struct TemporaryDirectory {
   std::filesystem::path path;
   TemporaryDirectory() {
-    std::string pattern = (std::filesystem::temp_directory_path() / "gradflow-meta-XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot create a temporary directory");
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "gradflow-meta-XXXXXX").string();
+    if (mkdtemp(pattern.data()) == nullptr)
+      throw std::runtime_error("cannot create a temporary directory");
     path = pattern;
   }
   ~TemporaryDirectory() {
@@ -150,7 +154,8 @@ py::dict ExperimentHandle::summary() const {
     runs.append(d);
   }
   py::list comparisons;
-  for (const ComparisonOutcome& c : o.comparisons) comparisons.append(comparison_dict(c.a, c.b, c.comparison));
+  for (const ComparisonOutcome& c : o.comparisons)
+    comparisons.append(comparison_dict(c.a, c.b, c.comparison));
   py::dict exports;
   for (const auto& [name, m] : p.model.exports) exports[py::str(name)] = to_numpy(m);
   py::dict facts;
@@ -204,13 +209,14 @@ Handles run_spec(const RunRequest& request) {
   batch->python_model = request.python_model;
   {
     const MemoryMatrices scope(matrices);
-    const std::vector<ExperimentSpec> specs = request.from_file
-                                                  ? read_spec_file(request.spec)
-                                                  : parse_spec(request.spec, request.file, request.base_dir);
+    const std::vector<ExperimentSpec> specs =
+        request.from_file ? read_spec_file(request.spec)
+                          : parse_spec(request.spec, request.file, request.base_dir);
     for (const ExperimentSpec& spec : specs) {
       ModelInstance model;
       if (python) {
-        if (!request.flow_starts.contains("python")) throw std::logic_error("a Python model needs its start");
+        if (!request.flow_starts.contains("python"))
+          throw std::logic_error("a Python model needs its start");
         const auto start = py::cast<InputArray>(request.flow_starts["python"]);
         Eigen::VectorXd x0;
         to_vector(start, start.size(), "x0", x0);
@@ -236,7 +242,8 @@ Handles run_spec(const RunRequest& request) {
     if (!python) release.emplace();
     for (const PreparedExperiment& p : batch->prepared) {
       std::ostringstream log;
-      fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(), p.spec.t_end);
+      fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(),
+                 p.spec.t_end);
       batch->outcomes.push_back(run_experiment(p, log));
       batch->logs.push_back(log.str());
     }
@@ -246,18 +253,22 @@ Handles run_spec(const RunRequest& request) {
     handles.push_back(std::make_shared<ExperimentHandle>(batch, e));
   }
   if (dir) {
-    for (auto& h : handles) h->set_meta(export_experiment(h->prepared(), h->outcome(), *dir, h->name()));
+    for (auto& h : handles)
+      h->set_meta(export_experiment(h->prepared(), h->outcome(), *dir, h->name()));
     dir->write("summary_runs.csv", runs_summary_csv(batch->prepared, batch->outcomes));
-    dir->write("summary_comparisons.csv", comparisons_summary_csv(batch->prepared, batch->outcomes));
+    dir->write("summary_comparisons.csv",
+               comparisons_summary_csv(batch->prepared, batch->outcomes));
     dir->commit();
   }
   return handles;
 }
 
-py::dict compare(const ExperimentHandle& a, std::size_t i, const ExperimentHandle& b, std::size_t j) {
+py::dict compare(const ExperimentHandle& a, std::size_t i, const ExperimentHandle& b,
+                 std::size_t j) {
   const RunOutcome& ra = a.outcome().runs.at(i);
   const RunOutcome& rb = b.outcome().runs.at(j);
-  if (ra.ensemble || rb.ensemble) throw py::value_error("ensemble runs cannot be compared (compare single runs)");
+  if (ra.ensemble || rb.ensemble)
+    throw py::value_error("ensemble runs cannot be compared (compare single runs)");
   std::optional<py::gil_scoped_release> release;
   Comparison c;
   {

@@ -53,14 +53,14 @@ class ExperimentHandle {
 using Handles = std::vector<std::shared_ptr<ExperimentHandle>>;
 
 struct RunRequest {
-  std::string spec;          // JSON text, or a spec file's path when from_file
+  std::string spec;  // JSON text, or a spec file's path when from_file
   bool from_file = false;
-  std::string file;          // names the spec in messages
-  std::string base_dir;      // relative paths resolve against it
-  py::dict arrays;           // name -> array, read where the spec names such a file
-  py::object python_model;   // None, or a model defined in Python (python_field.hpp)
-  py::dict flow_starts;      // flow name -> start, replacing the model's
-  std::string out_dir;       // non-empty: also write the CLI's files there
+  std::string file;         // names the spec in messages
+  std::string base_dir;     // relative paths resolve against it
+  py::dict arrays;          // name -> array, read where the spec names such a file
+  py::object python_model;  // None, or a model defined in Python (python_field.hpp)
+  py::dict flow_starts;     // flow name -> start, replacing the model's
+  std::string out_dir;      // non-empty: also write the CLI's files there
 };
 
 // Runs every experiment of the spec. Built-in models run without the GIL;
@@ -69,6 +69,7 @@ struct RunRequest {
 Handles run_spec(const RunRequest& request);
 
 // compare_runs between run i of a and run j of b (the CLI's comparison).
-py::dict compare(const ExperimentHandle& a, std::size_t i, const ExperimentHandle& b, std::size_t j);
+py::dict compare(const ExperimentHandle& a, std::size_t i, const ExperimentHandle& b,
+                 std::size_t j);
 
 }  // namespace gradflow::python

@@ -26,7 +26,8 @@ void InterruptibleField::hessian_vector(const Eigen::VectorXd& x, const Eigen::V
 }
 
 void InterruptibleField::velocity_jacobian_vector(const Eigen::VectorXd& x, double t,
-                                                  const Eigen::VectorXd& v, Eigen::VectorXd& jv) const {
+                                                  const Eigen::VectorXd& v,
+                                                  Eigen::VectorXd& jv) const {
   check_->tick();
   inner_.velocity_jacobian_vector(x, t, v, jv);
 }

@@ -28,9 +28,12 @@ class InterruptibleField : public Field {
   std::string describe() const override { return inner_.describe(); }
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
   bool has_analytic_hessian_vector() const override { return inner_.has_analytic_hessian_vector(); }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override;
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override;
   bool is_gradient_flow() const override { return inner_.is_gradient_flow(); }
-  bool has_analytic_velocity_jacobian() const override { return inner_.has_analytic_velocity_jacobian(); }
+  bool has_analytic_velocity_jacobian() const override {
+    return inner_.has_analytic_velocity_jacobian();
+  }
   void velocity_jacobian_vector(const Eigen::VectorXd& x, double t, const Eigen::VectorXd& v,
                                 Eigen::VectorXd& jv) const override;
   std::string projection_name() const override { return inner_.projection_name(); }

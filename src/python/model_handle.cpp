@@ -63,7 +63,8 @@ ModelHandle::ModelHandle(const std::string& spec_json, const std::string& file,
 }
 
 ModelHandle::ModelHandle(py::object model, Eigen::Index dim) {
-  model_.flows.push_back({"python", std::make_unique<PythonField>(std::move(model), dim), Eigen::VectorXd::Zero(dim)});
+  model_.flows.push_back(
+      {"python", std::make_unique<PythonField>(std::move(model), dim), Eigen::VectorXd::Zero(dim)});
   model_.data_description = "none (a model defined in Python)";
 }
 
@@ -121,8 +122,9 @@ py::array_t<double> ModelHandle::hessian_vector(const std::string& flow, const I
   return to_numpy(out_);
 }
 
-py::array_t<double> ModelHandle::velocity_jacobian_vector(const std::string& flow, const InputArray& x,
-                                                          double t, const InputArray& v) {
+py::array_t<double> ModelHandle::velocity_jacobian_vector(const std::string& flow,
+                                                          const InputArray& x, double t,
+                                                          const InputArray& v) {
   const Field& f = field(flow);
   out_.resize(f.dim());
   f.velocity_jacobian_vector(state(f, x, "x", x_), t, state(f, v, "v", v_), out_);

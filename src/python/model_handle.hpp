@@ -29,9 +29,10 @@ class ModelHandle {
   double loss(const std::string& flow, const InputArray& x);
   py::array_t<double> gradient(const std::string& flow, const InputArray& x);
   py::array_t<double> velocity(const std::string& flow, const InputArray& x, double t);
-  py::array_t<double> hessian_vector(const std::string& flow, const InputArray& x, const InputArray& v);
-  py::array_t<double> velocity_jacobian_vector(const std::string& flow, const InputArray& x, double t,
-                                               const InputArray& v);
+  py::array_t<double> hessian_vector(const std::string& flow, const InputArray& x,
+                                     const InputArray& v);
+  py::array_t<double> velocity_jacobian_vector(const std::string& flow, const InputArray& x,
+                                               double t, const InputArray& v);
   py::array_t<double> hessian(const std::string& flow, const InputArray& x);
   py::tuple sharpness(const std::string& flow, const InputArray& x);
   py::array_t<double> project(const std::string& flow, const InputArray& x);
@@ -39,7 +40,8 @@ class ModelHandle {
 
  private:
   const Field& field(const std::string& flow) const;
-  const Eigen::VectorXd& state(const Field& f, const InputArray& x, const char* what, Eigen::VectorXd& into);
+  const Eigen::VectorXd& state(const Field& f, const InputArray& x, const char* what,
+                               Eigen::VectorXd& into);
 
   ExperimentSpec spec_;
   ModelInstance model_;

@@ -21,7 +21,8 @@ PYBIND11_MODULE(_gradflow, m) {
   m.attr("__version__") = GRADFLOW_VERSION;
   py::register_exception<gradflow::InputError>(m, "SpecError", PyExc_ValueError);
 
-  m.def("methods", [] { return gradflow::method_names(); }, "Integrator names");
+  m.def(
+      "methods", [] { return gradflow::method_names(); }, "Integrator names");
 
   py::class_<ModelHandle>(m, "ModelHandle")
       .def(py::init<const std::string&, const std::string&, const std::string&, const py::dict&>(),
@@ -49,15 +50,20 @@ PYBIND11_MODULE(_gradflow, m) {
 
   m.def(
       "run_spec",
-      [](const std::string& spec, bool from_file, const std::string& file, const std::string& base_dir,
-         const py::dict& arrays, py::object python_model, const py::dict& flow_starts,
-         const std::string& out_dir) {
-        return run_spec({.spec = spec, .from_file = from_file, .file = file, .base_dir = base_dir,
-                         .arrays = arrays, .python_model = std::move(python_model),
-                         .flow_starts = flow_starts, .out_dir = out_dir});
+      [](const std::string& spec, bool from_file, const std::string& file,
+         const std::string& base_dir, const py::dict& arrays, py::object python_model,
+         const py::dict& flow_starts, const std::string& out_dir) {
+        return run_spec({.spec = spec,
+                         .from_file = from_file,
+                         .file = file,
+                         .base_dir = base_dir,
+                         .arrays = arrays,
+                         .python_model = std::move(python_model),
+                         .flow_starts = flow_starts,
+                         .out_dir = out_dir});
       },
-      py::arg("spec"), py::arg("from_file"), py::arg("file"), py::arg("base_dir"), py::arg("arrays"),
-      py::arg("python_model"), py::arg("flow_starts"), py::arg("out_dir"));
+      py::arg("spec"), py::arg("from_file"), py::arg("file"), py::arg("base_dir"),
+      py::arg("arrays"), py::arg("python_model"), py::arg("flow_starts"), py::arg("out_dir"));
 
   m.def("compare", &compare, py::arg("a"), py::arg("i"), py::arg("b"), py::arg("j"));
 }

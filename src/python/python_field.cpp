@@ -15,7 +15,6 @@ py::object optional_attribute(const py::object& model, const char* name) {
   return py::hasattr(model, name) ? py::object(model.attr(name)) : py::object(py::none());
 }
 
-
 std::string shape_text(const py::array& a) {
   std::vector<py::ssize_t> shape(a.shape(), a.shape() + a.ndim());
   return fmt::format("({}{})", fmt::join(shape, ", "), shape.size() == 1 ? "," : "");
@@ -47,8 +46,10 @@ void read_result(const py::object& result, Eigen::Index dim, const std::string& 
                                      py::str(a.dtype()).cast<std::string>()));
   }
   if (a.ndim() != 1 || a.shape(0) != dim) {
-    throw py::value_error(fmt::format("{} returned an array of shape {}; expected shape ({},), the "
-                                      "state's", what, shape_text(a), dim));
+    throw py::value_error(
+        fmt::format("{} returned an array of shape {}; expected shape ({},), the "
+                    "state's",
+                    what, shape_text(a), dim));
   }
   const auto d = py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(a);
   out.resize(dim);
@@ -67,8 +68,7 @@ const py::array_t<double>& PythonField::Argument::hold(const Eigen::VectorXd& x)
   return array;
 }
 
-PythonField::PythonField(py::object model, Eigen::Index dim)
-    : model_(std::move(model)), dim_(dim) {
+PythonField::PythonField(py::object model, Eigen::Index dim) : model_(std::move(model)), dim_(dim) {
   for (const char* required : {"loss", "gradient"}) {
     if (!py::hasattr(model_, required)) {
       throw py::type_error(fmt::format(
@@ -90,18 +90,22 @@ PythonField::PythonField(py::object model, Eigen::Index dim)
     for (const py::handle b : blocks) {
       const auto t = py::cast<py::tuple>(b);
       if (t.size() != 3) throw py::value_error("layout entries are (name, rows, cols) tuples");
-      layout_.append(py::cast<std::string>(t[0]), py::cast<Eigen::Index>(t[1]), py::cast<Eigen::Index>(t[2]));
+      layout_.append(py::cast<std::string>(t[0]), py::cast<Eigen::Index>(t[1]),
+                     py::cast<Eigen::Index>(t[2]));
     }
     if (layout_.dim() != dim_) {
-      throw py::value_error(fmt::format("the layout of {} holds {} entries but the state has {} (the "
-                                        "two should be equal)", name_, layout_.dim(), dim_));
+      throw py::value_error(
+          fmt::format("the layout of {} holds {} entries but the state has {} (the "
+                      "two should be equal)",
+                      name_, layout_.dim(), dim_));
     }
   }
   gradient_what_ = name_ + ".gradient(x)";
-  description_ = fmt::format("model defined in Python: {} (dim {}, {})", name_, dim_,
-                             has_analytic_hessian_vector()
-                                 ? "Hessian-vector products from Python"
-                                 : "Hessian-vector products by central differences of its gradient");
+  description_ =
+      fmt::format("model defined in Python: {} (dim {}, {})", name_, dim_,
+                  has_analytic_hessian_vector()
+                      ? "Hessian-vector products from Python"
+                      : "Hessian-vector products by central differences of its gradient");
 }
 
 double PythonField::loss(const Eigen::VectorXd& x) const {
@@ -138,9 +142,10 @@ Observation PythonField::observe(const Eigen::VectorXd& x) const {
   if (observe_keys_.empty()) {
     observe_keys_ = keys;
   } else if (keys != observe_keys_) {
-    throw py::value_error(fmt::format("{}.observe(x) returned the keys [{}], earlier [{}]: it must "
-                                      "return the same names every time", name_, fmt::join(keys, ", "),
-                                      fmt::join(observe_keys_, ", ")));
+    throw py::value_error(
+        fmt::format("{}.observe(x) returned the keys [{}], earlier [{}]: it must "
+                    "return the same names every time",
+                    name_, fmt::join(keys, ", "), fmt::join(observe_keys_, ", ")));
   }
   for (const auto& [key, value] : values) {
     const std::string name = py::cast<std::string>(key);

@@ -41,7 +41,8 @@ class PythonField final : public Field {
   const Layout& layout() const override { return layout_; }
   std::string describe() const override { return description_; }
   bool has_analytic_hessian_vector() const override { return !hessian_vector_.is_none(); }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v, Eigen::VectorXd& hv) const override;
+  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
+                      Eigen::VectorXd& hv) const override;
   Observation observe(const Eigen::VectorXd& x) const override;
 
   const py::object& model() const { return model_; }

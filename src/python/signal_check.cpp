@@ -21,8 +21,10 @@ void SignalCheck::poll() const {
   const auto now = std::chrono::steady_clock::now();
   const auto elapsed = now - last_;
   last_ = now;
-  if (elapsed < kTarget / 2) every_ = std::min(kMaxEvery, every_ * 2);
-  else if (elapsed > kTarget * 4) every_ = std::max(1L, every_ / 2);
+  if (elapsed < kTarget / 2)
+    every_ = std::min(kMaxEvery, every_ * 2);
+  else if (elapsed > kTarget * 4)
+    every_ = std::max(1L, every_ / 2);
   countdown_ = every_;
   py::gil_scoped_acquire gil;
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
