@@ -51,6 +51,9 @@ def _experiment(handle, log=False):
     arrays = dict(s["exports"])
     if s["flows"]:
         arrays["x0"] = s["flows"][0]["x0"]
+    # Every flow's start, as the CLI writes it (x0_<flow>.npy).
+    for f in s["flows"]:
+        arrays["x0_" + f["name"]] = f["x0"]
     return Experiment(s["name"], runs, comparisons, arrays, dict(s["facts"]), handle=handle,
                       log=s["log"], flows=s["flows"])
 

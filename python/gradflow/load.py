@@ -108,6 +108,9 @@ def load_experiment(path):
         if f.endswith(".npy") and f not in referenced:
             arrays[f[:-4]] = np.load(os.path.join(path, f))
     for r in runs.values():
+        # Every flow's start (x0_<flow>.npy); older folders hold the first flow's only.
+        if r.x0 is None:
+            r.x0 = arrays.get("x0_" + str(r.flow))
         if r.x0 is None and "x0" in arrays and flows and r.flow == next(iter(flows)):
             r.x0 = arrays["x0"]
     return Experiment(meta.get("experiment", os.path.basename(path)), runs, comparisons, arrays,

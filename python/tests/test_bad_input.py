@@ -65,7 +65,7 @@ def test_nan_or_inf_anywhere_is_refused(xy):
     X, Y = xy
     Xn = X.copy()
     Xn[3, 1] = np.nan
-    with pytest.raises(ValueError, match=r"<numpy data.x>: contains NaN or Inf"):
+    with pytest.raises(ValueError, match=r"<numpy data.x>\" contains NaN or Inf: row 4, column 2"):
         gf.LinearNetwork(Xn, Y, hidden=[3]).dim()
     net = gf.LinearNetwork(X, Y, hidden=[3])
     x0 = net.init("gaussian", seed=2)

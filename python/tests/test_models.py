@@ -132,3 +132,27 @@ def test_a_generic_model_takes_any_spec_fragment_with_arrays():
     assert generic.loss(x) == named.loss(x)
     sine = gf.LinearNetwork(data={"kind": "sine", "samples": 30, "inputs": 3}, hidden=[2], seed=4)
     assert sine.arrays["data_X"].shape == (30, 3)
+
+
+def test_initial_layers_from_arrays_give_the_packed_start():
+    X, Y = sine_data(n=20, d0=3, dn=2, seed=5)
+    net = gf.LinearNetwork(X, Y, hidden=[4])
+    rng = np.random.default_rng(0)
+    W1, W2 = rng.standard_normal((4, 3)), rng.standard_normal((2, 4))
+    packed = gf.gd(net, net.pack([W1, W2]), eta=0.1, steps=10)
+    layers = gf.gd(net, {"kind": "file", "layers": [W1, np.asfortranarray(W2)]}, eta=0.1, steps=10)
+    assert np.array_equal(packed.states, layers.states)
+    assert np.array_equal(layers.matrices("W2")[0], W2)
+
+
+def test_a_two_layer_relu_network_from_given_weights_and_signs_repeats_the_drawn_one():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((8, 3))
+    y = np.sign(rng.standard_normal(8))
+    drawn = gf.TwoLayerRelu(X, y, width=20, std=0.7, seed=1)
+    given = gf.TwoLayerRelu(X, y, width=20, weights=drawn.arrays["init_weights"], signs=drawn.signs)
+    assert np.array_equal(given.x0, drawn.x0)
+    a, b = gf.gd(drawn, None, eta=0.1, t_end=1.0), gf.gd(given, None, eta=0.1, t_end=1.0)
+    assert np.array_equal(a.series.values, b.series.values)
+    with pytest.raises(ValueError, match="every output sign a_r must be \\+1 or -1"):
+        gf.TwoLayerRelu(X, y, width=20, weights=drawn.arrays["init_weights"], signs=2 * drawn.signs).dim()

@@ -154,11 +154,23 @@ def test_callbacks_returning_the_wrong_shape_or_dtype_are_refused(problem):
         gf.gd(object(), x0, eta=0.01, steps=3)
 
 
-def test_callbacks_may_return_lists_and_integers():
-    quad = gf.FunctionModel(lambda x: float(x @ x) / 2, lambda x: [float(v) for v in x])
+# ẋ = −x: x(1) = x0 e^{−1}; dopri5 at rtol 1e-12 is accurate to ~1e-11.
+@pytest.mark.parametrize("returns", [lambda x: [float(v) for v in x],   # a list
+                                     lambda x: np.repeat(x, 2)[::2],    # a strided view
+                                     lambda x: np.asfortranarray(x)])
+def test_callbacks_may_return_any_real_array_like(returns):
+    quad = gf.FunctionModel(lambda x: float(x @ x) / 2, returns)
     run = gf.integrate(quad, np.array([1.0, -2.0]), t_end=1.0, rtol=1e-12, atol=1e-14)
-    # ẋ = −x: x(1) = x0 e^{−1}; dopri5 at rtol 1e-12 is accurate to ~1e-11.
-    assert np.allclose(run.final_state, np.array([1.0, -2.0]) * np.exp(-1.0), rtol=1e-10)
+    assert np.allclose(run.final_state, np.array([1.0, -2.0]) * np.exp(-1.0), rtol=1e-10, atol=0)
+
+
+def test_a_float32_gradient_is_converted_with_one_warning():
+    quad = gf.FunctionModel(lambda x: float(x @ x) / 2, lambda x: x.astype(np.float32))
+    with pytest.warns(gf.DtypeWarning, match=r"FunctionModel.gradient\(x\) returned a float32 array") as w:
+        run = gf.integrate(quad, np.array([1.0, -2.0]), t_end=1.0, rtol=1e-12, atol=1e-14)
+    assert len([x for x in w if issubclass(x.category, gf.DtypeWarning)]) == 1
+    # float32 carries ~7 digits: the flow is right to about that.
+    assert np.allclose(run.final_state, np.array([1.0, -2.0]) * np.exp(-1.0), rtol=1e-6, atol=0)
 
 
 def test_observations_of_a_python_model_become_columns(problem):

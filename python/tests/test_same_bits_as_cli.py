@@ -11,9 +11,13 @@ import pytest
 import gradflow as gf
 from conftest import data
 
-# Small shipped examples (each a few seconds at most).
-EXAMPLES = ["course_linear.json", "saxe_depth2.json", "ntk_small.json",
-            "least_squares_stability.json", "wide_sharp_1d.json"]
+# Small shipped examples (each a second or two at most): every model family
+# but the factorisation (whose examples take minutes; its Python twin is
+# checked in test_models.py), the stiff integrators, SGD and ensembles, an
+# eta sweep.
+EXAMPLES = ["course_linear.json", "saxe_depth2.json", "ntk_small.json", "lp_regression.json",
+            "least_squares_stability.json", "wide_sharp_1d.json", "sgd_schedules.json",
+            "stiff_linear.json", "eta_sweep.json"]
 
 
 def strip_times(meta):
@@ -138,3 +142,30 @@ def test_runs_loaded_from_a_folder_compare_as_the_cli_did(cli, tmp_path):
     # numpy's norms against Eigen's: the same sums in other orders, a few ulps apart.
     assert np.allclose(c.state_dist, ref.state_dist, rtol=1e-13, atol=0)
     assert np.allclose(c.e2e_dist, ref.e2e_dist, rtol=1e-13, atol=0)
+
+
+def test_sgd_from_python_repeats_a_spec_run_and_is_gd_without_noise(cli, tmp_path):
+    spec = {"seed": 5, "data": {"kind": "sine", "samples": 20, "inputs": 3},
+            "model": {"kind": "least_squares"}, "init": {"kind": "gaussian"}, "t_end": 2.0,
+            "runs": [{"name": "sgd", "integrator": "sgd", "eta": 0.5, "sigma": 0.5,
+                      "schedule": "inverse_time_capped"}]}
+    (tmp_path / "sgd.json").write_text(json.dumps(spec))
+    cli("run", str(tmp_path / "sgd.json"), "--out", str(tmp_path / "out"), "--quiet")
+    ref = gf.load(tmp_path / "out" / "sgd").runs["sgd"]
+    ls = gf.LeastSquares(data=spec["data"], seed=5)
+    run = gf.sgd(ls, {"kind": "gaussian"}, eta=0.5, sigma=0.5, t_end=2.0,
+                 schedule="inverse_time_capped", seed=5)
+    assert np.array_equal(run.series.values, ref.series.values)
+    assert run.meta["sgd"] == ref.meta["sgd"]
+    x0 = ls.init("gaussian", seed=5)
+    quiet = gf.sgd(ls, x0, eta=0.01, sigma=0.0, t_end=2.0, sample={"kind": "grid", "spacing": 0.01})
+    assert np.array_equal(quiet.states, gf.gd(ls, x0, eta=0.01, t_end=2.0).states)
+
+
+def test_a_loaded_run_knows_its_own_flows_start(cli, tmp_path):
+    cli("run", data("saxe_depth2.json"), "--out", str(tmp_path / "cli"), "--quiet")
+    loaded = gf.load(tmp_path / "cli")["saxe_depth2"]
+    live = gf.run(data("saxe_depth2.json"))["saxe_depth2"]
+    for name in ("e2e", "gf"):
+        assert np.array_equal(loaded.runs[name].x0, live.runs[name].x0)
+        assert np.array_equal(loaded.runs[name].x0, live.runs[name].states[0])

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <sstream>
@@ -97,12 +98,15 @@ ModelInstance python_instance(const ExperimentSpec& spec, const py::object& mode
 void set_flow_starts(ModelInstance& model, const ExperimentSpec& spec, const py::dict& starts) {
   for (const auto& [key, value] : starts) {
     const std::string name = py::cast<std::string>(key);
-    Flow& flow = const_cast<Flow&>(model.flow(name, spec.file, "flow"));
+    const auto found = std::find_if(model.flows.begin(), model.flows.end(),
+                                    [&](const Flow& f) { return f.name == name; });
+    if (found == model.flows.end())
+      model.flow(name, spec.file, "flow");  // throws, listing the flows
     Eigen::VectorXd x0;
-    to_vector(py::cast<InputArray>(value), flow.field->dim(), "x0", x0);
+    to_vector(py::cast<InputArray>(value), found->field->dim(), "x0", x0);
     if (!x0.allFinite()) throw_input_error(spec.file, "x0", "contains NaN or Inf");
-    flow.x0 = std::move(x0);
-    flow.draw_start = nullptr;
+    found->x0 = std::move(x0);
+    found->draw_start = nullptr;
   }
 }
 

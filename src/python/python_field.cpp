@@ -23,8 +23,26 @@ std::string shape_text(const py::array& a) {
 // The callback's result as dim numbers: a float64 array of shape (dim,) is
 // copied as it is; other real dtypes are converted; anything else is refused
 // with both shapes (or the dtype) in the message.
+// Once per model: a float32 (or float16) result carries ~7 digits, which the
+// run's error control at rtol 1e-8 cannot see through.
+void warn_precision(const std::string& what, const py::array& a, bool& warned) {
+  if (warned) return;
+  warned = true;
+  py::object category = py::reinterpret_borrow<py::object>(PyExc_UserWarning);
+  try {
+    category = py::module_::import("gradflow._arrays").attr("DtypeWarning");
+  } catch (const py::error_already_set&) {
+    // The module alone (without the package): a plain UserWarning.
+  }
+  const std::string message = fmt::format(
+      "{} returned a {} array, converted to float64 (its "
+      "precision limits the run's)",
+      what, py::str(a.dtype()).cast<std::string>());
+  if (PyErr_WarnEx(category.ptr(), message.c_str(), 1) != 0) throw py::error_already_set();
+}
+
 void read_result(const py::object& result, Eigen::Index dim, const std::string& what,
-                 Eigen::VectorXd& out) {
+                 Eigen::VectorXd& out, bool& warned) {
   using Exact = py::array_t<double, py::array::c_style>;
   if (Exact::check_(result)) {  // the common case, without conversions
     const auto a = py::reinterpret_borrow<Exact>(result);
@@ -45,6 +63,7 @@ void read_result(const py::object& result, Eigen::Index dim, const std::string& 
     throw py::type_error(fmt::format("{} returned an array of dtype '{}' (expected float64)", what,
                                      py::str(a.dtype()).cast<std::string>()));
   }
+  if (kind == 'f' && a.itemsize() < 8) warn_precision(what, a, warned);
   if (a.ndim() != 1 || a.shape(0) != dim) {
     throw py::value_error(
         fmt::format("{} returned an array of shape {}; expected shape ({},), the "
@@ -119,7 +138,7 @@ double PythonField::loss(const Eigen::VectorXd& x) const {
 }
 
 void PythonField::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
-  read_result(gradient_(x_.hold(x)), dim_, gradient_what_, g);
+  read_result(gradient_(x_.hold(x)), dim_, gradient_what_, g, warned_precision_);
 }
 
 void PythonField::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
@@ -128,7 +147,8 @@ void PythonField::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd
     Field::hessian_vector(x, v, hv);
     return;
   }
-  read_result(hessian_vector_(x_.hold(x), v_.hold(v)), dim_, name_ + ".hessian_vector(x, v)", hv);
+  read_result(hessian_vector_(x_.hold(x), v_.hold(v)), dim_, name_ + ".hessian_vector(x, v)", hv,
+              warned_precision_);
 }
 
 Observation PythonField::observe(const Eigen::VectorXd& x) const {

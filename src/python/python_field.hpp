@@ -56,6 +56,7 @@ class PythonField final : public Field {
   std::string description_;
   std::string gradient_what_;
   mutable std::vector<std::string> observe_keys_;
+  mutable bool warned_precision_ = false;
 
   // The array passed to the callbacks.
   struct Argument {
