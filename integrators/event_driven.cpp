@@ -327,6 +327,7 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
       const double oldest = recent_events[slot];
       recent_events[slot] = event.t;
       count_change(change, event.t);
+      field.note_event(event.t, *mode);
       // The surfaces just switched start at zero margin on their new side: a
       // zero there is no event (the locator's `fresh`).
       fresh = event.touched;

@@ -1,8 +1,10 @@
 #include "cli/experiment.hpp"
 
+#include "cli/central_flow_run.hpp"
 #include "cli/ensemble.hpp"
 #include "cli/eta_sweep.hpp"
 #include "cli/report.hpp"
+#include "cli/time_average.hpp"
 
 #include "core/rng.hpp"
 #include "core/sharpness_tracker.hpp"
@@ -59,6 +61,10 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
     const Field* field = flow.field.get();
     if (run.modified_eta > 0.0) {
       p.wrappers.push_back(std::make_unique<ModifiedFlow>(*field, run.modified_eta));
+      field = p.wrappers.back().get();
+    }
+    if (run.central_eta > 0.0) {
+      p.wrappers.push_back(wrap_central_flow(spec, r, *field, flow.x0));
       field = p.wrappers.back().get();
     }
     try {
@@ -204,6 +210,9 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
         s.status == RunStatus::completed ? "completed" : s.message);
     if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
     if (r.edge) fmt::print(log, "  {:<12} {}\n", "", edge_of_stability_line(*r.edge));
+    if (const auto* central = dynamic_cast<const CentralFlow*>(target.field)) {
+      fmt::print(log, "  {:<12} {}\n", "", central_flow_log(*central, r));
+    }
     outcome.runs.push_back(std::move(r));
   }
   auto find = [&](const std::string& name) -> std::size_t {
@@ -218,6 +227,7 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
         {a, b,
          compare_runs({*p.targets[ia].field, outcome.runs[ia].result.trajectory},
                       {*p.targets[ib].field, outcome.runs[ib].result.trajectory})});
+    add_time_average(p, outcome, ia, ib, outcome.comparisons.back().comparison);
   }
   return outcome;
 }
@@ -363,6 +373,9 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     run.update(stats_json(r.result.stats));
     run["diagnostics_seconds"] = r.diagnostics_seconds;
     if (r.edge) run["edge_of_stability"] = edge_of_stability_json(*r.edge);
+    if (const auto* central = dynamic_cast<const CentralFlow*>(&field)) {
+      run["central_flow"] = central_flow_json(*central, r);
+    }
     put(r.spec.name + ".csv", csv_text(r.diagnostics.series));
     if (p.spec.record.states) {
       put(r.spec.name + ".states.npy", npy_bytes(stack_states(r.result.trajectory, field.dim())));
@@ -394,6 +407,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     if (c.comparison.has_projection_dist) {
       entry["max_" + c.comparison.projection_name + "_dist"] = c.comparison.max_projection_dist;
     }
+    for (const auto& [name, value] : c.comparison.summary) entry[name] = value;
     comparisons.push_back(entry);
   }
 

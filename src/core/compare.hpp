@@ -8,6 +8,8 @@
 #include "core/trajectory.hpp"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace gradflow {
 
@@ -25,6 +27,9 @@ struct Comparison {
   bool has_state_dist = false;
   bool has_projection_dist = false;
   std::string projection_name;
+  // Further numbers for meta.json added by whoever appends columns (e.g. GD's
+  // time average against a central flow, src/cli/time_average.hpp).
+  std::vector<std::pair<std::string, double>> summary;
 };
 
 Comparison compare_runs(const RunView& a, const RunView& b);

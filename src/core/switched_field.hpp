@@ -92,6 +92,10 @@ class SwitchedField : public Field {
                            std::span<const Eigen::Index> ks) const = 0;
   // Surfaces the mode currently slides along (for the run's report).
   virtual long sliding_count(const Mode& mode) const = 0;
+  // Called by the event-driven integrator after an event changed the mode,
+  // with the event's time: for a model that keeps its own record of switches
+  // (the central flow's edge entries and exits).
+  virtual void note_event(double /*t*/, const Mode& /*mode*/) const {}
 };
 
 // One switch of a run, at time t (the event log, `<run>.events.csv`).

@@ -4,6 +4,7 @@
 #include "io/json_reader.hpp"
 #include "io/json_text.hpp"
 #include "io/output_names.hpp"
+#include "io/spec_central.hpp"
 #include "io/spec_sgd.hpp"
 
 #include <fmt/format.h>
@@ -103,7 +104,8 @@ void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool com
 
 RunSpec read_run(JsonReader& r) {
   RunSpec run;
-  const std::string integrator = r.choice("integrator", method_names(), "dopri5");
+  const std::string integrator =
+      r.choice("integrator", method_names(), r.has("central_eta") ? "event_driven" : "dopri5");
   run.method.method = parse_method(integrator);
   run.name = r.string("name", integrator);
   if (r.has("flow")) {
@@ -146,6 +148,7 @@ RunSpec read_run(JsonReader& r) {
     }
   }
   read_ensemble(r, run);
+  read_central_keys(r, run);
   r.finish();
   return run;
 }

@@ -36,6 +36,8 @@ struct RunSpec {
   // > 0 (euler, sgd): η = value · 2/λ_max(∇²L(x0)), resolved once the model is built.
   double eta_over_stability = 0.0;
   EnsembleSpec ensemble;
+  double central_eta = 0.0;  // > 0: integrate that flow's central flow for GD with this step
+  long average_window = 0;   // euler: window of GD's time average in comparisons (0: not set)
 };
 
 struct RecordSpec {
