@@ -253,7 +253,8 @@ void CentralFlow::margins_of(const Eigen::VectorXd& x, const Mode& mode,
   for (std::size_t i = 0; i < ks.size(); ++i) h[i] = margin(k, ks[i]);
 }
 
-std::unique_ptr<SwitchedField::Mode> CentralFlow::make_mode(const Eigen::VectorXd& x) const {
+std::unique_ptr<SwitchedField::Mode> CentralFlow::make_mode(const Eigen::VectorXd& x,
+                                                            Transition& /*start*/) const {
   auto mode = std::make_unique<EdgeMode>();
   events_.clear();
   stable_evaluations_ = edge_evaluations_ = margin_evaluations_ = 0;

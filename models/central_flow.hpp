@@ -129,7 +129,8 @@ class CentralFlow final : public SwitchedField {
   // SwitchedField: surface 0 enters or leaves the edge, surface 1 is the next
   // eigenvalue arriving at it.
   Eigen::Index switch_count() const override { return 2; }
-  std::unique_ptr<Mode> make_mode(const Eigen::VectorXd& x) const override;
+  // A start on the edge is the edge mode; no surface is decided against convention.
+  std::unique_ptr<Mode> make_mode(const Eigen::VectorXd& x, Transition& start) const override;
   // The mode with k eigenvalues held at the edge, whatever the state (tests,
   // one-off evaluations). Throws std::invalid_argument outside [0, kMaxEdgeCluster].
   std::unique_ptr<Mode> mode_with(int k) const;

@@ -257,7 +257,8 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
   check_refused(
       dir, spec_with("\"rtol\": 1e-10", "\"rtl\": 1e-10"),
       "key 'runs[1].rtl': unknown key, did you mean \"rtol\"? (valid keys here: adaptive, atol, "
-      "central_eta, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, name, rtol)");
+      "average_window, central_eta, ensemble, flow, initial_dt, integrator, max_dt, modified_eta, "
+      "name, rtol)");
   check_refused(dir, spec_with("\"std\": 0.5", "\"std\": 0.5, \"sdt\": 1"),
                 "key 'init.sdt': unknown key, did you mean \"std\"?");
   check_refused(dir, spec_with("\"samples\": 30", "\"sampels\": 30"),

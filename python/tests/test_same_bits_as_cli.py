@@ -21,10 +21,12 @@ EXAMPLES = ["course_linear.json", "saxe_depth2.json", "ntk_small.json", "lp_regr
 
 
 def strip_times(meta):
-    """meta.json without what differs between two runs of the same spec: wall times."""
+    """meta.json without what differs between two runs of the same spec: wall times
+    (every key holding "seconds": integration and diagnostics)."""
     meta = json.loads(json.dumps(meta))
     for r in meta.get("runs", []):
-        r.pop("wall_seconds", None)
+        for key in [k for k in r if "seconds" in k]:
+            r.pop(key)
     return meta
 
 
