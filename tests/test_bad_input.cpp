@@ -91,11 +91,50 @@ TEST_CASE("a data path that is a directory is refused naming the spec key") {
 
 TEST_CASE("a hidden width beyond memory is refused as bad input naming the experiment") {
   const auto dir = fresh_temp_dir("bad_input", "huge_width");
-  refused_by_check_and_run(dir,
-                           R"({"name": "huge", "data": {"kind": "sine", "samples": 12, "inputs": 3},
+  refused_by_check_and_run(
+      dir,
+      R"({"name": "huge", "data": {"kind": "sine", "samples": 12, "inputs": 3},
       "model": {"kind": "linear_network", "hidden": [4000000000]}, "init": {"kind": "gaussian"},
       "t_end": 1, "runs": [{}]})",
-                           {"spec.json: experiment \"huge\"", "does not fit in memory"});
+      {"spec.json: key 'model.hidden'", "experiment \"huge\"", "does not fit in memory", "GiB"});
+}
+
+TEST_CASE("a depth of 2^32 + 1 layers is refused by its memory before the layers are listed") {
+  const auto dir = fresh_temp_dir("bad_input", "huge_depth");
+  refused_by_check_and_run(dir, R"({"data": {"kind": "sine", "samples": 12, "inputs": 3},
+      "model": {"kind": "linear_network", "depth": 4294967297, "width": 8},
+      "init": {"kind": "gaussian"}, "t_end": 1, "runs": [{}]})",
+                           {"spec.json: key 'model.depth'", "depth 4294967297 and width 8",
+                            "does not fit in memory", "max_memory_gib"});
+}
+
+TEST_CASE("an ensemble of 2^32 + 1 members is refused by its memory before any member is built") {
+  const auto dir = fresh_temp_dir("bad_input", "huge_ensemble");
+  refused_by_check_and_run(
+      dir,
+      least_squares_spec(
+          "", R"([{"integrator": "euler", "eta": 0.01, "ensemble": {"size": 4294967297}}])"),
+      {"spec.json: key 'runs[0].ensemble.size'", "an ensemble of 4294967297 members",
+       "does not fit in memory"});
+}
+
+TEST_CASE("a run whose records exceed max_memory_gib is refused with the estimate and the limit") {
+  const auto dir = fresh_temp_dir("bad_input", "memory_limit");
+  // 12 samples, 3 inputs: least squares has dim 3; 1 000 001 records of 3
+  // entries and 32 columns are 0.26 GiB; with states written, three copies.
+  const std::string records = R"("sample": {"kind": "linear", "count": 1000001}, )";
+  std::string spec = least_squares_spec(R"("max_memory_gib": 0.25, )");
+  spec.replace(spec.find(R"("sample")"),
+               std::string(R"("sample": {"kind": "linear", "count": 3}, )").size(), records);
+  refused_by_check_and_run(dir, spec,
+                           {"spec.json: key 'sample'", "1000001 records of 3 entries",
+                            "more than the limit of 0.25 GiB"});
+  std::string raised = spec;
+  raised.replace(raised.find("0.25"), 4, "0.50");
+  write_file(dir / "raised.json", raised);
+  CHECK(gradflow_cli({"check", (dir / "raised.json").string()}).code == 0);
+  refused_by_check_and_run(dir, least_squares_spec(R"("max_memory_gib": -1, )"),
+                           {"spec.json: key 'max_memory_gib'", "got -1"});
 }
 
 TEST_CASE("a relative step that overflows is refused before any run naming eta_over_stability") {

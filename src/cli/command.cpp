@@ -1,6 +1,7 @@
 #include "cli/command.hpp"
 
 #include "cli/experiment.hpp"
+#include "cli/resource_estimate.hpp"
 #include "cli/registry.hpp"
 #include "cli/report.hpp"
 #include "io/atomic_file.hpp"
@@ -75,6 +76,7 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
     out_dir = (std::filesystem::path("runs") / std::filesystem::path(spec_path).stem()).string();
   }
   OutputDirectory dir(out_dir);  // fails here, before any integration, if unwritable
+  require_output_space(prepared, dir.target());  // and here if the files cannot fit
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
 

@@ -3,6 +3,7 @@
 #include "cli/central_flow_run.hpp"
 #include "cli/ensemble.hpp"
 #include "cli/eta_sweep.hpp"
+#include "cli/resource_estimate.hpp"
 #include "cli/report.hpp"
 #include "cli/time_average.hpp"
 
@@ -50,6 +51,31 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
       }
     }
   }
+  // Fixed-step runs must fit a whole number of steps into t_end: say so now,
+  // not after the other runs have been integrated (and before the sample
+  // times and run plans are built, which a huge t_end makes large).
+  for (std::size_t r = 0; r < spec.runs.size(); ++r) {
+    if (spec.runs[r].eta_over_stability > 0.0) continue;  // takes ⌈t_end/η⌉ steps (run_plan.hpp)
+    const MethodOptions& m = spec.runs[r].method;
+    if (is_fixed_step(m.method) || !m.adaptive) {
+      const double ratio = spec.t_end / m.dt;
+      const std::string key =
+          fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt");
+      if (std::abs(ratio - std::round(ratio)) > 1e-9 * std::max(1.0, ratio) || ratio < 0.5) {
+        throw_input_error(
+            spec.file, key,
+            fmt::format("t_end = {} must be a whole number of steps of {} (t_end / step = {})",
+                        spec.t_end, m.dt, ratio));
+      }
+      if (ratio > static_cast<double>(spec.stop.max_steps)) {
+        throw_input_error(spec.file, key,
+                          fmt::format("t_end / step = {:.6g} steps is more than stop.max_steps = "
+                                      "{}: lower t_end, raise the "
+                                      "step or stop.max_steps",
+                                      ratio, spec.stop.max_steps));
+      }
+    }
+  }
   try {
     p.times = sample_times(spec.sample, spec.t_end);
   } catch (const std::invalid_argument& e) {
@@ -75,30 +101,7 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
     p.targets.push_back({flow.name, field, &flow.x0, plan_run(spec, r, flow, *field, p.times)});
     p.spec.runs[r].method = p.targets.back().plan.method;
   }
-  // Fixed-step runs must fit a whole number of steps into t_end: say so now,
-  // not after the other runs have been integrated.
-  for (std::size_t r = 0; r < spec.runs.size(); ++r) {
-    if (spec.runs[r].eta_over_stability > 0.0) continue;  // takes ⌈t_end/η⌉ steps (run_plan.hpp)
-    const MethodOptions& m = spec.runs[r].method;
-    if (is_fixed_step(m.method) || !m.adaptive) {
-      const double ratio = spec.t_end / m.dt;
-      const std::string key =
-          fmt::format("runs[{}].{}", r, m.method == Method::euler ? "eta" : "dt");
-      if (std::abs(ratio - std::round(ratio)) > 1e-9 * std::max(1.0, ratio) || ratio < 0.5) {
-        throw_input_error(
-            spec.file, key,
-            fmt::format("t_end = {} must be a whole number of steps of {} (t_end / step = {})",
-                        spec.t_end, m.dt, ratio));
-      }
-      if (ratio > static_cast<double>(spec.stop.max_steps)) {
-        throw_input_error(spec.file, key,
-                          fmt::format("t_end / step = {:.6g} steps is more than stop.max_steps = "
-                                      "{}: lower t_end, raise the "
-                                      "step or stop.max_steps",
-                                      ratio, spec.stop.max_steps));
-      }
-    }
-  }
+  require_experiment_memory(p);
   return p;
 }
 

@@ -5,6 +5,7 @@
 // kept on that start's numerical rank when it is rank-deficient.
 
 #include "cli/factory_support.hpp"
+#include "cli/resource_estimate.hpp"
 #include "io/errors.hpp"
 #include "core/rng.hpp"
 #include "io/regression_data.hpp"
@@ -15,12 +16,17 @@
 
 #include <Eigen/SVD>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <cmath>
 
 namespace gradflow {
 
 namespace {
+
+// A state, its velocity and the integrator's stages: any run holds at least
+// this many state-sized vectors.
+constexpr double kStateCopies = 4.0;
 
 // model.saxe_oracle: Saxe's closed form applies to depth 2, the square loss,
 // whitened inputs and a start aligned with the SVD of Σyx; refuse otherwise.
@@ -105,11 +111,32 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
       m.fail("hidden", "give either \"hidden\" or \"depth\" and \"width\", not both");
     const long depth = m.positive_integer("depth");
     const long width = m.positive_integer("width", depth == 1 ? 1 : std::optional<long>());
+    // Sized before the layer list is built: depth 4e9 would fill memory here.
+    const auto d0 = static_cast<double>(data.input_dim()),
+               dN = static_cast<double>(data.output_dim());
+    const auto w = static_cast<double>(width), layers = static_cast<double>(depth);
+    const double parameters = depth == 1 ? d0 * dN : w * (d0 + dN) + (layers - 2.0) * w * w;
+    require_memory(spec, depth > width ? "model.depth" : "model.width",
+                   kStateCopies * sizeof(double) * parameters,
+                   fmt::format("a linear network of depth {} and width {} ({:.3g} parameters, {} "
+                               "state-sized vectors at least)",
+                               depth, width, parameters, kStateCopies));
     for (long j = 1; j < depth; ++j) widths.push_back(width);
   } else {
     m.skip("depth");  // listed among the valid keys of an error message
     m.skip("width");
-    for (long w : m.positive_integers("hidden")) widths.push_back(w);
+    const std::vector<long> hidden = m.positive_integers("hidden");
+    double parameters = 0.0, previous = static_cast<double>(data.input_dim());
+    for (long h : hidden) {
+      parameters += previous * static_cast<double>(h);
+      previous = static_cast<double>(h);
+    }
+    parameters += previous * static_cast<double>(data.output_dim());
+    require_memory(spec, "model.hidden", kStateCopies * sizeof(double) * parameters,
+                   fmt::format("a linear network with hidden widths {} ({:.3g} parameters, {} "
+                               "state-sized vectors at least)",
+                               fmt::join(hidden, ", "), parameters, kStateCopies));
+    for (long h : hidden) widths.push_back(h);
   }
   widths.push_back(data.output_dim());
   const LinearNetworkOptions options{.widths = widths, .residual = m.boolean("residual", false)};

@@ -1,5 +1,7 @@
 #include "cli/run_plan.hpp"
 
+#include "cli/resource_estimate.hpp"
+
 #include "core/diagnostics.hpp"
 #include "core/rng.hpp"
 #include "integrators/stochastic_gradient_descent.hpp"
@@ -138,6 +140,14 @@ RunPlan plan_run(const ExperimentSpec& spec, std::size_t r, const Flow& flow, co
                 : "?",
             sgd ? ", or \"vary\": \"noise\"" : ""));
   }
+  // Sized before any member is built: ensemble.size 1e12 would fill memory here.
+  require_memory(spec, fmt::format("runs[{}].ensemble.size", r),
+                 static_cast<double>(run.ensemble.size) *
+                     ensemble_member_bytes(static_cast<double>(field.dim()),
+                                           static_cast<double>(plan.times.size())),
+                 fmt::format("an ensemble of {} members of dim {} with {} records each",
+                             run.ensemble.size, field.dim(), plan.times.size()));
+  plan.members.reserve(static_cast<std::size_t>(run.ensemble.size));
   for (long m = 0; m < run.ensemble.size; ++m) {
     EnsembleMember member{
         .index = m, .seed = member_seed(spec.seed, m), .x0 = {}, .method = plan.method};

@@ -183,6 +183,7 @@ EdgeOfStability analyse_edge_of_stability(const Field& field, const Trajectory& 
   }
   e.replay_exact = e.replay_exact && same_bits(tail.back(), final_state);
   std::vector<double> s_tail;
+  s_tail.reserve(tail.size());
   for (const Eigen::VectorXd& t : tail) s_tail.push_back(tracker.at(t).value);
   e.tail_sharpness_min = *std::min_element(s_tail.begin(), s_tail.end());
   e.tail_sharpness_max = *std::max_element(s_tail.begin(), s_tail.end());

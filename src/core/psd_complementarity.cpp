@@ -18,7 +18,7 @@ constexpr double kStepTolerance = 1e-14;
 PairVector project_psd(const PairVector& c, int k) {
   const SmallSymmetric C = smat(c, k);
   Eigen::SelfAdjointEigenSolver<SmallSymmetric> eig(C);
-  const SmallSymmetric V = eig.eigenvectors();
+  const SmallSymmetric& V = eig.eigenvectors();
   SmallSymmetric P = V * eig.eigenvalues().cwiseMax(0.0).asDiagonal() * V.transpose();
   return svec(0.5 * (P + P.transpose()));
 }

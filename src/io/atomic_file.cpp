@@ -8,6 +8,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <cstdlib>
 #include <fstream>
 #include <system_error>
@@ -63,11 +65,27 @@ OutputDirectory::~OutputDirectory() {
 
 void OutputDirectory::write(const std::string& relative, const std::string& bytes) {
   const fs::path path = staging_ / relative;
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  if (!out) throw std::runtime_error("failed writing " + path.string());
+  std::error_code ec;
+  fs::create_directories(path.parent_path(), ec);
+  // C stdio rather than a stream: errno says why a write failed (no space
+  // left on device, file too large, quota), and the user needs the reason.
+  int error = ec ? ec.value() : 0;
+  if (error == 0) {
+    std::FILE* out = std::fopen(path.c_str(), "wb");
+    if (out == nullptr) {
+      error = errno;
+    } else {
+      if (std::fwrite(bytes.data(), 1, bytes.size(), out) != bytes.size()) error = errno;
+      if (std::fflush(out) != 0 && error == 0) error = errno;
+      if (std::fclose(out) != 0 && error == 0) error = errno;
+    }
+  }
+  if (error != 0) {
+    throw_input_error(target_.string(), "",
+                      fmt::format("cannot write the output file {} ({}); the folder was left as "
+                                  "it was",
+                                  relative, std::strerror(error)));
+  }
   files_.push_back(relative);
 }
 

@@ -12,9 +12,12 @@
 #include <algorithm>
 #include <cmath>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
+
+#include <unistd.h>
 
 namespace gradflow {
 
@@ -27,6 +30,12 @@ namespace {
 
 // A record is a row of every output: 1e8 of them is already gigabytes.
 constexpr long kMaxSampleCount = 100'000'000;
+
+double physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page_size <= 0) return std::numeric_limits<double>::infinity();
+  return static_cast<double>(pages) * static_cast<double>(page_size);
+}
 
 SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
   SampleGrid s;
@@ -188,6 +197,11 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   if (!e.init.is_object()) r.fail("init", "expected an object, got " + describe_json(e.init));
 
   e.t_end = r.positive_number("t_end");
+  // Not in `resolved` unless given: the default is the machine's, and the
+  // same spec must give the same meta.json on every machine.
+  e.max_memory_bytes = r.has("max_memory_gib")
+                           ? r.positive_number("max_memory_gib") * 1024.0 * 1024.0 * 1024.0
+                           : physical_memory_bytes();
 
   std::vector<JsonReader> runs;
   if (r.has("runs") || !r.has("eta_sweep")) runs = r.objects("runs");

@@ -69,6 +69,9 @@ struct ExperimentSpec {
   nlohmann::json model;  // read by the model registry
   nlohmann::json init;   // read by the model registry
   double t_end = 1.0;
+  // max_memory_gib in bytes; by default this machine's physical memory
+  // (cli/resource_estimate.hpp refuses runs whose estimate exceeds it).
+  double max_memory_bytes = 0.0;
   SampleGrid sample;
   StopOptions stop;
   RecordSpec record;
