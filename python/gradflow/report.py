@@ -19,10 +19,17 @@ import tempfile
 
 import numpy as np
 
-from . import plot
 from .load import load
-from .plot.relu import width_experiments
 from .results import Results
+
+try:
+    from . import plot
+    from .plot.relu import width_experiments
+except ImportError as e:  # matplotlib missing: say so when a report is asked for
+    plot = None
+    _PLOT_IMPORT_ERROR = e
+
+MATPLOTLIB_HINT = "the report needs matplotlib: apt-get install python3-matplotlib"
 
 
 class NotAResultError(ValueError):
@@ -272,12 +279,33 @@ def load_result(path):
     return res
 
 
+def _check_figures_folder(target):
+    """The report replaces DIR/figures whole: refuse a folder of that name
+    holding anything but a report's figures (an experiment called
+    "figures")."""
+    if not os.path.lexists(target):
+        return
+    if os.path.islink(target) or not os.path.isdir(target):
+        foreign = [os.path.basename(target)]
+    else:
+        foreign = [f for f in os.listdir(target) if not f.endswith((".png", ".svg"))]
+    if foreign:
+        raise NotAResultError(f"{target}: holds files other than a report's figures "
+                              f"({', '.join(sorted(foreign)[:3])}); the report writes its "
+                              "figures there: move them, or rename an experiment called "
+                              "\"figures\"")
+
+
 def write_report(path, log=None):
     """Writes path/report.html and path/figures/*.png, *.svg; returns the
     page's path. The figures folder is replaced whole and the page written
     last (write then rename), so an interrupted report leaves the old one."""
     path = os.fspath(path)
     results = load_result(path)
+    if plot is None:
+        raise ImportError(f"{MATPLOTLIB_HINT} ({_PLOT_IMPORT_ERROR})") from _PLOT_IMPORT_ERROR
+    target = os.path.join(path, "figures")
+    _check_figures_folder(target)
     staging = tempfile.mkdtemp(prefix=".figures.", dir=path)
     sections, count, problems = [], 0, []
     try:
@@ -308,7 +336,7 @@ def write_report(path, log=None):
                 "<code>u_dist</code> of each network-vs-kernel comparison), ‖H − H∞‖₂ (last "
                 "<code>kernel_dist_inf</code>) and the relative weight change."))
         page = _page(path, results, sections)
-        target = os.path.join(path, "figures")
+        _check_figures_folder(target)
         if os.path.isdir(target):
             shutil.rmtree(target)
         os.rename(staging, target)
@@ -373,6 +401,9 @@ def main(argv=None):
     except NotAResultError as e:
         print(f"gradflow report: error: {e}", file=sys.stderr)
         return 2
+    except ImportError as e:
+        print(f"gradflow report: error: {e}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 
-from ._common import experiment_of, fit_slope, legend, new_figure
+from ._common import eta_of, experiment_of, fit_slope, legend, new_figure
 from ..load import read_table
 from ..results import Series
 
@@ -23,12 +23,13 @@ def sweep_table(exp):
     rows = []
     for run in exp.runs.values():
         if run.name.startswith("gd_") and (run.name, "gf") in exp.comparisons:
-            eta = float(run.name[3:])
+            eta = eta_of(run)
+            if eta is None:  # the sweep names its GD runs gd_<η> (docs/spec.md → eta_sweep)
+                eta = float(run.name[3:])
             flow = exp.comparisons[(run.name, "gf")]["state_dist"]
             mod = exp.comparisons.get((run.name, "mf_" + run.name[3:]))
             md = mod["state_dist"] if mod is not None else np.array([np.nan])
             rows.append([eta, np.nanmax(flow), flow[-1], np.nanmax(md), md[-1]])
-    rows.sort()
     return Series(["eta", "max_dist_flow", "final_dist_flow", "max_dist_modified",
                    "final_dist_modified"], rows), info
 
