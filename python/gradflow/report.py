@@ -111,8 +111,9 @@ def figures_for(exp):
         if _has_column(exp, "balancedness_max"):
             chosen.append(("balancedness", plot.balancedness,
                            "Balancedness δ = max_j ‖W_{j+1}ᵀW_{j+1} − W_jW_jᵀ‖_F (column "
-                           "<code>balancedness_max</code>), conserved by the exact flow: its "
-                           "drift is the integrator's."))
+                           "<code>balancedness_max</code> of "
+                           + _files([r for r in runs if "balancedness_max" in r])
+                           + "), conserved by the exact flow: its drift is the integrator's."))
     if kind == "two_layer_relu" and (_has_column(exp, "kernel_dist_inf") or exp.comparisons):
         chosen.append(("ntk", plot.ntk,
                        "Two-layer ReLU network against its kernel flows: ‖u_net − u_kernel‖ "
