@@ -82,7 +82,8 @@ def figures_for(exp):
                        "Distance between two runs at matched times against t, from "
                        + _comparison_files(exp) + ": <code>state_dist</code> where both "
                        "share a state space, else the projection's distance "
-                       "(<code>e2e_dist</code>, <code>u_dist</code>, <code>W_dist</code>). The "
+                       "(<code>e2e_dist</code>, <code>u_dist</code>, <code>W_dist</code>); dashed, GD's "
+                       "time average (<code>avg_state_dist</code>) where recorded. The "
                        "dotted floor is the smallest <code>rtol</code> of the adaptive flows "
                        "compared: below it a distance is solver error."))
     if _has_column(exp, "sharpness") or _has_column(exp, "S"):

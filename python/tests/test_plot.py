@@ -275,3 +275,15 @@ def test_a_figure_refuses_what_it_cannot_draw(example_result, least_squares):
         gf.plot.loss("out/somewhere")
     with pytest.raises(ValueError, match="at least two widths"):
         gf.plot.width_scaling(gf.load(example_result("ntk_small")))
+
+
+def test_distance_adds_gds_time_average_where_the_comparison_has_it(example_result):
+    spec = dict(plot_specs.EDGE, name="edge_avg",
+                runs=plot_specs.EDGE["runs"] + [{"name": "cf", "central_eta": 0.2,
+                                                 "rtol": 1e-10, "atol": 1e-12}],
+                compare=[["gd", "cf"]])
+    out = example_result("edge_avg", spec)
+    table = csv(os.path.join(out, "edge_avg"), "compare_gd_vs_cf.csv")
+    ax = gf.plot.distance(gf.load(out)).axes[0]
+    same_curve(line(ax, "gd vs cf"), table["t"], table["state_dist"])
+    same_curve(line(ax, "gd vs cf:avg"), table["t"], table["avg_state_dist"])

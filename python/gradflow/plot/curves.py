@@ -118,8 +118,9 @@ def distance(obj, column=None, comparisons=None):
     """Distance between two runs at matched times against t, one curve per
     comparison file (compare_<a>_vs_<b>.csv): `state_dist` where both share a
     state space, else the projection's (`e2e_dist`, `u_dist`, `W_dist`), or
-    the column asked for; log-scaled, with the flows' tolerance (rtol) as a
-    floor line."""
+    the column asked for, and dashed beside it GD's time average
+    (`avg_state_dist`) where the comparison has it; log-scaled, with the
+    flows' tolerance (rtol) as a floor line."""
     exp = experiment_of(obj, "gf.plot.distance")
     chosen = [c for key, c in exp.comparisons.items()
               if comparisons is None or key in [tuple(k) for k in comparisons]]
@@ -132,8 +133,14 @@ def distance(obj, column=None, comparisons=None):
         col = _distance_column(c, column)
         if col is None:
             continue
-        plot_series(ax, c.t, c[col], f"{c.a} vs {c.b}", color=COLOURS[i % len(COLOURS)],
-                    linewidth=1.4, label=f"{c.a} vs {c.b}: {col}")
+        colour = COLOURS[i % len(COLOURS)]
+        plot_series(ax, c.t, c[col], f"{c.a} vs {c.b}", color=colour, linewidth=1.4,
+                    label=f"{c.a} vs {c.b}: {col}")
+        if column is None and "avg_state_dist" in c.columns:
+            # Past the edge of stability GD's time average is what a flow can follow.
+            plot_series(ax, c.t, c["avg_state_dist"], f"{c.a} vs {c.b}:avg", color=colour,
+                        linewidth=1.1, linestyle="--",
+                        label=f"{c.a} vs {c.b}: avg_state_dist (GD's time average)")
         drawn.append(c)
     floor = _tolerance_floor(exp, drawn)
     if floor is not None:
