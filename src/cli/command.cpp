@@ -14,6 +14,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <new>
 #include <stdexcept>
@@ -79,12 +80,13 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, b
   OutputDirectory dir(out_dir);  // fails here, before any integration, if unwritable
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
+  ProgressLine progress(ProgressLine::mode_for(stderr, quiet), stderr);
 
   std::vector<ExperimentOutcome> outcomes;
   for (const PreparedExperiment& p : prepared) {
     fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(),
                p.spec.t_end);
-    outcomes.push_back(run_experiment(p, log));
+    outcomes.push_back(run_experiment(p, log, &progress));
   }
   for (std::size_t e = 0; e < prepared.size(); ++e) {
     export_experiment(prepared[e], outcomes[e], dir, prepared[e].spec.name);
