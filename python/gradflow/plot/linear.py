@@ -8,8 +8,8 @@ import re
 
 import numpy as np
 
-from ._common import (COLOURS, T_LABEL, experiment_of, label_of, legend, log_y, new_figure,
-                      plot_series, runs_of)
+from ._common import (COLOURS, T_LABEL, experiment_of, label_of, legend, log_y,
+                      log_y_if_decades, new_figure, plot_series, runs_of)
 
 _SV = re.compile(r"^sv_(\d+)$")
 _SAXE = re.compile(r"^saxe_u_(\d+)$")
@@ -85,14 +85,14 @@ def balancedness(obj, runs=None):
     if not selected:
         raise ValueError(f"{exp.name}: no run records balancedness_max (per-layer flows do)")
     fig, (ax,) = new_figure(1)
-    log_y(ax)
-    for i, run in enumerate(selected):
+    log_y_if_decades(ax, [r["balancedness_max"] for r in selected])
+    for run in selected:
         plot_series(ax, run.t, run["balancedness_max"], run.name,
                     color=COLOURS[list(exp.runs).index(run.name) % len(COLOURS)],
                     linestyle="--" if run.integrator in ("euler", "sgd") else "-",
                     label=label_of(run))
     ax.set_xlabel(T_LABEL)
-    ax.set_ylabel("balancedness δ = max_j ‖W_{j+1}ᵀW_{j+1} − W_jW_jᵀ‖_F")
+    ax.set_ylabel("balancedness δ (balancedness_max)")
     ax.set_title(f"{exp.name}: balancedness")
     ax.grid(True, alpha=0.3)
     legend(ax)
