@@ -5,6 +5,7 @@ the mark of a diverged run."""
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import LogFormatterSciNotation
 
 from ..results import Experiment, Results, Run
 
@@ -114,6 +115,10 @@ def style_of(run):
 
 def log_y(ax):
     ax.set_yscale("log", nonpositive="mask")
+    # Label some minor ticks (2, 3, 5 × 10^k) when the axis spans under ~2.5
+    # decades: else such an axis shows one or two labels.
+    ax.yaxis.set_minor_formatter(LogFormatterSciNotation(labelOnlyBase=False,
+                                                         minor_thresholds=(2.5, 0.8)))
 
 
 def log_y_if_decades(ax, arrays, decades=1.0):
