@@ -3,6 +3,7 @@
 // every step: a non-finite or out-of-bound state), loss threshold, step budget.
 
 #include "core/field.hpp"
+#include "core/progress.hpp"
 #include "core/trajectory.hpp"
 #include "integrators/integrate.hpp"
 
@@ -14,10 +15,12 @@ namespace gradflow::detail {
 
 class StopMonitor {
  public:
-  StopMonitor(const Field& field, const StopOptions& stop) : field_(field), stop_(stop) {}
+  StopMonitor(const Field& field, const StopOptions& stop)
+      : field_(field), stop_(stop), progress_(progress_observer()) {}
 
   // After an accepted step: true when the run must end; fills stats.
   bool should_stop(const Eigen::VectorXd& x, double t, long step, RunStats& stats) const {
+    if (progress_ != nullptr) progress_->at_step(t, step);
     // `!(a <= b)` is also true for NaN.
     if (!(x.cwiseAbs().maxCoeff() <= stop_.max_abs_state)) {
       stats.status = RunStatus::diverged;
@@ -50,6 +53,7 @@ class StopMonitor {
  private:
   const Field& field_;
   const StopOptions& stop_;
+  ProgressObserver* progress_;  // this thread's, taken once per run
 };
 
 // odeint's system signature over any field; counts evaluations.

@@ -23,6 +23,15 @@ from .models import (LeastSquares, LinearNetwork, Model, SymmetricFactorisation,
 from .results import Comparison, Ensemble, Experiment, Results, Run, Series
 
 __version__ = _core_module.__version__
+
+
+def __getattr__(name):
+    """gf.plot and gf.report load matplotlib on first use, not at import."""
+    if name in ("plot", "report"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'gradflow' has no attribute {name!r}")
+
 methods = _core_module.methods()
 
 __all__ = ["DtypeWarning", "SpecError", "compare", "gd", "integrate", "modified_flow", "run", "sgd",

@@ -113,5 +113,7 @@ def load_experiment(path):
             r.x0 = arrays.get("x0_" + str(r.flow))
         if r.x0 is None and "x0" in arrays and flows and r.flow == next(iter(flows)):
             r.x0 = arrays["x0"]
-    return Experiment(meta.get("experiment", os.path.basename(path)), runs, comparisons, arrays,
-                      dict(meta.get("model_facts", {})), meta=meta, flows=list(flows.values()))
+    exp = Experiment(meta.get("experiment", os.path.basename(path)), runs, comparisons, arrays,
+                     dict(meta.get("model_facts", {})), meta=meta, flows=list(flows.values()))
+    exp.folder = path
+    return exp

@@ -195,6 +195,7 @@ class Experiment:
         self.facts = facts
         self.log = log
         self.flows = flows or []
+        self.folder = None  # the folder it was loaded from (gf.load), else None
         self._meta = meta
         self._handle = handle
         for r in runs.values():

@@ -37,3 +37,26 @@ def cli():
 
 def data(name):
     return os.path.join(REPO, "data", name)
+
+
+@pytest.fixture(scope="session")
+def example_result(cli, tmp_path_factory):
+    """example_result("least_squares_stability") runs data/<name>.json once
+    per session with the CLI and returns its output folder; a dict spec
+    (name, spec) is written to a file first."""
+    import json
+    done = {}
+
+    def get(name, spec=None):
+        if name not in done:
+            folder = tmp_path_factory.mktemp("result_" + name)
+            path = data(name + ".json")
+            if spec is not None:
+                path = str(folder / (name + ".json"))
+                with open(path, "w") as fh:
+                    json.dump(spec, fh)
+            out = str(folder / "out")
+            cli("run", path, "--out", out, "-q")
+            done[name] = out
+        return done[name]
+    return get

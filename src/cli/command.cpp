@@ -4,6 +4,7 @@
 #include "cli/resource_estimate.hpp"
 #include "cli/registry.hpp"
 #include "cli/report.hpp"
+#include "cli/report_command.hpp"
 #include "io/atomic_file.hpp"
 #include "io/errors.hpp"
 #include "io/spec.hpp"
@@ -14,6 +15,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <new>
 #include <stdexcept>
@@ -70,7 +72,8 @@ int command_check(const std::string& spec_path, std::ostream& out) {
   return 0;
 }
 
-int command_run(const std::string& spec_path, std::string out_dir, bool quiet, std::ostream& out) {
+int command_run(const std::string& spec_path, std::string out_dir, bool quiet, bool report,
+                std::ostream& out, std::ostream& err) {
   const auto prepared = prepare_all(spec_path);
   if (out_dir.empty()) {
     out_dir = (std::filesystem::path("runs") / std::filesystem::path(spec_path).stem()).string();
@@ -79,12 +82,13 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
   require_output_space(prepared, dir.target());  // and here if the files cannot fit
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
+  ProgressLine progress(ProgressLine::mode_for(stderr, quiet), stderr);
 
   std::vector<ExperimentOutcome> outcomes;
   for (const PreparedExperiment& p : prepared) {
     fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(),
                p.spec.t_end);
-    outcomes.push_back(run_experiment(p, log));
+    outcomes.push_back(run_experiment(p, log, &progress));
   }
   for (std::size_t e = 0; e < prepared.size(); ++e) {
     export_experiment(prepared[e], outcomes[e], dir, prepared[e].spec.name);
@@ -109,6 +113,8 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
                "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
                not_completed);
   }
+  // The folder is complete (committed above) before Python reads it.
+  if (report) return write_html_report(dir.target().string(), quiet, out, err);
   return 0;
 }
 
@@ -135,6 +141,19 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
                   "Output directory (created if missing; files of the same name are replaced). "
                   "Default: runs/<spec name>");
   run->add_flag("--quiet,-q", quiet, "Print only the final tables");
+  bool report = false;
+  run->add_flag("--report", report,
+                "Also write OUT/report.html and OUT/figures/ (as gradflow report; needs Python 3 "
+                "with matplotlib)");
+
+  std::string report_dir;
+  bool report_quiet = false;
+  CLI::App* report_cmd = app.add_subcommand(
+      "report",
+      "Write DIR/report.html and DIR/figures/*.png, *.svg for a folder gradflow run wrote "
+      "(runs /usr/bin/python3 -m gradflow.report; GRADFLOW_PYTHON names another Python).");
+  report_cmd->add_option("dir", report_dir, "Output folder of gradflow run")->required();
+  report_cmd->add_flag("--quiet,-q", report_quiet, "Print nothing on success");
 
   std::string check_path;
   CLI::App* check = app.add_subcommand(
@@ -152,7 +171,8 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   }
 
   try {
-    if (*run) return command_run(spec_path, out_dir, quiet, out);
+    if (*run) return command_run(spec_path, out_dir, quiet, report, out, err);
+    if (*report_cmd) return write_html_report(report_dir, report_quiet, out, err);
     return command_check(check_path, out);
   } catch (const InputError& e) {
     fmt::print(err, "gradflow: error: {}\n", e.what());

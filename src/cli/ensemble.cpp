@@ -52,13 +52,19 @@ std::string EnsembleOutcome::counts_text() const {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
-RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream& log) {
+RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream& log,
+                        ProgressLine* progress) {
   const RunSpec& run = p.spec.runs[i];
   const RunTarget& target = p.targets[i];
   auto ensemble = std::make_shared<EnsembleOutcome>();
   RunOutcome out{run, {}, {}};
   RunStats& total = out.result.stats;
   std::vector<MemberSeries> series;
+  if (progress != nullptr && !progress->enabled()) progress = nullptr;
+  if (progress != nullptr) {
+    progress->begin(fmt::format("{}/{} (ensemble)", p.spec.name, run.name),
+                    static_cast<double>(target.plan.members.size()), "members");
+  }
   for (const EnsembleMember& member : target.plan.members) {
     ensemble->members.push_back(
         run_member(*target.field, member, target.plan, run.ensemble.grad_tolerance));
@@ -68,7 +74,9 @@ RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream
     total.wall_seconds += m.stats.wall_seconds;
     total.stop_time = std::max(total.stop_time, m.stats.stop_time);
     series.push_back(m.series);
+    if (progress != nullptr) progress->update(static_cast<double>(series.size()), total.steps);
   }
+  if (progress != nullptr) progress->end();
   ensemble->aggregate = aggregate_members(series);
   for (const std::string& label : outcome_labels(*target.field)) {
     const auto n = std::count_if(ensemble->members.begin(), ensemble->members.end(),

@@ -44,7 +44,9 @@ struct EnsembleOutcome {
 };
 
 // Integrates every member of run `i` (p.targets[i].plan.members); one line to `log`.
-RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream& log);
+// `progress` (optional) counts the members done.
+RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream& log,
+                        ProgressLine* progress = nullptr);
 
 // Stages R.ensemble.csv and R.members.csv through `put(name, bytes)`; returns
 // the run's meta.json entry.

@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <optional>
 #include <ostream>
 
 #ifndef GRADFLOW_VERSION
@@ -166,7 +167,8 @@ std::string edge_of_stability_line(const EdgeOfStability& e) {
 
 }  // namespace
 
-ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log) {
+ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
+                                 ProgressLine* progress) {
   ExperimentOutcome outcome;
   const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian,
                                .sharpness = p.spec.record.sharpness,
@@ -181,15 +183,21 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
                  run.name, run.eta_over_stability, run.method.dt, target.plan.sharpness_at_x0);
     }
     if (run.ensemble.size > 0) {
-      outcome.runs.push_back(run_ensemble(p, i, log));
+      outcome.runs.push_back(run_ensemble(p, i, log, progress));
       continue;
     }
     MethodOptions method = run.method;
     method.record_switches = p.spec.record.events;
-    RunOutcome r{run,
-                 integrate(*target.field, *target.x0, target.plan.times, method, target.plan.stop),
-                 {},
-                 {}};
+    const bool show = progress != nullptr && progress->enabled();
+    if (show) progress->begin(fmt::format("{}/{}", p.spec.name, run.name), p.spec.t_end);
+    std::optional<RunResult> result;
+    {
+      const ScopedProgress scope(show ? progress : nullptr);
+      result.emplace(
+          integrate(*target.field, *target.x0, target.plan.times, method, target.plan.stop));
+    }
+    if (show) progress->end();
+    RunOutcome r{run, std::move(*result), {}, {}};
     const auto diagnostics_start = std::chrono::steady_clock::now();
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
     if (diag.sharpness && run.method.method == Method::euler) {

@@ -2,6 +2,7 @@
 // One experiment: data -> model -> runs -> diagnostics -> comparisons, and the
 // files it exports (DESIGN.md §1, §6).
 
+#include "cli/progress_line.hpp"
 #include "cli/registry.hpp"
 #include "cli/run_plan.hpp"
 #include "core/compare.hpp"
@@ -64,7 +65,9 @@ struct ExperimentOutcome {
 };
 
 // Runs every run of the experiment; `log` gets one line per run.
-ExperimentOutcome run_experiment(const PreparedExperiment& prepared, std::ostream& log);
+// `progress` (optional) shows each run's progress while it integrates.
+ExperimentOutcome run_experiment(const PreparedExperiment& prepared, std::ostream& log,
+                                 ProgressLine* progress = nullptr);
 
 // Stages the experiment's files under `prefix/` and returns its meta.json.
 nlohmann::json export_experiment(const PreparedExperiment& prepared,
