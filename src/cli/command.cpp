@@ -2,7 +2,7 @@
 
 #include "cli/experiment.hpp"
 #include "cli/registry.hpp"
-#include "cli/report.hpp"
+#include "cli/sweep.hpp"
 #include "io/atomic_file.hpp"
 #include "io/errors.hpp"
 #include "io/spec.hpp"
@@ -69,7 +69,8 @@ int command_check(const std::string& spec_path, std::ostream& out) {
   return 0;
 }
 
-int command_run(const std::string& spec_path, std::string out_dir, bool quiet, std::ostream& out) {
+int command_run(const std::string& spec_path, std::string out_dir, bool quiet,
+                const SweepOptions& options, std::ostream& out, std::ostream& err) {
   const auto prepared = prepare_all(spec_path);
   if (out_dir.empty()) {
     out_dir = (std::filesystem::path("runs") / std::filesystem::path(spec_path).stem()).string();
@@ -77,37 +78,8 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
   OutputDirectory dir(out_dir);  // fails here, before any integration, if unwritable
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
-
-  std::vector<ExperimentOutcome> outcomes;
-  for (const PreparedExperiment& p : prepared) {
-    fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(),
-               p.spec.t_end);
-    outcomes.push_back(run_experiment(p, log));
-  }
-  for (std::size_t e = 0; e < prepared.size(); ++e) {
-    export_experiment(prepared[e], outcomes[e], dir, prepared[e].spec.name);
-  }
-  dir.write("summary_runs.csv", runs_summary_csv(prepared, outcomes));
-  dir.write("summary_comparisons.csv", comparisons_summary_csv(prepared, outcomes));
-  dir.commit();
-
-  for (std::size_t e = 0; e < prepared.size(); ++e)
-    print_experiment_table(out, prepared[e], outcomes[e]);
-  long not_completed = 0;
-  for (const auto& o : outcomes) {
-    for (const auto& r : o.runs) not_completed += r.result.stats.status != RunStatus::completed;
-  }
-  fmt::print(out,
-             "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
-             "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
-             dir.staged().size(),
-             std::filesystem::absolute(dir.target()).lexically_normal().string());
-  if (not_completed > 0) {
-    fmt::print(out,
-               "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
-               not_completed);
-  }
-  return 0;
+  const std::vector<UnitReport> reports = run_sweep(prepared, dir, options, log);
+  return finish_sweep(reports, dir, out, err);
 }
 
 }  // namespace
@@ -133,6 +105,14 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
                   "Output directory (created if missing; files of the same name are replaced). "
                   "Default: runs/<spec name>");
   run->add_flag("--quiet,-q", quiet, "Print only the final tables");
+  SweepOptions sweep;
+  run->add_option("--jobs,-j", sweep.jobs,
+                  "Experiments run at once, on that many threads (default: the cores available); "
+                  "the files do not depend on it")
+      ->check(CLI::Range(1U, 4096U));
+  run->add_flag("--resume", sweep.resume,
+                "Skip experiments whose folder in the output directory is complete from an "
+                "earlier run of the same spec (meta.json present)");
 
   std::string check_path;
   CLI::App* check = app.add_subcommand(
@@ -150,7 +130,7 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   }
 
   try {
-    if (*run) return command_run(spec_path, out_dir, quiet, out);
+    if (*run) return command_run(spec_path, out_dir, quiet, sweep, out, err);
     return command_check(check_path, out);
   } catch (const InputError& e) {
     fmt::print(err, "gradflow: error: {}\n", e.what());

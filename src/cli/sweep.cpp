@@ -1,0 +1,93 @@
+#include "cli/sweep.hpp"
+
+#include "cli/ordered_pool.hpp"
+#include "cli/report.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <filesystem>
+#include <ostream>
+
+namespace gradflow {
+
+std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepared,
+                                  OutputDirectory& out, const SweepOptions& options,
+                                  std::ostream& log) {
+  std::vector<UnitReport> reports(prepared.size());
+  std::vector<std::size_t> pending;
+  for (std::size_t e = 0; e < prepared.size(); ++e) {
+    std::optional<UnitReport> complete;
+    if (options.resume) complete = completed_unit(out.target(), prepared[e]);
+    if (complete) {
+      reports[e] = std::move(*complete);
+    } else {
+      pending.push_back(e);
+    }
+  }
+  std::size_t done = prepared.size() - pending.size();
+  std::size_t printed = 0;  // reports printed so far, in spec order
+  auto print_ready = [&](std::size_t upto) {
+    for (; printed < upto; ++printed) fmt::print(log, "{}", reports[printed].log);
+  };
+  run_in_order(
+      pending.size(), options.jobs,
+      [&](std::size_t i) { reports[pending[i]] = run_unit(prepared[pending[i]], out); },
+      [&](std::size_t i) {
+        // Skipped experiments before this one print with it; then the count.
+        print_ready(pending[i] + 1);
+        ++done;
+        fmt::print(log, "  [{} of {} experiments done]\n", done, prepared.size());
+      });
+  print_ready(prepared.size());
+  return reports;
+}
+
+int finish_sweep(const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
+                 std::ostream& err) {
+  std::string runs = runs_summary_header();
+  std::string comparisons = comparisons_summary_header();
+  for (const UnitReport& r : reports) {
+    runs += r.runs_rows;
+    comparisons += r.comparisons_rows;
+  }
+  out.write("summary_runs.csv", runs);
+  out.write("summary_comparisons.csv", comparisons);
+  out.commit();
+
+  std::size_t files = 0, skipped = 0, failed = 0;
+  long not_completed = 0;
+  bool input_error = false;
+  for (const UnitReport& r : reports) {
+    fmt::print(os, "{}", r.table);
+    files += r.state == UnitReport::State::done ? r.files : 0;
+    skipped += r.state == UnitReport::State::skipped;
+    not_completed += r.not_completed;
+    if (r.state == UnitReport::State::failed) {
+      ++failed;
+      input_error = input_error || r.input_error;
+      fmt::print(err, "gradflow: error: {}\n", r.error);
+    }
+  }
+  fmt::print(os,
+             "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
+             "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
+             files + 2, std::filesystem::absolute(out.target()).lexically_normal().string());
+  if (skipped > 0) {
+    fmt::print(os, "resumed: {} experiment(s) complete from an earlier run were not run again\n",
+               skipped);
+  }
+  if (not_completed > 0) {
+    fmt::print(os,
+               "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
+               not_completed);
+  }
+  if (failed == 0) return 0;
+  fmt::print(err,
+             "gradflow: {} of {} experiment(s) failed (status \"failed\" in summary_runs.csv); the "
+             "others are complete\n",
+             failed, reports.size());
+  return input_error ? 2 : 1;
+}
+
+}  // namespace gradflow
