@@ -5,7 +5,9 @@ set -euo pipefail
 packages=(g++ cmake make libboost-dev libeigen3-dev libfmt-dev catch2 libcli11-dev
           nlohmann-json3-dev libspectra-dev libsundials-dev python3-numpy clang-format clang-tidy
           # the Python module and its tests (docs/python.md)
-          pybind11-dev python3-pybind11 python3-pytest python3-scipy python3-torch "$@")
+          pybind11-dev python3-pybind11 python3-pytest python3-scipy python3-torch
+          # MPI sweeps (mpirun -n K gradflow run ...; optional: without them no MPI)
+          openmpi-bin libopenmpi-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -30,35 +30,8 @@ namespace {
 constexpr int kBadInput = 2;
 constexpr int kInternalError = 1;
 
-std::vector<PreparedExperiment> prepare_all(const std::string& spec_path) {
-  std::vector<PreparedExperiment> prepared;
-  for (const ExperimentSpec& spec : read_spec_file(spec_path)) {
-    // Everything prepared here derives from the spec, so a failure is the
-    // input's: sizes beyond memory (model.hidden [4000000000]), a library's
-    // refusal of a value. Name the file and the experiment, exit 2.
-    try {
-      prepared.push_back(prepare_experiment(spec));
-    } catch (const InputError& e) {
-      throw in_experiment(e, spec);  // a key of experiments[i] is named there
-    } catch (const std::bad_alloc&) {
-      throw_input_error(spec.file, "",
-                        fmt::format("experiment \"{}\": its data or model does not fit in memory "
-                                    "(a width, size, sample or "
-                                    "measurement count too large?)",
-                                    spec.name));
-    } catch (const std::length_error& e) {
-      throw_input_error(spec.file, "",
-                        fmt::format("experiment \"{}\": its data or model is too large ({})",
-                                    spec.name, e.what()));
-    } catch (const std::invalid_argument& e) {
-      throw_input_error(spec.file, "", fmt::format("experiment \"{}\": {}", spec.name, e.what()));
-    }
-  }
-  return prepared;
-}
-
 int command_check(const std::string& spec_path, std::ostream& out) {
-  const auto prepared = prepare_all(spec_path);
+  const auto prepared = prepare_spec(spec_path);
   for (const auto& p : prepared) {
     fmt::print(out, "{}: experiment \"{}\": {}, dim {}, {} run(s), {} sample times up to t = {}\n",
                spec_path, p.spec.name, p.model.flows.front().field->describe(),
@@ -69,12 +42,9 @@ int command_check(const std::string& spec_path, std::ostream& out) {
   return 0;
 }
 
-int command_run(const std::string& spec_path, std::string out_dir, bool quiet,
+int command_run(const std::string& spec_path, const std::string& out_dir, bool quiet,
                 const SweepOptions& options, std::ostream& out, std::ostream& err) {
-  const auto prepared = prepare_all(spec_path);
-  if (out_dir.empty()) {
-    out_dir = (std::filesystem::path("runs") / std::filesystem::path(spec_path).stem()).string();
-  }
+  const auto prepared = prepare_spec(spec_path);
   OutputDirectory dir(out_dir);  // fails here, before any integration, if unwritable
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
@@ -84,13 +54,15 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet,
 
 }  // namespace
 
-int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                SweepLauncher* launcher) {
   CLI::App app{
       "gradflow: gradient flow and gradient descent, side by side, for the models of deep-learning "
       "theory.\nEach spec (JSON) describes data, a model, an initialisation and runs; see "
       "docs/spec.md.",
       "gradflow"};
-  app.set_version_flag("--version", std::string("gradflow ") + GRADFLOW_VERSION);
+  app.set_version_flag("--version", std::string("gradflow ") + GRADFLOW_VERSION +
+                                        (launcher != nullptr ? " " + launcher->describe() : ""));
   app.require_subcommand(1);
 
   std::string spec_path;
@@ -130,7 +102,16 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   }
 
   try {
-    if (*run) return command_run(spec_path, out_dir, quiet, sweep, out, err);
+    if (*run) {
+      if (out_dir.empty()) {
+        out_dir =
+            (std::filesystem::path("runs") / std::filesystem::path(spec_path).stem()).string();
+      }
+      if (launcher != nullptr && launcher->distributes()) {
+        return launcher->run(spec_path, out_dir, quiet, sweep, out, err);
+      }
+      return command_run(spec_path, out_dir, quiet, sweep, out, err);
+    }
     return command_check(check_path, out);
   } catch (const InputError& e) {
     fmt::print(err, "gradflow: error: {}\n", e.what());

@@ -2,14 +2,48 @@
 
 #include "cli/ordered_pool.hpp"
 #include "cli/report.hpp"
+#include "io/errors.hpp"
+#include "io/spec.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
 #include <filesystem>
+#include <new>
+#include <stdexcept>
 #include <ostream>
 
 namespace gradflow {
+
+PreparedExperiment prepare_one(const ExperimentSpec& spec) {
+  // Everything prepared here derives from the spec, so a failure is the
+  // input's: sizes beyond memory (model.hidden [4000000000]), a library's
+  // refusal of a value. Name the file and the experiment, exit 2.
+  try {
+    return prepare_experiment(spec);
+  } catch (const InputError& e) {
+    throw in_experiment(e, spec);  // a key of experiments[i] is named there
+  } catch (const std::bad_alloc&) {
+    throw_input_error(spec.file, "",
+                      fmt::format("experiment \"{}\": its data or model does not fit in memory "
+                                  "(a width, size, sample or "
+                                  "measurement count too large?)",
+                                  spec.name));
+  } catch (const std::length_error& e) {
+    throw_input_error(
+        spec.file, "",
+        fmt::format("experiment \"{}\": its data or model is too large ({})", spec.name, e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw_input_error(spec.file, "", fmt::format("experiment \"{}\": {}", spec.name, e.what()));
+  }
+}
+
+std::vector<PreparedExperiment> prepare_spec(const std::string& spec_path) {
+  std::vector<PreparedExperiment> prepared;
+  for (const ExperimentSpec& spec : read_spec_file(spec_path))
+    prepared.push_back(prepare_one(spec));
+  return prepared;
+}
 
 std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepared,
                                   OutputDirectory& out, const SweepOptions& options,

@@ -6,10 +6,20 @@
 
 #include "cli/sweep_unit.hpp"
 
+#include "io/spec.hpp"
+
 #include <iosfwd>
 #include <vector>
 
 namespace gradflow {
+
+// Reads the spec file and prepares every experiment (data, model, starts,
+// plans) before any work: bad input throws InputError naming the file and the
+// experiment.
+std::vector<PreparedExperiment> prepare_spec(const std::string& spec_path);
+// One experiment of it, with the same messages (an MPI rank prepares only
+// the experiments it is handed).
+PreparedExperiment prepare_one(const ExperimentSpec& spec);
 
 struct SweepOptions {
   unsigned jobs = 0;    // threads; 0: the cores available

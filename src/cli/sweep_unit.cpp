@@ -32,16 +32,6 @@ std::string state_name(UnitReport::State s) {
   return "failed";
 }
 
-UnitReport failed(const PreparedExperiment& p, std::string error, bool input_error) {
-  UnitReport r;
-  r.state = UnitReport::State::failed;
-  r.error = fmt::format("experiment \"{}\" failed: {}", p.spec.name, error);
-  r.input_error = input_error;
-  r.table = fmt::format("\n{} — FAILED: {}\n", p.spec.name, error);
-  r.runs_rows = failed_runs_summary_rows(p.spec);
-  return r;
-}
-
 std::string joined_lines(const json& lines) {
   std::string text;
   for (const json& line : lines) text += line.get<std::string>() + "\n";
@@ -49,6 +39,16 @@ std::string joined_lines(const json& lines) {
 }
 
 }  // namespace
+
+UnitReport failed_unit(const ExperimentSpec& spec, const std::string& error, bool input_error) {
+  UnitReport r;
+  r.state = UnitReport::State::failed;
+  r.error = fmt::format("experiment \"{}\" failed: {}", spec.name, error);
+  r.input_error = input_error;
+  r.table = fmt::format("\n{} — FAILED: {}\n", spec.name, error);
+  r.runs_rows = failed_runs_summary_rows(spec);
+  return r;
+}
 
 json UnitReport::to_json() const {
   return {{"state", state_name(state)},
@@ -97,13 +97,13 @@ UnitReport run_unit(const PreparedExperiment& p, OutputDirectory& out) {
     return r;
   } catch (const InputError& e) {
     out.discard(name);
-    return failed(p, e.what(), true);
+    return failed_unit(p.spec, e.what(), true);
   } catch (const std::bad_alloc&) {
     out.discard(name);
-    return failed(p, "out of memory", false);
+    return failed_unit(p.spec, "out of memory", false);
   } catch (const std::exception& e) {
     out.discard(name);
-    return failed(p, e.what(), false);
+    return failed_unit(p.spec, e.what(), false);
   }
 }
 

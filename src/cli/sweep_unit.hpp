@@ -33,6 +33,10 @@ struct UnitReport {
 // experiment's name, its staged files discarded, its summary rows "failed".
 UnitReport run_unit(const PreparedExperiment& prepared, OutputDirectory& out);
 
+// The report of an experiment that failed: named on stderr by the sweep,
+// status "failed" in summary_runs.csv.
+UnitReport failed_unit(const ExperimentSpec& spec, const std::string& error, bool input_error);
+
 // For --resume: the report of an experiment whose folder under `target` is
 // complete from an earlier run of the same experiment (meta.json present, its
 // status complete, its resolved spec and version equal to this one's, every
