@@ -23,6 +23,26 @@ if command -v mpirun >/dev/null && "$gradflow" --version | grep -q "with MPI"; t
 fi
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+# How much CPU this machine gives 1 and 2 busy processes now: when 2 get no
+# more than 1, other work holds the cores and no thread count can help.
+/usr/bin/python3 - <<'PY'
+import os, time
+for n in (1, 2):
+    start = os.times()
+    kids = []
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            end = time.time() + 2
+            while time.time() < end:
+                pass
+            os._exit(0)
+        kids.append(pid)
+    for pid in kids:
+        os.waitpid(pid, 0)
+    used = os.times().children_user + os.times().children_system - start.children_user - start.children_system
+    print(f"{n} busy process(es) for 2 s got {used:.2f} CPU seconds")
+PY
 declare -A times
 for rep in 1 2 3; do
   for mode in jobs1 jobs2 mpi2; do
@@ -48,6 +68,10 @@ if [ -n "${times[mpi2]:-}" ]; then
   echo "median wall: mpirun -n 2 $mm s, ratio to --jobs 1 $(echo "scale=3; $mm / $m1" | bc)"
 fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+# What --jobs 2 would give without other work on the machine, from the serial
+# run's own costs (bench/sweep/schedule.py says how).
+/usr/bin/time -f "%e" -o "$work/check_time" "$gradflow" check "$spec" >/dev/null
+/usr/bin/python3 bench/sweep/schedule.py "$work/jobs1" "$m1" "$(cat "$work/check_time")" 2 4
 for mode in jobs2 mpi2; do
   if [ -d "$work/$mode" ]; then
     /usr/bin/python3 scripts/compare_outputs.py "$work/jobs1" "$work/$mode" | tail -1

@@ -90,6 +90,7 @@ class Coordinator {
         std::this_thread::sleep_for(kPoll);
         continue;
       }
+      const auto served = std::chrono::steady_clock::now();
       const json m = json::parse(receive_text(*message));
       long requests = 1;
       if (m.contains("hello")) {
@@ -98,6 +99,8 @@ class Coordinator {
         remote_slots += requests;
       } else {
         finish(m.at("unit").get<std::size_t>(), UnitReport::from_json(m.at("report")));
+        waits_ += m.at("waited_seconds").get<double>();
+        ++remote_units_;
       }
       for (long r = 0; r < requests; ++r) {
         const auto e = take();
@@ -105,10 +108,23 @@ class Coordinator {
         stops += e ? 0 : 1;
         MPI_Send(&index, 1, MPI_LONG, message->MPI_SOURCE, kToWorker, MPI_COMM_WORLD);
       }
+      service_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - served).count();
+      ++messages_;
     }
     local.clear();  // joins
     print_ready();
     return std::move(reports_);
+  }
+
+  // What a hand-out costs (docs/spec.md, Sweeps): rank 0's time per message
+  // served (receive, parse, record the report, answer), and how long a rank
+  // waited on average between sending a report and receiving its next unit.
+  std::string hand_out_line() const {
+    return fmt::format(
+        "MPI hand-outs: {} message(s) served by rank 0, {:.1f} us each; {} unit(s) run on "
+        "other ranks, each waiting {:.2f} ms for its next unit\n",
+        messages_, messages_ > 0 ? 1e6 * service_ / static_cast<double>(messages_) : 0.0,
+        remote_units_, remote_units_ > 0 ? 1e3 * waits_ / static_cast<double>(remote_units_) : 0.0);
   }
 
  private:
@@ -151,6 +167,8 @@ class Coordinator {
   std::ostream& log_;
   std::mutex mutex_;
   std::size_t next_ = 0, done_ = 0, printed_ = 0;
+  double service_ = 0.0, waits_ = 0.0;  // seconds
+  long messages_ = 0, remote_units_ = 0;
 };
 
 // A rank other than 0: asks for experiments for each of its threads, runs
@@ -189,6 +207,9 @@ void work(const std::string& spec_path, const std::string& out_dir, unsigned job
 
   send_text(json{{"hello", jobs}}.dump(), 0, kToRoot);
   long outstanding = jobs, running = 0;
+  // When each outstanding request was sent; a reply answers the oldest.
+  std::deque<std::chrono::steady_clock::time_point> asked(jobs, std::chrono::steady_clock::now());
+  double waited = 0.0;  // since the last report sent
   std::vector<std::jthread> threads;
   while (outstanding > 0 || running > 0) {
     bool idle = true;
@@ -196,6 +217,11 @@ void work(const std::string& spec_path, const std::string& out_dir, unsigned job
       long index = -1;
       MPI_Recv(&index, 1, MPI_LONG, 0, kToWorker, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
       --outstanding;
+      if (index >= 0) {
+        waited +=
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - asked.front()).count();
+      }
+      asked.pop_front();
       if (index >= 0) {
         ++running;
         threads.emplace_back(run_one, static_cast<std::size_t>(index));
@@ -210,7 +236,10 @@ void work(const std::string& spec_path, const std::string& out_dir, unsigned job
     for (auto& [e, report] : finished) {
       --running;
       ++outstanding;  // the report asks for the next experiment
-      send_text(json{{"unit", e}, {"report", report.to_json()}}.dump(), 0, kToRoot);
+      send_text(json{{"unit", e}, {"report", report.to_json()}, {"waited_seconds", waited}}.dump(),
+                0, kToRoot);
+      asked.push_back(std::chrono::steady_clock::now());
+      waited = 0.0;
       idle = false;
     }
     if (idle) std::this_thread::sleep_for(kPoll);
@@ -293,7 +322,9 @@ int MpiSession::run(const std::string& spec_path, const std::string& out_dir, bo
     fmt::print(log, "{} experiment(s) on {} MPI ranks, {} thread(s) each\n", pending.size(), size_,
                jobs);
     Coordinator coordinator(prepared, *dir, std::move(reports), std::move(pending), log);
-    return finish_sweep(coordinator.run(jobs, size_), *dir, out, err);
+    std::vector<UnitReport> done = coordinator.run(jobs, size_);
+    fmt::print(log, "{}", coordinator.hand_out_line());
+    return finish_sweep(done, *dir, out, err);
   } catch (const std::exception& e) {
     fmt::print(err, "gradflow: rank 0: internal error: {}\n", e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);
