@@ -166,6 +166,23 @@ TEST_CASE("resume runs an experiment again when its spec changed since its folde
   CHECK(diffs.empty());
 }
 
+TEST_CASE("resume runs an experiment again when its meta.json is not one gradflow wrote") {
+  const auto dir = fresh_temp_dir("parallel", "resume_foreign");
+  write_file(dir / "sweep.json", kSweep);
+  REQUIRE(run_sweep_cli(dir / "sweep.json", dir / "whole", {"--jobs", "1"}).code == 0);
+  REQUIRE(run_sweep_cli(dir / "sweep.json", dir / "out", {"--jobs", "2"}).code == 0);
+  write_file(dir / "out" / "ls_b" / "meta.json", R"({"status": 3})");  // a wrong type
+  write_file(dir / "out" / "ls_c" / "meta.json", "{ not json");
+  fs::remove(dir / "out" / "sgd" / "gd.csv");  // a listed file missing
+  const CliResult r = run_sweep_cli(dir / "sweep.json", dir / "out", {"--resume"});
+  INFO(r.out << r.err);
+  REQUIRE(r.code == 0);
+  CHECK(experiments_run(r) == "ls_b ls_c sgd ");
+  const auto diffs = folder_differences(dir / "whole", dir / "out");
+  INFO(fmt::format("{}", fmt::join(diffs, "\n")));
+  CHECK(diffs.empty());
+}
+
 TEST_CASE("a failing experiment is named, the others finish, and the exit status is not zero") {
   const auto dir = fresh_temp_dir("parallel", "failing");
   write_file(dir / "sweep.json", kSweep);

@@ -113,13 +113,15 @@ std::optional<UnitReport> completed_unit(const std::filesystem::path& target,
   std::ifstream in(folder / "meta.json", std::ios::binary);
   if (!in) return std::nullopt;
   const json meta = json::parse(in, nullptr, /*allow_exceptions=*/false);
-  if (!meta.is_object() || meta.value("status", "") != "complete" ||
-      meta.value("gradflow_version", "") != GRADFLOW_VERSION || !meta.contains("summary_rows") ||
-      !meta.contains("files") || !meta.contains("spec") || meta["spec"] != resolved_spec_json(p)) {
-    return std::nullopt;
-  }
   UnitReport r;
+  // Anything unexpected in it (not our meta.json, another version, another
+  // spec, a listed file missing) means: run the experiment again.
   try {
+    if (!meta.is_object() || meta.at("status").get<std::string>() != "complete" ||
+        meta.at("gradflow_version").get<std::string>() != GRADFLOW_VERSION ||
+        meta.at("spec") != resolved_spec_json(p)) {
+      return std::nullopt;
+    }
     for (const json& file : meta.at("files")) {
       if (!std::filesystem::is_regular_file(folder / file.get<std::string>())) return std::nullopt;
       ++r.files;
@@ -131,7 +133,7 @@ std::optional<UnitReport> completed_unit(const std::filesystem::path& target,
       r.not_completed += status != "completed" && status != "ensemble";
     }
   } catch (const json::exception&) {
-    return std::nullopt;  // not a meta.json we wrote: run the experiment again
+    return std::nullopt;
   }
   r.state = UnitReport::State::skipped;
   r.log = fmt::format("skipping {}: its folder is complete from an earlier run (--resume)\n",
