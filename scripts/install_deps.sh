@@ -9,7 +9,9 @@ packages=(g++ cmake make libboost-dev libeigen3-dev libfmt-dev catch2 libcli11-d
           # figures and the report (gradflow.plot, gradflow.report)
           python3-matplotlib
           # the browser test of the report (python/tests/test_report.py)
-          chromium "$@")
+          chromium
+          # MPI sweeps (mpirun -n K gradflow run ...; optional: without them no MPI)
+          openmpi-bin libopenmpi-dev "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

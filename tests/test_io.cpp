@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 using namespace gradflow;
 namespace fs = std::filesystem;
@@ -228,6 +229,37 @@ TEST_CASE("staged output appears only on commit, and vanishes if never committed
   CHECK(fs::exists(dir / "run" / "a" / "x.csv"));
   CHECK(fs::exists(dir / "run" / "meta.json"));
   CHECK(std::distance(fs::directory_iterator(dir / "run"), fs::directory_iterator{}) == 2);
+}
+
+namespace {
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+}  // namespace
+
+TEST_CASE("one experiment's folder is committed alone, an older meta.json gone before its files") {
+  const fs::path dir = temp_dir("commit_prefix");
+  // An earlier run's complete folder for "a", whose files are about to be replaced.
+  fs::create_directories(dir / "run" / "a");
+  std::ofstream(dir / "run" / "a" / "meta.json") << "old";
+  std::ofstream(dir / "run" / "a" / "x.csv") << "old";
+  OutputDirectory out(dir / "run");
+  out.write("a/meta.json", "{}");
+  out.write("a/x.csv", "1\n");
+  out.write("ab/x.csv", "2\n");  // shares a's name as a prefix, not its folder
+  out.write("b/x.csv", "3\n");
+  CHECK(out.commit("a") == 2);
+  CHECK(read_text(dir / "run" / "a" / "x.csv") == "1\n");
+  CHECK(read_text(dir / "run" / "a" / "meta.json") == "{}");
+  CHECK_FALSE(fs::exists(dir / "run" / "ab"));
+  CHECK(out.staged() == std::vector<std::string>{"ab/x.csv", "b/x.csv"});
+  out.discard("b");
+  CHECK(out.staged() == std::vector<std::string>{"ab/x.csv"});
+  CHECK(out.commit() == 1);
+  CHECK(out.committed() == 3);
+  CHECK(fs::exists(dir / "run" / "ab" / "x.csv"));
+  CHECK_FALSE(fs::exists(dir / "run" / "b"));
 }
 
 TEST_CASE("staging left by a killed run is removed by the next run, a live one is kept") {

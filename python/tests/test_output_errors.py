@@ -33,20 +33,23 @@ def test_a_file_that_cannot_be_written_gives_the_systems_reason_and_exit_2(tmp_p
     assert p.returncode == 2, p.stderr
     assert "File too large" in p.stderr
     assert "cannot write the output file" in p.stderr
-    # Nothing but the (empty) output folder itself: no file, no staging folder.
-    assert [str(f) for f in out.rglob("*")] == []
+    # No experiment folder and no staging folder: only the summaries, which
+    # name the experiment as failed.
+    assert sorted(f.name for f in out.iterdir()) == ["summary_comparisons.csv", "summary_runs.csv"]
+    assert "spec,gf,dopri5,failed" in (out / "summary_runs.csv").read_text()
 
 
-def test_a_folder_holding_an_earlier_result_keeps_it_when_writing_fails(tmp_path):
+def test_an_experiment_folder_holding_an_earlier_result_keeps_it_when_writing_fails(tmp_path):
     spec = tmp_path / "spec.json"
     spec.write_text(SPEC)
     out = tmp_path / "out"
     first = subprocess.run([os.path.join(BUILD, "gradflow"), "run", str(spec), "--out", str(out),
                             "-q"], capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
-    before = {f: f.read_bytes() for f in out.rglob("*") if f.is_file()}
+    before = {f: f.read_bytes() for f in (out / "spec").rglob("*") if f.is_file()}
     spec.write_text(SPEC.replace('"std": 1.0', '"std": 2.0'))
     p = run_with_file_size_limit(["run", str(spec), "--out", str(out)], 16 * 1024)
     assert p.returncode == 2, p.stderr
-    after = {f: f.read_bytes() for f in out.rglob("*") if f.is_file()}
-    assert after == before
+    after = {f: f.read_bytes() for f in (out / "spec").rglob("*") if f.is_file()}
+    assert after == before  # the earlier result, whole
+    assert "spec,gf,dopri5,failed" in (out / "summary_runs.csv").read_text()

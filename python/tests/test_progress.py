@@ -55,7 +55,8 @@ def test_progress_into_a_file_is_a_plain_line_per_period(spec, tmp_path):
 
 
 def test_progress_on_a_terminal_is_one_line_rewritten_and_erased_at_the_end(spec, tmp_path):
-    cmd, env = gradflow("run", spec, "--out", str(tmp_path / "out"))
+    # One experiment at a time (--jobs 1): several would rewrite one line.
+    cmd, env = gradflow("run", spec, "--out", str(tmp_path / "out"), "--jobs", "1")
     master, slave = pty.openpty()
     p = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=slave)
     os.close(slave)

@@ -5,6 +5,7 @@
 #include "cli/registry.hpp"
 #include "cli/report.hpp"
 #include "cli/report_command.hpp"
+#include "cli/sweep.hpp"
 #include "io/atomic_file.hpp"
 #include "io/errors.hpp"
 #include "io/spec.hpp"
@@ -33,35 +34,8 @@ namespace {
 constexpr int kBadInput = 2;
 constexpr int kInternalError = 1;
 
-std::vector<PreparedExperiment> prepare_all(const std::string& spec_path) {
-  std::vector<PreparedExperiment> prepared;
-  for (const ExperimentSpec& spec : read_spec_file(spec_path)) {
-    // Everything prepared here derives from the spec, so a failure is the
-    // input's: sizes beyond memory (model.hidden [4000000000]), a library's
-    // refusal of a value. Name the file and the experiment, exit 2.
-    try {
-      prepared.push_back(prepare_experiment(spec));
-    } catch (const InputError& e) {
-      throw in_experiment(e, spec);  // a key of experiments[i] is named there
-    } catch (const std::bad_alloc&) {
-      throw_input_error(spec.file, "",
-                        fmt::format("experiment \"{}\": its data or model does not fit in memory "
-                                    "(a width, size, sample or "
-                                    "measurement count too large?)",
-                                    spec.name));
-    } catch (const std::length_error& e) {
-      throw_input_error(spec.file, "",
-                        fmt::format("experiment \"{}\": its data or model is too large ({})",
-                                    spec.name, e.what()));
-    } catch (const std::invalid_argument& e) {
-      throw_input_error(spec.file, "", fmt::format("experiment \"{}\": {}", spec.name, e.what()));
-    }
-  }
-  return prepared;
-}
-
 int command_check(const std::string& spec_path, std::ostream& out) {
-  const auto prepared = prepare_all(spec_path);
+  const auto prepared = prepare_spec(spec_path);
   for (const auto& p : prepared) {
     fmt::print(out, "{}: experiment \"{}\": {}, dim {}, {} run(s), {} sample times up to t = {}\n",
                spec_path, p.spec.name, p.model.flows.front().field->describe(),
@@ -72,61 +46,31 @@ int command_check(const std::string& spec_path, std::ostream& out) {
   return 0;
 }
 
-int command_run(const std::string& spec_path, std::string out_dir, bool quiet, bool report,
-                std::ostream& out, std::ostream& err) {
-  const auto prepared = prepare_all(spec_path);
-  if (out_dir.empty()) {
-    out_dir = (std::filesystem::path("runs") / std::filesystem::path(spec_path).stem()).string();
-  }
+int command_run(const std::string& spec_path, const std::string& out_dir, bool quiet,
+                const SweepOptions& options, bool report, std::ostream& out, std::ostream& err) {
+  const auto prepared = prepare_spec(spec_path);
   OutputDirectory dir(out_dir);  // fails here, before any integration, if unwritable
   require_output_space(prepared, dir.target());  // and here if the files cannot fit
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
-  ProgressLine progress(ProgressLine::mode_for(stderr, quiet), stderr);
-
-  std::vector<ExperimentOutcome> outcomes;
-  for (const PreparedExperiment& p : prepared) {
-    fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(),
-               p.spec.t_end);
-    outcomes.push_back(run_experiment(p, log, &progress));
-  }
-  for (std::size_t e = 0; e < prepared.size(); ++e) {
-    export_experiment(prepared[e], outcomes[e], dir, prepared[e].spec.name);
-  }
-  dir.write("summary_runs.csv", runs_summary_csv(prepared, outcomes));
-  dir.write("summary_comparisons.csv", comparisons_summary_csv(prepared, outcomes));
-  dir.commit();
-
-  for (std::size_t e = 0; e < prepared.size(); ++e)
-    print_experiment_table(out, prepared[e], outcomes[e]);
-  long not_completed = 0;
-  for (const auto& o : outcomes) {
-    for (const auto& r : o.runs) not_completed += r.result.stats.status != RunStatus::completed;
-  }
-  fmt::print(out,
-             "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
-             "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
-             dir.staged().size(),
-             std::filesystem::absolute(dir.target()).lexically_normal().string());
-  if (not_completed > 0) {
-    fmt::print(out,
-               "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
-               not_completed);
-  }
-  // The folder is complete (committed above) before Python reads it.
-  if (report) return write_html_report(dir.target().string(), quiet, out, err);
-  return 0;
+  const std::vector<UnitReport> reports = run_sweep(prepared, dir, options, log);
+  const int status = finish_sweep(reports, dir, out, err);
+  // The folders are complete (committed) before Python reads them.
+  if (report && status == 0) return write_html_report(dir.target().string(), quiet, out, err);
+  return status;
 }
 
 }  // namespace
 
-int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+int run_command(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                SweepLauncher* launcher) {
   CLI::App app{
       "gradflow: gradient flow and gradient descent, side by side, for the models of deep-learning "
       "theory.\nEach spec (JSON) describes data, a model, an initialisation and runs; see "
       "docs/spec.md.",
       "gradflow"};
-  app.set_version_flag("--version", std::string("gradflow ") + GRADFLOW_VERSION);
+  app.set_version_flag("--version", std::string("gradflow ") + GRADFLOW_VERSION +
+                                        (launcher != nullptr ? " " + launcher->describe() : ""));
   app.require_subcommand(1);
 
   std::string spec_path;
@@ -141,6 +85,14 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
                   "Output directory (created if missing; files of the same name are replaced). "
                   "Default: runs/<spec name>");
   run->add_flag("--quiet,-q", quiet, "Print only the final tables");
+  SweepOptions sweep;
+  run->add_option("--jobs,-j", sweep.jobs,
+                  "Experiments run at once, on that many threads (default: the cores available); "
+                  "the files do not depend on it")
+      ->check(CLI::Range(1U, 4096U));
+  run->add_flag("--resume", sweep.resume,
+                "Skip experiments whose folder in the output directory is complete from an "
+                "earlier run of the same spec (meta.json present)");
   bool report = false;
   run->add_flag("--report", report,
                 "Also write OUT/report.html and OUT/figures/ (as gradflow report; needs Python 3 "
@@ -171,7 +123,20 @@ int run_command(const std::vector<std::string>& args, std::ostream& out, std::os
   }
 
   try {
-    if (*run) return command_run(spec_path, out_dir, quiet, report, out, err);
+    if (*run) {
+      if (out_dir.empty()) {
+        out_dir =
+            (std::filesystem::path("runs") / std::filesystem::path(spec_path).stem()).string();
+      }
+      sweep.progress = !quiet;
+      if (launcher != nullptr && launcher->distributes()) {
+        const int status = launcher->run(spec_path, out_dir, quiet, sweep, out, err);
+        if (report && status == 0 && launcher->is_root())
+          return write_html_report(out_dir, quiet, out, err);
+        return status;
+      }
+      return command_run(spec_path, out_dir, quiet, sweep, report, out, err);
+    }
     if (*report_cmd) return write_html_report(report_dir, report_quiet, out, err);
     return command_check(check_path, out);
   } catch (const InputError& e) {

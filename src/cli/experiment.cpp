@@ -344,7 +344,28 @@ std::vector<RecordedMatrix> recorded_matrices(const Field& field, const Trajecto
 // The start of flow `name`, written beside x0.npy (the default flow's start).
 std::string flow_start_file(const std::string& flow) { return "x0_" + flow + ".npy"; }
 
+// "a\nb\n" -> ["a", "b"]: summary rows as meta.json keeps them.
+json lines_of(const std::string& text) {
+  json lines = json::array();
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    lines.push_back(text.substr(start, end - start));
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return lines;
+}
+
 }  // namespace
+
+json resolved_spec_json(const PreparedExperiment& p) {
+  json resolved = p.spec.resolved;
+  resolved["data"] = p.model.resolved_data;
+  resolved["model"] = p.model.resolved_model;
+  resolved["init"] = p.model.resolved_init;
+  return resolved;
+}
 
 json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& outcome,
                        OutputDirectory& out, const std::string& prefix) {
@@ -447,10 +468,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     put("eta_sweep.csv", csv_text(summary.table));
     sweep = summary.to_json();
   }
-  json resolved = p.spec.resolved;
-  resolved["data"] = p.model.resolved_data;
-  resolved["model"] = p.model.resolved_model;
-  resolved["init"] = p.model.resolved_init;
+  const json resolved = resolved_spec_json(p);
   json meta = {
       {"gradflow_version", GRADFLOW_VERSION},
       {"status", "complete"},
@@ -476,6 +494,8 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
       {"comparisons", comparisons},
   };
   if (!sweep.is_null()) meta["eta_sweep"] = sweep;
+  meta["summary_rows"] = {{"runs", lines_of(runs_summary_rows(p, outcome))},
+                          {"comparisons", lines_of(comparisons_summary_rows(p, outcome))}};
   files.push_back("meta.json");
   meta["files"] = files;
   out.write(dir + "meta.json", meta.dump(2) + "\n");

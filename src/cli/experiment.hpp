@@ -69,7 +69,13 @@ struct ExperimentOutcome {
 ExperimentOutcome run_experiment(const PreparedExperiment& prepared, std::ostream& log,
                                  ProgressLine* progress = nullptr);
 
+// The spec as meta.json → spec records it: every key resolved, the model's
+// data, model and init sections as built.
+nlohmann::json resolved_spec_json(const PreparedExperiment& prepared);
+
 // Stages the experiment's files under `prefix/` and returns its meta.json.
+// meta.json → summary_rows holds the experiment's lines of summary_runs.csv
+// and summary_comparisons.csv (what a resumed run reads back).
 nlohmann::json export_experiment(const PreparedExperiment& prepared,
                                  const ExperimentOutcome& outcome, OutputDirectory& out,
                                  const std::string& prefix);

@@ -90,42 +90,67 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
   }
 }
 
-std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
-                             const std::vector<ExperimentOutcome>& outcomes) {
+std::string runs_summary_header() {
   // No wall time here (it is in meta.json → runs[i].wall_seconds): the same
   // spec and seed give this file byte for byte.
-  std::string csv =
-      "experiment,run,integrator,status,t_reached,steps,field_evaluations,final_loss,final_grad_"
-      "norm\n";
-  for (std::size_t e = 0; e < outcomes.size(); ++e) {
-    for (const RunOutcome& r : outcomes[e].runs) {
-      const RunStats& st = r.result.stats;
-      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.17g},{:.17g}\n", prepared[e].spec.name,
-                         r.spec.name, to_string(r.spec.method.method),
-                         r.ensemble ? "ensemble" : to_string(st.status), st.stop_time, st.steps,
-                         st.field_evaluations, final_of(r, "loss"), final_of(r, "grad_norm"));
-    }
+  return "experiment,run,integrator,status,t_reached,steps,field_evaluations,final_loss,final_"
+         "grad_norm\n";
+}
+
+std::string comparisons_summary_header() {
+  return "experiment,a,b,matched_records,final_loss_a,final_loss_b,max_state_dist,max_projection_"
+         "dist\n";
+}
+
+std::string runs_summary_rows(const PreparedExperiment& p, const ExperimentOutcome& outcome) {
+  std::string csv;
+  for (const RunOutcome& r : outcome.runs) {
+    const RunStats& st = r.result.stats;
+    csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.17g},{:.17g}\n", p.spec.name, r.spec.name,
+                       to_string(r.spec.method.method),
+                       r.ensemble ? "ensemble" : to_string(st.status), st.stop_time, st.steps,
+                       st.field_evaluations, final_of(r, "loss"), final_of(r, "grad_norm"));
   }
+  return csv;
+}
+
+std::string comparisons_summary_rows(const PreparedExperiment& p,
+                                     const ExperimentOutcome& outcome) {
+  std::string csv;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  for (const ComparisonOutcome& c : outcome.comparisons) {
+    const Table& t = c.comparison.series;
+    const bool any = !t.rows.empty();
+    csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", p.spec.name, c.a, c.b,
+                       t.rows.size(), any ? t.rows.back()[t.column_index("loss_a")] : nan,
+                       any ? t.rows.back()[t.column_index("loss_b")] : nan,
+                       c.comparison.has_state_dist ? c.comparison.max_state_dist : nan,
+                       c.comparison.has_projection_dist ? c.comparison.max_projection_dist : nan);
+  }
+  return csv;
+}
+
+std::string failed_runs_summary_rows(const ExperimentSpec& spec) {
+  std::string csv;
+  for (const RunSpec& run : spec.runs) {
+    csv += fmt::format("{},{},{},failed,,,,,\n", spec.name, run.name, to_string(run.method.method));
+  }
+  return csv;
+}
+
+std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
+                             const std::vector<ExperimentOutcome>& outcomes) {
+  std::string csv = runs_summary_header();
+  for (std::size_t e = 0; e < outcomes.size(); ++e)
+    csv += runs_summary_rows(prepared[e], outcomes[e]);
   return csv;
 }
 
 std::string comparisons_summary_csv(const std::vector<PreparedExperiment>& prepared,
                                     const std::vector<ExperimentOutcome>& outcomes) {
-  std::string csv =
-      "experiment,a,b,matched_records,final_loss_a,final_loss_b,max_state_dist,max_projection_"
-      "dist\n";
-  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::string csv = comparisons_summary_header();
   for (std::size_t e = 0; e < outcomes.size(); ++e) {
-    for (const ComparisonOutcome& c : outcomes[e].comparisons) {
-      const Table& t = c.comparison.series;
-      const bool any = !t.rows.empty();
-      csv +=
-          fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", prepared[e].spec.name, c.a,
-                      c.b, t.rows.size(), any ? t.rows.back()[t.column_index("loss_a")] : nan,
-                      any ? t.rows.back()[t.column_index("loss_b")] : nan,
-                      c.comparison.has_state_dist ? c.comparison.max_state_dist : nan,
-                      c.comparison.has_projection_dist ? c.comparison.max_projection_dist : nan);
-    }
+    csv += comparisons_summary_rows(prepared[e], outcomes[e]);
   }
   return csv;
 }

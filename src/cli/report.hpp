@@ -24,6 +24,17 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
 // summary_runs.csv: one row per run of every experiment; summary_comparisons.csv:
 // one row per comparison. Names are plain strings (pandas.read_csv or
 // numpy.genfromtxt(..., names=True, dtype=None, encoding=None) read them).
+// The same per experiment: the header line, and one experiment's rows (each
+// ending in a newline), so rows computed apart (threads, MPI ranks, an earlier
+// run's meta.json → summary_rows) join into the same files.
+std::string runs_summary_header();
+std::string comparisons_summary_header();
+std::string runs_summary_rows(const PreparedExperiment& p, const ExperimentOutcome& outcome);
+std::string comparisons_summary_rows(const PreparedExperiment& p, const ExperimentOutcome& outcome);
+// The rows of an experiment that failed: one per run of its spec, status
+// "failed", numbers empty.
+std::string failed_runs_summary_rows(const ExperimentSpec& spec);
+
 std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
                              const std::vector<ExperimentOutcome>& outcomes);
 std::string comparisons_summary_csv(const std::vector<PreparedExperiment>& prepared,

@@ -1,0 +1,143 @@
+#include "cli/sweep.hpp"
+
+#include "cli/ordered_pool.hpp"
+#include "cli/progress_line.hpp"
+#include "cli/report.hpp"
+#include "io/errors.hpp"
+#include "io/spec.hpp"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <filesystem>
+#include <new>
+#include <stdexcept>
+#include <ostream>
+
+namespace gradflow {
+
+PreparedExperiment prepare_one(const ExperimentSpec& spec) {
+  // Everything prepared here derives from the spec, so a failure is the
+  // input's: sizes beyond memory (model.hidden [4000000000]), a library's
+  // refusal of a value. Name the file and the experiment, exit 2.
+  try {
+    return prepare_experiment(spec);
+  } catch (const InputError& e) {
+    throw in_experiment(e, spec);  // a key of experiments[i] is named there
+  } catch (const std::bad_alloc&) {
+    throw_input_error(spec.file, "",
+                      fmt::format("experiment \"{}\": its data or model does not fit in memory "
+                                  "(a width, size, sample or "
+                                  "measurement count too large?)",
+                                  spec.name));
+  } catch (const std::length_error& e) {
+    throw_input_error(
+        spec.file, "",
+        fmt::format("experiment \"{}\": its data or model is too large ({})", spec.name, e.what()));
+  } catch (const std::invalid_argument& e) {
+    throw_input_error(spec.file, "", fmt::format("experiment \"{}\": {}", spec.name, e.what()));
+  }
+}
+
+std::vector<PreparedExperiment> prepare_spec(const std::string& spec_path) {
+  std::vector<PreparedExperiment> prepared;
+  for (const ExperimentSpec& spec : read_spec_file(spec_path))
+    prepared.push_back(prepare_one(spec));
+  return prepared;
+}
+
+std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepared,
+                                  OutputDirectory& out, const SweepOptions& options,
+                                  std::ostream& log) {
+  std::vector<UnitReport> reports(prepared.size());
+  std::vector<std::size_t> pending;
+  for (std::size_t e = 0; e < prepared.size(); ++e) {
+    std::optional<UnitReport> complete;
+    if (options.resume) complete = completed_unit(out.target(), prepared[e]);
+    if (complete) {
+      reports[e] = std::move(*complete);
+    } else {
+      pending.push_back(e);
+    }
+  }
+  std::size_t done = prepared.size() - pending.size();
+  std::size_t printed = 0;  // reports printed so far, in spec order
+  auto print_ready = [&](std::size_t upto) {
+    for (; printed < upto; ++printed) fmt::print(log, "{}", reports[printed].log);
+  };
+  // One experiment at a time: its runs show the progress line on stderr. On
+  // several threads a terminal line rewritten by runs in parallel would be
+  // unreadable: there the log's count of experiments done tells the progress;
+  // into a file or pipe each thread's runs print their own plain lines (each
+  // line one fwrite, so lines do not interleave).
+  const unsigned threads = options.jobs == 0 ? default_jobs() : options.jobs;
+  const bool one_at_a_time = threads == 1 || pending.size() <= 1;
+  ProgressLine::Mode mode = ProgressLine::mode_for(stderr, !options.progress);
+  if (!one_at_a_time && mode == ProgressLine::Mode::terminal) mode = ProgressLine::Mode::off;
+  ProgressLine shared(one_at_a_time ? mode : ProgressLine::Mode::off, stderr);
+  run_in_order(
+      pending.size(), options.jobs,
+      [&](std::size_t i) {
+        ProgressLine own(one_at_a_time ? ProgressLine::Mode::off : mode, stderr);
+        ProgressLine* progress = one_at_a_time ? &shared : &own;
+        reports[pending[i]] =
+            run_unit(prepared[pending[i]], out, progress->enabled() ? progress : nullptr);
+      },
+      [&](std::size_t i) {
+        // Skipped experiments before this one print with it; then the count.
+        print_ready(pending[i] + 1);
+        ++done;
+        fmt::print(log, "  [{} of {} experiments done]\n", done, prepared.size());
+      });
+  print_ready(prepared.size());
+  return reports;
+}
+
+int finish_sweep(const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
+                 std::ostream& err) {
+  std::string runs = runs_summary_header();
+  std::string comparisons = comparisons_summary_header();
+  for (const UnitReport& r : reports) {
+    runs += r.runs_rows;
+    comparisons += r.comparisons_rows;
+  }
+  out.write("summary_runs.csv", runs);
+  out.write("summary_comparisons.csv", comparisons);
+  out.commit();
+
+  std::size_t files = 0, skipped = 0, failed = 0;
+  long not_completed = 0;
+  bool input_error = false;
+  for (const UnitReport& r : reports) {
+    fmt::print(os, "{}", r.table);
+    files += r.state == UnitReport::State::done ? r.files : 0;
+    skipped += r.state == UnitReport::State::skipped;
+    not_completed += r.not_completed;
+    if (r.state == UnitReport::State::failed) {
+      ++failed;
+      input_error = input_error || r.input_error;
+      fmt::print(err, "gradflow: error: {}\n", r.error);
+    }
+  }
+  fmt::print(os,
+             "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
+             "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
+             files + 2, std::filesystem::absolute(out.target()).lexically_normal().string());
+  if (skipped > 0) {
+    fmt::print(os, "resumed: {} experiment(s) complete from an earlier run were not run again\n",
+               skipped);
+  }
+  if (not_completed > 0) {
+    fmt::print(os,
+               "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
+               not_completed);
+  }
+  if (failed == 0) return 0;
+  fmt::print(err,
+             "gradflow: {} of {} experiment(s) failed (status \"failed\" in summary_runs.csv); the "
+             "others are complete\n",
+             failed, reports.size());
+  return input_error ? 2 : 1;
+}
+
+}  // namespace gradflow

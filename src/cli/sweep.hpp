@@ -1,0 +1,47 @@
+#pragma once
+// A spec's experiments run as a sweep: on threads here, on MPI ranks in
+// cli/mpi_sweep.hpp. Either way the files are those of a serial run: each
+// experiment's seeds derive from its spec, its folder is written by itself,
+// and the summary rows and the log are gathered in spec order.
+
+#include "cli/sweep_unit.hpp"
+
+#include "io/spec.hpp"
+
+#include <iosfwd>
+#include <vector>
+
+namespace gradflow {
+
+// Reads the spec file and prepares every experiment (data, model, starts,
+// plans) before any work: bad input throws InputError naming the file and the
+// experiment.
+std::vector<PreparedExperiment> prepare_spec(const std::string& spec_path);
+// One experiment of it, with the same messages (an MPI rank prepares only
+// the experiments it is handed).
+PreparedExperiment prepare_one(const ExperimentSpec& spec);
+
+struct SweepOptions {
+  unsigned jobs = 0;    // threads; 0: the cores available
+  bool resume = false;  // skip experiments whose folder is complete
+  // A progress line on stderr for long runs (cli/progress_line.hpp) when the
+  // experiments run one at a time; on several threads the log counts the
+  // experiments done instead.
+  bool progress = false;
+};
+
+// Runs every experiment not skipped (with resume), committing each folder as
+// it is done; prints each experiment's log lines to `log` in spec order, with
+// the count of experiments done so far. The reports come back in spec order.
+std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepared,
+                                  OutputDirectory& out, const SweepOptions& options,
+                                  std::ostream& log);
+
+// Writes summary_runs.csv and summary_comparisons.csv from the reports (spec
+// order), prints the tables and what was written, names every failed
+// experiment on `err`; the exit status: 0, or 2 if an experiment failed on
+// bad input found late, else 1 if one failed otherwise.
+int finish_sweep(const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
+                 std::ostream& err);
+
+}  // namespace gradflow
