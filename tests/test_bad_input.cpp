@@ -137,6 +137,20 @@ TEST_CASE("a run whose records exceed max_memory_gib is refused with the estimat
                            {"spec.json: key 'max_memory_gib'", "got -1"});
 }
 
+TEST_CASE("a relative tolerance below round-off or of 1 and more is refused naming rtol") {
+  // Before: rtol 1e-300 ran dopri5 into NaN at its first step ("diverged at
+  // t = -nan"), rtol 1e308 "completed" with a loss of 8e21.
+  const auto dir = fresh_temp_dir("bad_input", "rtol");
+  for (const char* rtol : {"1e-300", "1e-17", "1", "1e308"}) {
+    INFO(rtol);
+    refused_by_check_and_run(
+        dir, least_squares_spec("", std::string(R"([{"name": "gf", "rtol": )") + rtol + "}]"),
+        {"spec.json: key 'runs[0].rtol'", "expected a relative tolerance in [2.22e-16, 1)"});
+  }
+  write_file(dir / "ok.json", least_squares_spec("", R"([{"name": "gf", "rtol": 1e-15}])"));
+  CHECK(gradflow_cli({"check", (dir / "ok.json").string()}).code == 0);
+}
+
 TEST_CASE("a relative step that overflows is refused before any run naming eta_over_stability") {
   const auto dir = fresh_temp_dir("bad_input", "eta_overflow");
   refused_by_check_and_run(

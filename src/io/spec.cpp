@@ -37,6 +37,20 @@ double physical_memory_bytes() {
   return static_cast<double>(pages) * static_cast<double>(page_size);
 }
 
+// A relative tolerance below the double's round-off (2.2e-16) cannot be met
+// by any integrator (dopri5's first step then underflows to NaN), and one of 1
+// or more accepts any answer: refuse both.
+double read_relative_tolerance(JsonReader& r, double fallback) {
+  const double rtol = r.positive_number("rtol", fallback);
+  constexpr double kRoundOff = std::numeric_limits<double>::epsilon();
+  if (rtol < kRoundOff || rtol >= 1.0) {
+    r.fail("rtol", fmt::format("expected a relative tolerance in [{:.3g}, 1) (from the round-off "
+                               "of a double to 100%), got {}",
+                               kRoundOff, rtol));
+  }
+  return rtol;
+}
+
 SampleGrid read_sample(JsonReader r, double default_spacing, json& resolved) {
   SampleGrid s;
   const std::string kind =
@@ -134,7 +148,7 @@ RunSpec read_run(JsonReader& r) {
     const bool fixed_only = run.method.method == Method::rk4;
     run.method.adaptive = fixed_only ? false : r.boolean("adaptive", true);
     if (run.method.adaptive) {
-      run.method.rtol = r.positive_number("rtol", 1e-8);
+      run.method.rtol = read_relative_tolerance(r, 1e-8);
       run.method.atol = r.positive_number("atol", 1e-10);
       run.method.max_dt = r.number("max_dt", 0.0);
       if (run.method.max_dt < 0)
@@ -248,7 +262,7 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
     }
     e.sweep.modified = sw.boolean("modified", true);
     const std::string flow = sw.has("flow") ? sw.string("flow") : (sw.skip("flow"), std::string());
-    MethodOptions reference{.rtol = sw.positive_number("rtol", 1e-12),
+    MethodOptions reference{.rtol = read_relative_tolerance(sw, 1e-12),
                             .atol = sw.positive_number("atol", 1e-14)};
     sw.finish();
     r.adopt("eta_sweep", sw);
