@@ -20,6 +20,17 @@ double final_of(const RunOutcome& r, const std::string& column) {
   return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN()
                         : t.rows.back()[t.column_index(column)];
 }
+// A CSV cell: quoted (quotes doubled) when it holds a comma, quote or newline.
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted(1, '"');
+  for (char c : text) {
+    if (c == '"') quoted.push_back('"');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
 std::string status_of(const RunOutcome& r) {
   return r.ensemble ? fmt::format("ensemble of {}", r.spec.ensemble.size)
                     : to_string(r.result.stats.status);
@@ -94,16 +105,26 @@ std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
                              const std::vector<ExperimentOutcome>& outcomes) {
   // No wall time here (it is in meta.json → runs[i].wall_seconds): the same
   // spec and seed give this file byte for byte.
+  // A sweep's grid keys (the same for every experiment of a spec) add one
+  // column each, after the fixed ones, holding the experiment's value.
   std::string csv =
       "experiment,run,integrator,status,t_reached,steps,field_evaluations,final_loss,final_grad_"
-      "norm\n";
+      "norm";
+  if (!prepared.empty()) {
+    for (const GridValue& g : prepared.front().spec.grid) csv.append(",").append(csv_cell(g.path));
+  }
+  csv += "\n";
   for (std::size_t e = 0; e < outcomes.size(); ++e) {
+    std::string grid_cells;
+    for (const GridValue& g : prepared[e].spec.grid)
+      grid_cells.append(",").append(csv_cell(g.label));
     for (const RunOutcome& r : outcomes[e].runs) {
       const RunStats& st = r.result.stats;
-      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.17g},{:.17g}\n", prepared[e].spec.name,
+      csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.17g},{:.17g}{}\n", prepared[e].spec.name,
                          r.spec.name, to_string(r.spec.method.method),
                          r.ensemble ? "ensemble" : to_string(st.status), st.stop_time, st.steps,
-                         st.field_evaluations, final_of(r, "loss"), final_of(r, "grad_norm"));
+                         st.field_evaluations, final_of(r, "loss"), final_of(r, "grad_norm"),
+                         grid_cells);
     }
   }
   return csv;
