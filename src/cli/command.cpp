@@ -57,6 +57,32 @@ std::vector<PreparedExperiment> prepare_all(const std::string& spec_path) {
   return prepared;
 }
 
+// A run out of its step budget stopped short of t_end, and its files end
+// there: said loudly at the very end, where it cannot scroll away.
+void print_step_budget_warning(std::ostream& out, const std::vector<PreparedExperiment>& prepared,
+                               const std::vector<ExperimentOutcome>& outcomes) {
+  std::vector<std::string> lines;
+  for (std::size_t e = 0; e < outcomes.size(); ++e) {
+    for (const RunOutcome& r : outcomes[e].runs) {
+      const RunStats& st = r.result.stats;
+      if (st.status != RunStatus::step_budget) continue;
+      lines.push_back(
+          fmt::format("experiment \"{}\", run \"{}\" ({}): {} steps, stopped at t = "
+                      "{:.6g} of t_end = {:.6g}",
+                      prepared[e].spec.name, r.spec.name, to_string(r.spec.method.method), st.steps,
+                      st.stop_time, prepared[e].spec.t_end));
+    }
+  }
+  if (lines.empty()) return;
+  fmt::print(out,
+             "\nWARNING: {} run(s) ran out of their step budget (stop.max_steps) before t_end:\n",
+             lines.size());
+  for (const std::string& line : lines) fmt::print(out, "WARNING:   {}\n", line);
+  fmt::print(out,
+             "WARNING: their files end there. Raise \"stop.max_steps\", or for a stiff flow use "
+             "\"integrator\": \"auto\" (the default) or \"bdf\".\n");
+}
+
 int command_check(const std::string& spec_path, std::ostream& out) {
   const auto prepared = prepare_all(spec_path);
   for (const auto& p : prepared) {
@@ -107,6 +133,7 @@ int command_run(const std::string& spec_path, std::string out_dir, bool quiet, s
                "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
                not_completed);
   }
+  print_step_budget_warning(out, prepared, outcomes);
   return 0;
 }
 

@@ -209,6 +209,7 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
         s.wall_seconds, r.diagnostics_seconds,
         s.status == RunStatus::completed ? "completed" : s.message);
     if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
+    if (!s.warning.empty()) fmt::print(log, "  {:<12} warning: {}\n", "", s.warning);
     if (r.edge) fmt::print(log, "  {:<12} {}\n", "", edge_of_stability_line(*r.edge));
     if (const auto* central = dynamic_cast<const CentralFlow*>(target.field)) {
       fmt::print(log, "  {:<12} {}\n", "", central_flow_log(*central, r));
@@ -251,17 +252,19 @@ json stats_json(const RunStats& s) {
   for (const auto& [name, value] : s.counters) counters[name] = value;
   json values = json::object();
   for (const auto& [name, value] : s.values) values[name] = value;
-  return {{"status", to_string(s.status)},
-          {"message", s.message},
-          {"steps", s.steps},
-          {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
-          {"field_evaluations", s.field_evaluations},
-          {"field_evaluations_with_products", evaluations_with_products(s)},
-          {"wall_seconds", s.wall_seconds},
-          {"stop_time", s.stop_time},
-          {"counters", counters},
-          {"values", values},
-          {"note", s.note}};
+  json stats = {{"status", to_string(s.status)},
+                {"message", s.message},
+                {"steps", s.steps},
+                {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
+                {"field_evaluations", s.field_evaluations},
+                {"field_evaluations_with_products", evaluations_with_products(s)},
+                {"wall_seconds", s.wall_seconds},
+                {"stop_time", s.stop_time},
+                {"counters", counters},
+                {"values", values},
+                {"note", s.note}};
+  if (!s.warning.empty()) stats["warning"] = s.warning;
+  return stats;
 }
 
 json model_facts(const ModelInstance& model) {

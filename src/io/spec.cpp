@@ -20,8 +20,12 @@ namespace gradflow {
 
 using nlohmann::json;
 
-std::string default_integrator_name(bool central_flow) {
-  return central_flow ? "event_driven" : "dopri5";
+std::string default_integrator_name(bool central_flow, bool fixed_step) {
+  // auto is dopri5 bit for bit while the flow is not stiff and switches to
+  // bdf when dopri5's step becomes stability-bound; it has no fixed-step
+  // mode, so "adaptive": false keeps dopri5's scheme.
+  if (central_flow) return "event_driven";
+  return fixed_step ? "dopri5" : "auto";
 }
 
 std::string EtaSweep::gd_name(double eta) { return fmt::format("gd_{}", eta); }
@@ -108,8 +112,10 @@ void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool com
 
 RunSpec read_run(JsonReader& r) {
   RunSpec run;
-  const std::string integrator =
-      r.choice("integrator", method_names(), default_integrator_name(r.has("central_eta")));
+  const bool fixed_step = !r.has("integrator") && r.has("adaptive") &&
+                          r.raw("adaptive").is_boolean() && !r.raw("adaptive").get<bool>();
+  const std::string integrator = r.choice(
+      "integrator", method_names(), default_integrator_name(r.has("central_eta"), fixed_step));
   run.method.method = parse_method(integrator);
   run.name = r.string("name", integrator);
   if (r.has("flow")) {

@@ -85,8 +85,9 @@ struct ExperimentSpec {
   std::vector<GridValue> grid;
 };
 
-// The integrator of a run that names none.
-std::string default_integrator_name(bool central_flow);
+// The integrator of a run that names none: event_driven with "central_eta",
+// dopri5 with "adaptive": false, else auto.
+std::string default_integrator_name(bool central_flow, bool fixed_step);
 
 // The error re-keyed to where the user wrote the value: a key set by the
 // grid becomes "grid.<path>", one set by the experiment's override

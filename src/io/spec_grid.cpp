@@ -47,7 +47,8 @@ std::string run_name_of(const json& run) {
   if (run.contains("name") && run.at("name").is_string()) return run.at("name").get<std::string>();
   if (run.contains("integrator") && run.at("integrator").is_string())
     return run.at("integrator").get<std::string>();
-  return default_integrator_name(run.contains("central_eta"));
+  const bool fixed_step = run.contains("adaptive") && run.at("adaptive") == false;
+  return default_integrator_name(run.contains("central_eta"), fixed_step);
 }
 
 }  // namespace
