@@ -203,6 +203,7 @@ Observation LinearNetwork::observe(const Eigen::VectorXd& x) const {
                              (prefix.transpose() * prefix - gram_power(W, double(j) / N)).norm());
   }
   obs.scalars.emplace_back("e2e_norm", W.norm());
+  options_.modes.observe(W, obs);
   obs.matrices.emplace_back("e2e", std::move(W));
   return obs;
 }

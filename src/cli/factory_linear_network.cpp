@@ -89,13 +89,22 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
 ModelInstance build_linear_network(const ExperimentSpec& spec) {
   ModelInstance out;
   JsonReader d(spec.data, spec.file, "data");
-  const Dataset data = read_regression_data(d, {.seed = spec.seed, .base_dir = spec.base_dir});
+  SpectrumDataset spectrum;  // filled by data.kind "spectrum" only
+  const Dataset data = read_regression_data(
+      d, {.seed = spec.seed, .base_dir = spec.base_dir, .spectrum = &spectrum});
   out.resolved_data = d.resolved();
   out.data_description = data.description;
   // Samples as rows, the orientation "files" data reads by default, so the
   // exported files can be fed straight back in.
   out.exports.emplace_back("data_X", data.X.transpose());
   out.exports.emplace_back("data_Y", data.Y.transpose());
+  // With a chosen spectrum both flows record the mode strengths u_kᵀ W v_k.
+  ModeBasis modes;
+  if (spectrum.U.size() > 0) {
+    modes = {spectrum.U, spectrum.V};
+    out.exports.emplace_back("spectrum_U", spectrum.U);
+    out.exports.emplace_back("spectrum_V", spectrum.V);
+  }
 
   JsonReader m(spec.model, spec.file, "model");
   m.string("kind");
@@ -112,7 +121,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
     for (long w : m.positive_integers("hidden")) widths.push_back(w);
   }
   widths.push_back(data.output_dim());
-  const LinearNetworkOptions options{.widths = widths, .residual = m.boolean("residual", false)};
+  const LinearNetworkOptions options{
+      .widths = widths, .residual = m.boolean("residual", false), .modes = modes};
   JsonReader l = m.object("loss", false);
   std::shared_ptr<const MatrixLoss> loss;
   std::shared_ptr<const SquareLoss> square;  // the aligned start and the Saxe oracle need Σyx
@@ -192,7 +202,7 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   out.resolved_init = i.resolved();
   // A rank-deficient W(0) (e.g. a hidden layer narrower than d0 and dN) stays
   // of its rank along the exact flow: the end-to-end flow keeps it there.
-  EndToEndOptions e2e_options{.max_rank = rank_kept_from(W0, net->depth())};
+  EndToEndOptions e2e_options{.max_rank = rank_kept_from(W0, net->depth()), .modes = modes};
   if (saxe_oracle) e2e_options.saxe_oracle = saxe_oracle_for(spec, square.get(), W0, net->depth());
   auto e2e = std::make_unique<EndToEndFlow>(loss, net->depth(), std::move(e2e_options));
   out.flows.push_back({"layers", std::move(net), std::move(x0)});
