@@ -113,6 +113,18 @@ void add_stability_threshold(RunOutcome& r) {
   for (auto& row : t.rows) row.insert(row.begin() + at, 2.0 / r.spec.method.dt);
 }
 
+// loss − L* as the last column, when the model knows its optimum L*
+// (model_facts → optimal_loss, e.g. a linear network's least-squares optimum).
+void add_excess_loss(const ModelInstance& model, RunOutcome& r) {
+  const auto fact = std::find_if(model.facts.begin(), model.facts.end(),
+                                 [](const auto& f) { return f.first == "optimal_loss"; });
+  if (fact == model.facts.end()) return;
+  Table& t = r.diagnostics.series;
+  const std::size_t loss = t.column_index("loss");
+  t.columns.emplace_back("excess_loss");
+  for (auto& row : t.rows) row.push_back(row[loss] - fact->second);
+}
+
 // NaN has no JSON spelling: null.
 json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -189,6 +201,7 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log)
                  {}};
     const auto diagnostics_start = std::chrono::steady_clock::now();
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
+    add_excess_loss(p.model, r);
     if (diag.sharpness && run.method.method == Method::euler) {
       add_stability_threshold(r);
       r.edge = analyse_edge_of_stability(*target.field, r.result.trajectory, run.method.dt,

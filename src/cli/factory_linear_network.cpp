@@ -84,6 +84,24 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
   return oracle;
 }
 
+// The least-squares optimum L* = min 1/(2n)‖WX − Y‖_F² over end-to-end
+// matrices of rank ≤ r (the narrowest layer). With B (n × q) an orthonormal
+// basis of X's row space, WX ranges over the rank-≤r matrices with rows in it,
+// so (Eckart–Young) 2n·L* = ‖Y‖² − Σ_{i≤r} σ_i(Y B)².
+double optimal_square_loss(const Dataset& data, Eigen::Index rank) {
+  const Eigen::JacobiSVD<Eigen::MatrixXd> x_svd(data.X, Eigen::ComputeThinV);
+  const Eigen::VectorXd& sx = x_svd.singularValues();
+  const double cut =
+      sx.size() > 0 ? singular_value_cutoff(data.X.rows(), data.X.cols(), sx[0]) : 0.0;
+  Eigen::Index q = 0;
+  while (q < sx.size() && sx[q] > cut) ++q;
+  const Eigen::MatrixXd YB = data.Y * x_svd.matrixV().leftCols(q);
+  const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(YB).singularValues();
+  const Eigen::Index kept = std::min<Eigen::Index>(rank, s.size());
+  const double fitted = s.head(kept).squaredNorm();
+  return std::max(0.0, data.Y.squaredNorm() - fitted) / (2.0 * static_cast<double>(data.samples()));
+}
+
 }  // namespace
 
 ModelInstance build_linear_network(const ExperimentSpec& spec) {
@@ -140,6 +158,11 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   auto net = checked(m, "hidden", [&] { return std::make_unique<LinearNetwork>(loss, options); });
   out.resolved_model = m.resolved();
   out.resolved_model["widths"] = widths;
+  if (square && !options.residual) {
+    const Eigen::Index rank = *std::min_element(widths.begin(), widths.end());
+    const double optimal = optimal_square_loss(data, rank);
+    out.facts = {{"optimal_loss", optimal}, {"optimal_loss_rank", static_cast<double>(rank)}};
+  }
 
   JsonReader i(spec.init, spec.file, "init");
   const std::string kind =
