@@ -6,6 +6,7 @@
 #include "integrators/exact_linear.hpp"
 #include "integrators/odeint_runs.hpp"
 #include "integrators/relu_windows.hpp"
+#include "integrators/stability_watch.hpp"
 #include "integrators/stochastic_gradient_descent.hpp"
 
 #include <fmt/format.h>
@@ -19,7 +20,7 @@ using enum Stepping;
 // A constant table: looking a method up allocates nothing.
 constexpr IntegratorEntry kTable[] = {
     // method                  function                     stepping  fixed-step mode, fits, needs
-    {Method::dopri5, detail::run_runge_kutta, adaptive, true, nullptr, ""},
+    {Method::dopri5, detail::run_runge_kutta_watched, adaptive, true, nullptr, ""},
     {Method::cash_karp54, detail::run_runge_kutta, adaptive, true, nullptr, ""},
     {Method::fehlberg78, detail::run_runge_kutta, adaptive, true, nullptr, ""},
     {Method::bulirsch_stoer, detail::run_runge_kutta, adaptive, false, nullptr, ""},

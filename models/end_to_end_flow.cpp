@@ -19,7 +19,7 @@ std::optional<Eigen::Index> rank_kept_from(const Eigen::MatrixXd& W0, int depth)
 
 EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth,
                            EndToEndOptions options)
-    : loss_(std::move(loss)), depth_(depth) {
+    : loss_(std::move(loss)), depth_(depth), modes_(std::move(options.modes)) {
   if (!loss_) throw std::invalid_argument("the end-to-end flow needs a loss");
   if (depth_ < 1) {
     throw std::invalid_argument(
@@ -134,6 +134,7 @@ Observation EndToEndFlow::observe(const Eigen::VectorXd& x) const {
   const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(W).singularValues();
   for (Eigen::Index k = 0; k < s.size(); ++k)
     obs.scalars.emplace_back(fmt::format("sv_{}", k + 1), s[k]);
+  modes_.observe(W, obs);
   return obs;
 }
 

@@ -31,6 +31,7 @@
 
 #include "core/field.hpp"
 #include "models/matrix_loss.hpp"
+#include "models/mode_strengths.hpp"
 
 #include <Eigen/SVD>
 
@@ -56,6 +57,8 @@ struct EndToEndOptions {
   // With the oracle's prediction recorded beside the flow (observe_at adds
   // saxe_u_k and saxe_gap = ‖W(t) − U diag(u(t)) Vᵀ‖_F). Depth 2 only.
   std::optional<SaxeOracle> saxe_oracle;
+  // Non-empty: observe() records mode_k = u_kᵀ W v_k (models/mode_strengths.hpp).
+  ModeBasis modes;
 };
 
 // The rank that the flow from W0 keeps: W0's numerical rank when it is below
@@ -103,6 +106,7 @@ class EndToEndFlow final : public Field {
   Layout layout_;
   std::optional<SaxeOracle> oracle_;
   Eigen::Index max_rank_;
+  ModeBasis modes_;
   // Scratch, sized once.
   mutable Eigen::MatrixXd w_, grad_, GV_, UtG_, Ghat_, sum_, mix_, left_powers_, right_powers_;
   mutable Eigen::VectorXd s_, s_outer_;

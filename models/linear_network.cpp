@@ -203,6 +203,11 @@ Observation LinearNetwork::observe(const Eigen::VectorXd& x) const {
                              (prefix.transpose() * prefix - gram_power(W, double(j) / N)).norm());
   }
   obs.scalars.emplace_back("e2e_norm", W.norm());
+  // The end-to-end matrix's singular values, as the end_to_end flow records them.
+  const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(W).singularValues();
+  for (Eigen::Index k = 0; k < s.size(); ++k)
+    obs.scalars.emplace_back(fmt::format("sv_{}", k + 1), s[k]);
+  options_.modes.observe(W, obs);
   obs.matrices.emplace_back("e2e", std::move(W));
   return obs;
 }

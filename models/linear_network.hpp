@@ -18,6 +18,8 @@
 #include "core/rng.hpp"
 #include "models/matrix_loss.hpp"
 
+#include "models/mode_strengths.hpp"
+
 #include <Eigen/Core>
 
 #include <memory>
@@ -28,6 +30,7 @@ namespace gradflow {
 struct LinearNetworkOptions {
   std::vector<Eigen::Index> widths;  // d0, d1, ..., dN (d0 = inputs, dN = outputs)
   bool residual = false;             // layer matrix I + W_j (needs all widths equal)
+  ModeBasis modes;                   // non-empty: observe() records mode_k = u_kᵀ W v_k
 };
 
 class LinearNetwork final : public Field {

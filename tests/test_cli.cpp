@@ -221,7 +221,7 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
                 "key 'init.std': expected a number, got the string \"big\"");
   check_refused(dir, spec_with("\"t_end\": 0.5,", ""), "key 't_end': missing required key");
   check_refused(dir, spec_with("\"kind\": \"sine\"", "\"kind\": \"mnist\""),
-                "key 'data.kind': unknown value \"mnist\" (valid: sine, files)");
+                "key 'data.kind': unknown value \"mnist\" (valid: sine, files, spectrum)");
   check_refused(
       dir, spec_with("\"name\": \"gf\",", "\"name\": \"gf\", \"flow\": \"e2e\","),
       "key 'runs[1].flow': unknown flow \"e2e\" for this model (valid: layers, end_to_end)");

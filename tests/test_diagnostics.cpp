@@ -63,7 +63,7 @@ TEST_CASE("diagnostics report loss, gradient norm and balancedness per record") 
   REQUIRE(d.series.columns == std::vector<std::string>{"t", "step", "loss", "grad_norm", "hess_min",
                                                        "hess_max", "balancedness_1",
                                                        "balancedness_max", "power_identity_1",
-                                                       "e2e_norm"});
+                                                       "e2e_norm", "sv_1", "sv_2"});
   REQUIRE(d.series.rows.size() == 2);
   CHECK(d.series.rows[1][0] == 0.5);
   CHECK(d.series.rows[1][1] == 3.0);

@@ -158,3 +158,20 @@ TEST_CASE("bad two-layer ReLU input ends with a message naming the key, exit 2 a
                   "runs[0].integrator");
   }
 }
+
+TEST_CASE("a network run that names no integrator is event_driven and its kernel run auto") {
+  // dopri5 (or auto) stepping across the activation surfaces crawled for
+  // minutes where event_driven takes a fraction of a second.
+  const fs::path dir = temp_dir("default_integrator");
+  write_file(dir / "spec.json", R"({"seed": 3,
+    "data": {"kind": "sine", "samples": 8, "inputs": 3, "unit_norm_inputs": true},
+    "model": {"kind": "two_layer_relu", "width": 20}, "init": {"kind": "gaussian"},
+    "t_end": 0.5, "runs": [{"name": "net"}, {"name": "kernel", "flow": "kernel"}]})");
+  const CliResult r =
+      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto meta = nlohmann::json::parse(read_file(dir / "out" / "spec" / "meta.json"));
+  CHECK(meta["runs"][0]["integrator"] == "event_driven");
+  CHECK(meta["runs"][1]["integrator"] == "auto");
+}

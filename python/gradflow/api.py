@@ -119,19 +119,21 @@ def _options(**kw):
             for k, v in kw.items() if v is not None}
 
 
-def integrate(model, x0, t_end, method="dopri5", *, flow=None, rtol=None, atol=None, max_dt=None,
+def integrate(model, x0, t_end, method=None, *, flow=None, rtol=None, atol=None, max_dt=None,
               initial_dt=None, dt=None, adaptive=None, linear_solver=None, modified_eta=None,
               ensemble=None, sample=None, times=None, record=None, stop=None, seed=0, name=None,
               out=None):
     """Integrates the model's flow from x0 (an array, or an init section as
     a dict) to t_end with `method` (dopri5, cash_karp54, fehlberg78,
     bulirsch_stoer, rk4, euler, bdf, auto, and event_driven, exact,
-    relu_windows where the model offers them). Returns a Run.
+    relu_windows where the model offers them; by default what the CLI picks for
+    a run that names none: auto, event_driven for the ReLU network's flow,
+    dopri5 with adaptive=False). Returns a Run.
     ensemble: the spec's ensemble section, e.g. {"size": 20} (own starts from
     a random init dict x0).
     sample: the spec's sample section, or times=[...]; record, stop: the
     spec's sections (e.g. record={"sharpness": True}, stop={"loss_below": 1e-6})."""
-    run = {"name": name or method, "integrator": method}
+    run = drop_none({"name": name or method or "flow", "integrator": method})
     run.update(_options(rtol=rtol, atol=atol, max_dt=max_dt, initial_dt=initial_dt, dt=dt,
                         modified_eta=modified_eta))
     run.update(drop_none({"adaptive": adaptive, "linear_solver": linear_solver, "ensemble": ensemble}))
@@ -173,7 +175,7 @@ def sgd(model, x0, eta, sigma, t_end=None, *, steps=None, schedule=None, beta=No
                     record, stop, seed, name, out)
 
 
-def modified_flow(model, x0, eta, t_end, method="dopri5", *, flow=None, rtol=None, atol=None,
+def modified_flow(model, x0, eta, t_end, method=None, *, flow=None, rtol=None, atol=None,
                   sample=None, times=None, record=None, stop=None, seed=0, name="modified", out=None):
     """The modified flow of GD with step η (Barrett & Dherin 2021),
     ẋ = −∇L − (η/2)∇²L∇L: GD is O(η²) from it, O(η) from gradient flow."""

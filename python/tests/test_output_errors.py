@@ -36,7 +36,7 @@ def test_a_file_that_cannot_be_written_gives_the_systems_reason_and_exit_2(tmp_p
     # No experiment folder and no staging folder: only the summaries, which
     # name the experiment as failed.
     assert sorted(f.name for f in out.iterdir()) == ["summary_comparisons.csv", "summary_runs.csv"]
-    assert "spec,gf,dopri5,failed" in (out / "summary_runs.csv").read_text()
+    assert "spec,gf,auto,failed" in (out / "summary_runs.csv").read_text()
 
 
 def test_an_experiment_folder_holding_an_earlier_result_keeps_it_when_writing_fails(tmp_path):
@@ -52,4 +52,4 @@ def test_an_experiment_folder_holding_an_earlier_result_keeps_it_when_writing_fa
     assert p.returncode == 2, p.stderr
     after = {f: f.read_bytes() for f in (out / "spec").rglob("*") if f.is_file()}
     assert after == before  # the earlier result, whole
-    assert "spec,gf,dopri5,failed" in (out / "summary_runs.csv").read_text()
+    assert "spec,gf,auto,failed" in (out / "summary_runs.csv").read_text()

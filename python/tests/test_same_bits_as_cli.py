@@ -121,7 +121,7 @@ def test_loaded_and_live_runs_reshape_states_into_the_layout_matrices(tmp_path):
     for k in (0, len(run.t) // 2, -1):
         assert np.array_equal(W2[k], net.unpack(run.states[k])["W2"])
     assert np.array_equal(run.states[0], x0)
-    loaded = gf.load(tmp_path / "dopri5").runs["dopri5"]
+    loaded = gf.load(tmp_path / "flow").runs["flow"]  # the default name of a run without a method
     assert np.array_equal(loaded.matrices("W2"), W2)
     assert np.array_equal(loaded.series.values, run.series.values)
 

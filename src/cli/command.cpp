@@ -54,7 +54,7 @@ int command_run(const std::string& spec_path, const std::string& out_dir, bool q
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
   const std::vector<UnitReport> reports = run_sweep(prepared, dir, options, log);
-  const int status = finish_sweep(reports, dir, out, err);
+  const int status = finish_sweep(prepared, reports, dir, out, err);
   // The folders are complete (committed) before Python reads them.
   if (report && status == 0) return write_html_report(dir.target().string(), quiet, out, err);
   return status;

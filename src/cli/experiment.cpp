@@ -117,6 +117,18 @@ void add_stability_threshold(RunOutcome& r) {
   for (auto& row : t.rows) row.insert(row.begin() + at, 2.0 / r.spec.method.dt);
 }
 
+// loss − L* as the last column, when the model knows its optimum L*
+// (model_facts → optimal_loss, e.g. a linear network's least-squares optimum).
+void add_excess_loss(const ModelInstance& model, RunOutcome& r) {
+  const auto fact = std::find_if(model.facts.begin(), model.facts.end(),
+                                 [](const auto& f) { return f.first == "optimal_loss"; });
+  if (fact == model.facts.end()) return;
+  Table& t = r.diagnostics.series;
+  const std::size_t loss = t.column_index("loss");
+  t.columns.emplace_back("excess_loss");
+  for (auto& row : t.rows) row.push_back(row[loss] - fact->second);
+}
+
 // NaN has no JSON spelling: null.
 json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -200,6 +212,7 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
     RunOutcome r{run, std::move(*result), {}, {}};
     const auto diagnostics_start = std::chrono::steady_clock::now();
     r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
+    add_excess_loss(p.model, r);
     if (diag.sharpness && run.method.method == Method::euler) {
       add_stability_threshold(r);
       r.edge = analyse_edge_of_stability(*target.field, r.result.trajectory, run.method.dt,
@@ -220,6 +233,7 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
         s.wall_seconds, r.diagnostics_seconds,
         s.status == RunStatus::completed ? "completed" : s.message);
     if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
+    if (!s.warning.empty()) fmt::print(log, "  {:<12} warning: {}\n", "", s.warning);
     if (r.edge) fmt::print(log, "  {:<12} {}\n", "", edge_of_stability_line(*r.edge));
     if (const auto* central = dynamic_cast<const CentralFlow*>(target.field)) {
       fmt::print(log, "  {:<12} {}\n", "", central_flow_log(*central, r));
@@ -262,17 +276,19 @@ json stats_json(const RunStats& s) {
   for (const auto& [name, value] : s.counters) counters[name] = value;
   json values = json::object();
   for (const auto& [name, value] : s.values) values[name] = value;
-  return {{"status", to_string(s.status)},
-          {"message", s.message},
-          {"steps", s.steps},
-          {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
-          {"field_evaluations", s.field_evaluations},
-          {"field_evaluations_with_products", evaluations_with_products(s)},
-          {"wall_seconds", s.wall_seconds},
-          {"stop_time", s.stop_time},
-          {"counters", counters},
-          {"values", values},
-          {"note", s.note}};
+  json stats = {{"status", to_string(s.status)},
+                {"message", s.message},
+                {"steps", s.steps},
+                {"rejected_steps", s.rejected_steps < 0 ? json(nullptr) : json(s.rejected_steps)},
+                {"field_evaluations", s.field_evaluations},
+                {"field_evaluations_with_products", evaluations_with_products(s)},
+                {"wall_seconds", s.wall_seconds},
+                {"stop_time", s.stop_time},
+                {"counters", counters},
+                {"values", values},
+                {"note", s.note}};
+  if (!s.warning.empty()) stats["warning"] = s.warning;
+  return stats;
 }
 
 json model_facts(const ModelInstance& model) {

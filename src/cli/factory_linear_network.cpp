@@ -90,18 +90,45 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
   return oracle;
 }
 
+// The least-squares optimum L* = min 1/(2n)‖WX − Y‖_F² over end-to-end
+// matrices of rank ≤ r (the narrowest layer). With B (n × q) an orthonormal
+// basis of X's row space, WX ranges over the rank-≤r matrices with rows in it,
+// so (Eckart–Young) 2n·L* = ‖Y‖² − Σ_{i≤r} σ_i(Y B)².
+double optimal_square_loss(const Dataset& data, Eigen::Index rank) {
+  const Eigen::JacobiSVD<Eigen::MatrixXd> x_svd(data.X, Eigen::ComputeThinV);
+  const Eigen::VectorXd& sx = x_svd.singularValues();
+  const double cut =
+      sx.size() > 0 ? singular_value_cutoff(data.X.rows(), data.X.cols(), sx[0]) : 0.0;
+  Eigen::Index q = 0;
+  while (q < sx.size() && sx[q] > cut) ++q;
+  const Eigen::MatrixXd YB = data.Y * x_svd.matrixV().leftCols(q);
+  const Eigen::VectorXd s = Eigen::JacobiSVD<Eigen::MatrixXd>(YB).singularValues();
+  const Eigen::Index kept = std::min<Eigen::Index>(rank, s.size());
+  const double fitted = s.head(kept).squaredNorm();
+  return std::max(0.0, data.Y.squaredNorm() - fitted) / (2.0 * static_cast<double>(data.samples()));
+}
+
 }  // namespace
 
 ModelInstance build_linear_network(const ExperimentSpec& spec) {
   ModelInstance out;
   JsonReader d(spec.data, spec.file, "data");
-  const Dataset data = read_regression_data(d, {.seed = spec.seed, .base_dir = spec.base_dir});
+  SpectrumDataset spectrum;  // filled by data.kind "spectrum" only
+  const Dataset data = read_regression_data(
+      d, {.seed = spec.seed, .base_dir = spec.base_dir, .spectrum = &spectrum});
   out.resolved_data = d.resolved();
   out.data_description = data.description;
   // Samples as rows, the orientation "files" data reads by default, so the
   // exported files can be fed straight back in.
   out.exports.emplace_back("data_X", data.X.transpose());
   out.exports.emplace_back("data_Y", data.Y.transpose());
+  // With a chosen spectrum both flows record the mode strengths u_kᵀ W v_k.
+  ModeBasis modes;
+  if (spectrum.U.size() > 0) {
+    modes = {spectrum.U, spectrum.V};
+    out.exports.emplace_back("spectrum_U", spectrum.U);
+    out.exports.emplace_back("spectrum_V", spectrum.V);
+  }
 
   JsonReader m(spec.model, spec.file, "model");
   m.string("kind");
@@ -139,7 +166,8 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
     for (long h : hidden) widths.push_back(h);
   }
   widths.push_back(data.output_dim());
-  const LinearNetworkOptions options{.widths = widths, .residual = m.boolean("residual", false)};
+  const LinearNetworkOptions options{
+      .widths = widths, .residual = m.boolean("residual", false), .modes = modes};
   JsonReader l = m.object("loss", false);
   std::shared_ptr<const MatrixLoss> loss;
   std::shared_ptr<const SquareLoss> square;  // the aligned start and the Saxe oracle need Σyx
@@ -157,6 +185,11 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   auto net = checked(m, "hidden", [&] { return std::make_unique<LinearNetwork>(loss, options); });
   out.resolved_model = m.resolved();
   out.resolved_model["widths"] = widths;
+  if (square && !options.residual) {
+    const Eigen::Index rank = *std::min_element(widths.begin(), widths.end());
+    const double optimal = optimal_square_loss(data, rank);
+    out.facts = {{"optimal_loss", optimal}, {"optimal_loss_rank", static_cast<double>(rank)}};
+  }
 
   JsonReader i(spec.init, spec.file, "init");
   const std::string kind =
@@ -219,7 +252,7 @@ ModelInstance build_linear_network(const ExperimentSpec& spec) {
   out.resolved_init = i.resolved();
   // A rank-deficient W(0) (e.g. a hidden layer narrower than d0 and dN) stays
   // of its rank along the exact flow: the end-to-end flow keeps it there.
-  EndToEndOptions e2e_options{.max_rank = rank_kept_from(W0, net->depth())};
+  EndToEndOptions e2e_options{.max_rank = rank_kept_from(W0, net->depth()), .modes = modes};
   if (saxe_oracle) e2e_options.saxe_oracle = saxe_oracle_for(spec, square.get(), W0, net->depth());
   auto e2e = std::make_unique<EndToEndFlow>(loss, net->depth(), std::move(e2e_options));
   out.flows.push_back({"layers", std::move(net), std::move(x0)});

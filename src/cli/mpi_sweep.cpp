@@ -324,7 +324,7 @@ int MpiSession::run(const std::string& spec_path, const std::string& out_dir, bo
     Coordinator coordinator(prepared, *dir, std::move(reports), std::move(pending), log);
     std::vector<UnitReport> done = coordinator.run(jobs, size_);
     fmt::print(log, "{}", coordinator.hand_out_line());
-    return finish_sweep(done, *dir, out, err);
+    return finish_sweep(prepared, done, *dir, out, err);
   } catch (const std::exception& e) {
     fmt::print(err, "gradflow: rank 0: internal error: {}\n", e.what());
     MPI_Abort(MPI_COMM_WORLD, 1);

@@ -20,9 +20,26 @@ double final_of(const RunOutcome& r, const std::string& column) {
   return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN()
                         : t.rows.back()[t.column_index(column)];
 }
+// A CSV cell: quoted (quotes doubled) when it holds a comma, quote or newline.
+std::string csv_cell(const std::string& text) {
+  if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
+  std::string quoted(1, '"');
+  for (char c : text) {
+    if (c == '"') quoted.push_back('"');
+    quoted.push_back(c);
+  }
+  quoted.push_back('"');
+  return quoted;
+}
 std::string status_of(const RunOutcome& r) {
   return r.ensemble ? fmt::format("ensemble of {}", r.spec.ensemble.size)
                     : to_string(r.result.stats.status);
+}
+// A sweep's grid values, one cell each, for the experiment's summary rows.
+std::string grid_cells(const ExperimentSpec& spec) {
+  std::string cells;
+  for (const GridValue& g : spec.grid) cells.append(",").append(csv_cell(g.label));
+  return cells;
 }
 }  // namespace
 
@@ -90,11 +107,16 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
   }
 }
 
-std::string runs_summary_header() {
+std::string runs_summary_header(const std::vector<GridValue>& grid) {
   // No wall time here (it is in meta.json → runs[i].wall_seconds): the same
   // spec and seed give this file byte for byte.
-  return "experiment,run,integrator,status,t_reached,steps,field_evaluations,final_loss,final_"
-         "grad_norm\n";
+  // A sweep's grid keys (the same for every experiment of a spec) add one
+  // column each, after the fixed ones, holding the experiment's value.
+  std::string csv =
+      "experiment,run,integrator,status,t_reached,steps,field_evaluations,final_loss,final_grad_"
+      "norm";
+  for (const GridValue& g : grid) csv.append(",").append(csv_cell(g.path));
+  return csv + "\n";
 }
 
 std::string comparisons_summary_header() {
@@ -104,12 +126,13 @@ std::string comparisons_summary_header() {
 
 std::string runs_summary_rows(const PreparedExperiment& p, const ExperimentOutcome& outcome) {
   std::string csv;
+  const std::string grid = grid_cells(p.spec);
   for (const RunOutcome& r : outcome.runs) {
     const RunStats& st = r.result.stats;
-    csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.17g},{:.17g}\n", p.spec.name, r.spec.name,
+    csv += fmt::format("{},{},{},{},{:.17g},{},{},{:.17g},{:.17g}{}\n", p.spec.name, r.spec.name,
                        to_string(r.spec.method.method),
                        r.ensemble ? "ensemble" : to_string(st.status), st.stop_time, st.steps,
-                       st.field_evaluations, final_of(r, "loss"), final_of(r, "grad_norm"));
+                       st.field_evaluations, final_of(r, "loss"), final_of(r, "grad_norm"), grid);
   }
   return csv;
 }
@@ -133,14 +156,29 @@ std::string comparisons_summary_rows(const PreparedExperiment& p,
 std::string failed_runs_summary_rows(const ExperimentSpec& spec) {
   std::string csv;
   for (const RunSpec& run : spec.runs) {
-    csv += fmt::format("{},{},{},failed,,,,,\n", spec.name, run.name, to_string(run.method.method));
+    csv += fmt::format("{},{},{},failed,,,,,{}\n", spec.name, run.name,
+                       to_string(run.method.method), grid_cells(spec));
   }
   return csv;
 }
 
+std::string step_budget_lines(const PreparedExperiment& p, const ExperimentOutcome& outcome) {
+  std::string lines;
+  for (const RunOutcome& r : outcome.runs) {
+    const RunStats& st = r.result.stats;
+    if (st.status != RunStatus::step_budget) continue;
+    lines += fmt::format(
+        "experiment \"{}\", run \"{}\" ({}): {} steps, stopped at t = {:.6g} of t_end = {:.6g}\n",
+        p.spec.name, r.spec.name, to_string(r.spec.method.method), st.steps, st.stop_time,
+        p.spec.t_end);
+  }
+  return lines;
+}
+
 std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
                              const std::vector<ExperimentOutcome>& outcomes) {
-  std::string csv = runs_summary_header();
+  std::string csv =
+      runs_summary_header(prepared.empty() ? std::vector<GridValue>{} : prepared.front().spec.grid);
   for (std::size_t e = 0; e < outcomes.size(); ++e)
     csv += runs_summary_rows(prepared[e], outcomes[e]);
   return csv;

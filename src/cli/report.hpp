@@ -27,13 +27,17 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
 // The same per experiment: the header line, and one experiment's rows (each
 // ending in a newline), so rows computed apart (threads, MPI ranks, an earlier
 // run's meta.json → summary_rows) join into the same files.
-std::string runs_summary_header();
+// With `grid` (spec.grid of any experiment of the spec), one column per grid key.
+std::string runs_summary_header(const std::vector<GridValue>& grid);
 std::string comparisons_summary_header();
 std::string runs_summary_rows(const PreparedExperiment& p, const ExperimentOutcome& outcome);
 std::string comparisons_summary_rows(const PreparedExperiment& p, const ExperimentOutcome& outcome);
 // The rows of an experiment that failed: one per run of its spec, status
 // "failed", numbers empty.
 std::string failed_runs_summary_rows(const ExperimentSpec& spec);
+// Lines naming the runs that ran out of their step budget (said at the very
+// end of the output); empty if none.
+std::string step_budget_lines(const PreparedExperiment& p, const ExperimentOutcome& outcome);
 
 std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
                              const std::vector<ExperimentOutcome>& outcomes);

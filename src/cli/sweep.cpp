@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <new>
 #include <stdexcept>
@@ -93,9 +94,11 @@ std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepare
   return reports;
 }
 
-int finish_sweep(const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
+int finish_sweep(const std::vector<PreparedExperiment>& prepared,
+                 const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
                  std::ostream& err) {
-  std::string runs = runs_summary_header();
+  std::string runs =
+      runs_summary_header(prepared.empty() ? std::vector<GridValue>{} : prepared.front().spec.grid);
   std::string comparisons = comparisons_summary_header();
   for (const UnitReport& r : reports) {
     runs += r.runs_rows;
@@ -131,6 +134,29 @@ int finish_sweep(const std::vector<UnitReport>& reports, OutputDirectory& out, s
     fmt::print(os,
                "note: {} run(s) stopped before t_end; see the status column above and meta.json\n",
                not_completed);
+  }
+  // A run out of its step budget stopped short of t_end and its files end
+  // there: said loudly at the very end, where it cannot scroll away.
+  std::string budget;
+  std::size_t budget_runs = 0;
+  for (const UnitReport& r : reports) {
+    budget += r.step_budget;
+    budget_runs +=
+        static_cast<std::size_t>(std::count(r.step_budget.begin(), r.step_budget.end(), '\n'));
+  }
+  if (budget_runs > 0) {
+    fmt::print(os,
+               "\nWARNING: {} run(s) ran out of their step budget (stop.max_steps) before t_end:\n",
+               budget_runs);
+    std::size_t start = 0;
+    while (start < budget.size()) {
+      const std::size_t end = budget.find('\n', start);
+      fmt::print(os, "WARNING:   {}\n", budget.substr(start, end - start));
+      start = end + 1;
+    }
+    fmt::print(os,
+               "WARNING: their files end there. Raise \"stop.max_steps\", or for a stiff flow use "
+               "\"integrator\": \"auto\" (the default) or \"bdf\".\n");
   }
   if (failed == 0) return 0;
   fmt::print(err,

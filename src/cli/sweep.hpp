@@ -40,8 +40,11 @@ std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepare
 // Writes summary_runs.csv and summary_comparisons.csv from the reports (spec
 // order), prints the tables and what was written, names every failed
 // experiment on `err`; the exit status: 0, or 2 if an experiment failed on
-// bad input found late, else 1 if one failed otherwise.
-int finish_sweep(const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
+// bad input found late, else 1 if one failed otherwise. Runs that ran out of
+// their step budget are named last, in WARNING lines. `prepared` gives the
+// grid's columns.
+int finish_sweep(const std::vector<PreparedExperiment>& prepared,
+                 const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
                  std::ostream& err);
 
 }  // namespace gradflow

@@ -57,6 +57,7 @@ json UnitReport::to_json() const {
           {"runs_rows", runs_rows},
           {"comparisons_rows", comparisons_rows},
           {"not_completed", not_completed},
+          {"step_budget", step_budget},
           {"files", files},
           {"error", error},
           {"input_error", input_error}};
@@ -71,6 +72,7 @@ UnitReport UnitReport::from_json(const json& j) {
   r.runs_rows = j.at("runs_rows").get<std::string>();
   r.comparisons_rows = j.at("comparisons_rows").get<std::string>();
   r.not_completed = j.at("not_completed").get<long>();
+  r.step_budget = j.at("step_budget").get<std::string>();
   r.files = j.at("files").get<std::size_t>();
   r.error = j.at("error").get<std::string>();
   r.input_error = j.at("input_error").get<bool>();
@@ -92,6 +94,7 @@ UnitReport run_unit(const PreparedExperiment& p, OutputDirectory& out, ProgressL
     r.table = table.str();
     r.runs_rows = runs_summary_rows(p, outcome);
     r.comparisons_rows = comparisons_summary_rows(p, outcome);
+    r.step_budget = step_budget_lines(p, outcome);
     for (const RunOutcome& run : outcome.runs)
       r.not_completed += run.result.stats.status != RunStatus::completed;
     return r;

@@ -20,6 +20,7 @@ struct UnitReport {
   std::string runs_rows;         // its lines of summary_runs.csv
   std::string comparisons_rows;  // its lines of summary_comparisons.csv
   long not_completed = 0;        // runs that stopped before t_end
+  std::string step_budget;       // lines naming runs out of their step budget
   std::size_t files = 0;         // files committed into its folder
   std::string error;             // failed: why
   bool input_error = false;      // failed on bad input found late

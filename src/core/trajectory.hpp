@@ -36,6 +36,9 @@ struct RunStats {
   // name in meta.json beside the counters, and a line for the log about them.
   std::vector<std::pair<std::string, double>> values;
   std::string note;
+  // Something the user should act on, said once in the log and in meta.json
+  // (e.g. an explicit method whose step became stability-bound); empty if none.
+  std::string warning;
 };
 
 struct Trajectory {

@@ -10,10 +10,50 @@
 
 namespace gradflow {
 
+namespace {
+
+// kind "spectrum": whitened inputs and YXᵀ/n = U diag(s) Vᵀ with the listed s
+// (core/spectrum_dataset.hpp); the singular vectors are drawn unless given.
+Dataset read_spectrum_data(JsonReader& r, const RegressionDataOptions& options) {
+  SpectrumDataOptions o;
+  o.inputs = r.positive_integer("inputs", 3);
+  o.outputs = r.positive_integer("outputs", 3);
+  o.samples = r.positive_integer("samples", std::max<long>(100, o.inputs));
+  const std::vector<double> s = r.numbers("singular_values");
+  o.singular_values =
+      Eigen::Map<const Eigen::VectorXd>(s.data(), static_cast<Eigen::Index>(s.size()));
+  const auto read_vectors = [&](const char* key) {
+    if (!r.has(key)) return Eigen::MatrixXd();
+    const auto path = options.base_dir / r.string(key);
+    return read_matrix_file(path, r.file(), r.key_path(key));
+  };
+  o.left = read_vectors("left_vectors");
+  o.right = read_vectors("right_vectors");
+  Rng rng(derive_seed(options.seed, "data"));
+  try {
+    *options.spectrum = make_spectrum_dataset(o, rng);
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    const char* key =
+        what.rfind("U ", 0) == 0 || what.find("of U") != std::string::npos   ? "left_vectors"
+        : what.rfind("V ", 0) == 0 || what.find("of V") != std::string::npos ? "right_vectors"
+        : what.find("samples") != std::string::npos                          ? "samples"
+                                                                             : "singular_values";
+    r.fail(key, what);
+  }
+  return options.spectrum->data;
+}
+
+}  // namespace
+
 Dataset read_regression_data(JsonReader& r, const RegressionDataOptions& options) {
-  const std::string kind = r.choice("kind", {"sine", "files"}, "sine");
+  std::vector<std::string> kinds = {"sine", "files"};
+  if (options.spectrum != nullptr) kinds.emplace_back("spectrum");
+  const std::string kind = r.choice("kind", kinds, "sine");
   Dataset data;
-  if (kind == "sine") {
+  if (kind == "spectrum") {
+    data = read_spectrum_data(r, options);
+  } else if (kind == "sine") {
     SineDataOptions sine;
     sine.samples = r.positive_integer("samples", 100);
     sine.input_dim = r.positive_integer("inputs", 10);

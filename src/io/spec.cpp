@@ -23,6 +23,24 @@ namespace gradflow {
 
 using nlohmann::json;
 
+bool switched_flow(const json& model, bool central_eta, const std::string& flow) {
+  if (central_eta) return true;
+  const bool relu =
+      model.is_object() && model.contains("kind") && model["kind"] == "two_layer_relu";
+  return relu && (flow.empty() || flow == "network");
+}
+
+std::string default_integrator_name(bool switched, bool fixed_step) {
+  // auto is dopri5 bit for bit while the flow is not stiff and switches to
+  // bdf when dopri5's step becomes stability-bound; it has no fixed-step
+  // mode, so "adaptive": false keeps dopri5's scheme. A flow with switching
+  // surfaces needs its switches located: dopri5 or auto stepping across them
+  // crawls (minutes where event_driven takes a fraction of a second) to a
+  // first-order answer.
+  if (fixed_step) return "dopri5";
+  return switched ? "event_driven" : "auto";
+}
+
 std::string EtaSweep::gd_name(double eta) { return fmt::format("gd_{}", eta); }
 std::string EtaSweep::modified_name(double eta) { return fmt::format("mf_{}", eta); }
 
@@ -125,10 +143,16 @@ void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool com
   }
 }
 
-RunSpec read_run(JsonReader& r) {
+// `model`: the spec's, which decides the default integrator of its flows.
+RunSpec read_run(JsonReader& r, const json& model) {
   RunSpec run;
-  const std::string integrator =
-      r.choice("integrator", method_names(), r.has("central_eta") ? "event_driven" : "dopri5");
+  const bool fixed_step = !r.has("integrator") && r.has("adaptive") &&
+                          r.raw("adaptive").is_boolean() && !r.raw("adaptive").get<bool>();
+  const std::string flow =
+      r.has("flow") && r.raw("flow").is_string() ? r.raw("flow").get<std::string>() : "";
+  const std::string integrator = r.choice(
+      "integrator", method_names(),
+      default_integrator_name(switched_flow(model, r.has("central_eta"), flow), fixed_step));
   run.method.method = parse_method(integrator);
   run.name = r.string("name", integrator);
   if (r.has("flow")) {
@@ -199,7 +223,10 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   const long seed = r.integer("seed", 0);
   if (seed < 0) r.fail("seed", fmt::format("expected an integer >= 0, got {}", seed));
   e.seed = static_cast<std::uint64_t>(seed);
-  r.skip("experiments");  // already expanded by parse_spec
+  // Already expanded by parse_spec (listed here as valid top-level keys).
+  r.skip("experiments");
+  r.skip("grid");
+  r.skip("max_experiments");
   e.data = r.has("data") ? r.raw("data") : json::object();
   if (!e.data.is_object()) r.fail("data", "expected an object, got " + describe_json(e.data));
 
@@ -224,7 +251,7 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   std::set<std::string> names;
   double smallest_eta = 0.0;
   for (auto& rr : runs) {
-    e.runs.push_back(read_run(rr));
+    e.runs.push_back(read_run(rr, e.model));
     const RunSpec& run = e.runs.back();
     if (!names.insert(run.name).second) {
       rr.fail("name", fmt::format("duplicate run name \"{}\" (names must be unique)", run.name));
@@ -387,9 +414,31 @@ bool written_by_patch(const json& patch, const std::string& key) {
   return true;
 }
 
+// Whether the reader's `key` lies on the path a grid value was set at: the
+// value itself, a key inside it, or an object on the way to it (an unknown
+// key "modle" of the grid path "modle.depth").
+bool on_grid_path(const std::string& key, const std::string& grid_key) {
+  const auto starts = [](const std::string& s, const std::string& prefix) {
+    return s.size() > prefix.size() && s.compare(0, prefix.size(), prefix) == 0 &&
+           (s[prefix.size()] == '.' || s[prefix.size()] == '[');
+  };
+  return key == grid_key || starts(key, grid_key) || starts(grid_key, key);
+}
+
 }  // namespace
 
 InputError in_experiment(const InputError& error, const ExperimentSpec& spec) {
+  if (!error.key().empty()) {
+    for (const GridValue& g : spec.grid) {
+      if (!on_grid_path(error.key(), g.key)) continue;
+      const std::string key = "grid." + g.path;
+      const std::string reason =
+          fmt::format("at '{}' (experiment \"{}\", value {}): {}", error.key(),
+                      printable_name(spec.name), g.value.dump(), error.reason());
+      return InputError(fmt::format("{}: key '{}': {}", error.file(), key, reason), error.file(),
+                        key, reason);
+    }
+  }
   if (spec.origin.empty()) return error;
   const std::string name = printable_name(spec.name);
   if (!error.key().empty() && spec.override_patch.is_object() &&
@@ -413,43 +462,87 @@ std::vector<ExperimentSpec> parse_spec(const std::string& text, const std::strin
     throw_input_error(file, "",
                       "expected a JSON object at the top level, got " + describe_json(root));
   const std::string stem = std::filesystem::path(file).stem().string();
-  std::vector<ExperimentSpec> out;
-  if (!root.contains("experiments")) {
-    out.push_back(read_experiment(root, file, base_dir, stem));
-    return out;
-  }
-  const json& list = root.at("experiments");
-  if (!list.is_array() || list.empty()) {
-    throw_input_error(file, "experiments",
-                      "expected a non-empty array of objects, got " + describe_json(list));
-  }
   json base = root;
   base.erase("experiments");
+  base.erase("grid");
+  base.erase("max_experiments");
+
+  long max_experiments = kDefaultMaxExperiments;
+  if (root.contains("max_experiments")) {
+    const json& m = root.at("max_experiments");
+    if (!m.is_number_integer() || m.get<long>() < 1) {
+      throw_input_error(
+          file, "max_experiments",
+          "expected an integer >= 1, got " + (m.is_number() ? m.dump() : describe_json(m)));
+    }
+    max_experiments = m.get<long>();
+  }
+
+  // The experiments' merge patches (one empty patch without "experiments").
+  std::vector<json> patches;
+  if (root.contains("experiments")) {
+    const json& list = root.at("experiments");
+    if (!list.is_array() || list.empty()) {
+      throw_input_error(file, "experiments",
+                        "expected a non-empty array of objects, got " + describe_json(list));
+    }
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string key = fmt::format("experiments[{}]", i);
+      if (!list[i].is_object())
+        throw_input_error(file, key, "expected an object, got " + describe_json(list[i]));
+      if (!list[i].contains("name") || !list[i].at("name").is_string()) {
+        throw_input_error(file, key + ".name",
+                          "every experiment needs a \"name\" string (its output directory)");
+      }
+      patches.push_back(list[i]);
+    }
+  }
+  const bool listed = !patches.empty();
+  if (!listed) patches.emplace_back(json::object());
+
+  // The product is counted before any experiment is read.
+  std::vector<GridAxis> axes;
+  long points = 1;
+  if (root.contains("grid")) {
+    axes = read_grid(text, root.at("grid"), file);
+    points = grid_size(axes, static_cast<long>(patches.size()), max_experiments, file) /
+             static_cast<long>(patches.size());
+  } else if (static_cast<long>(patches.size()) > max_experiments) {
+    throw_input_error(file, "experiments",
+                      fmt::format("{} experiments, more than max_experiments = {}", patches.size(),
+                                  max_experiments));
+  }
+
+  std::vector<ExperimentSpec> out;
   std::set<std::string> names;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string key = fmt::format("experiments[{}]", i);
-    if (!list[i].is_object())
-      throw_input_error(file, key, "expected an object, got " + describe_json(list[i]));
-    if (!list[i].contains("name") || !list[i].at("name").is_string()) {
-      throw_input_error(file, key + ".name",
-                        "every experiment needs a \"name\" string (its output directory)");
-    }
-    json merged = base;
-    merged.merge_patch(list[i]);
-    ExperimentSpec where;
-    where.name = list[i].at("name").get<std::string>();
-    where.origin = key;
-    where.override_patch = list[i];
-    try {
-      out.push_back(read_experiment(merged, file, base_dir, stem));
-    } catch (const InputError& err) {
-      throw in_experiment(err, where);
-    }
-    out.back().origin = key;
-    out.back().override_patch = list[i];
-    if (!names.insert(out.back().name).second) {
-      throw_input_error(file, key + ".name",
-                        fmt::format("duplicate experiment name \"{}\"", out.back().name));
+  for (std::size_t i = 0; i < patches.size(); ++i) {
+    for (long p = 0; p < points; ++p) {
+      json merged = base;
+      merged.merge_patch(patches[i]);
+      ExperimentSpec where;
+      if (listed) {
+        where.origin = fmt::format("experiments[{}]", i);
+        where.override_patch = patches[i];
+        where.name = patches[i].at("name").get<std::string>();
+      }
+      if (!axes.empty()) {
+        where.grid = apply_grid_point(merged, axes, grid_combination(axes, p), file);
+        const std::string point_name = grid_point_name(where.grid);
+        where.name = listed ? where.name + "_" + point_name : point_name;
+        merged["name"] = where.name;
+      }
+      try {
+        out.push_back(read_experiment(merged, file, base_dir, stem));
+      } catch (const InputError& err) {
+        throw in_experiment(err, where);
+      }
+      out.back().origin = where.origin;
+      out.back().override_patch = where.override_patch;
+      out.back().grid = where.grid;
+      if (!names.insert(out.back().name).second) {
+        throw_input_error(file, axes.empty() ? where.origin + ".name" : "grid",
+                          fmt::format("duplicate experiment name \"{}\"", out.back().name));
+      }
     }
   }
   return out;

@@ -9,6 +9,7 @@
 #include "core/sample_times.hpp"
 #include "core/run_options.hpp"
 #include "io/errors.hpp"
+#include "io/spec_grid.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -83,11 +84,21 @@ struct ExperimentSpec {
   // merged over the rest of the file; empty for a spec without experiments.
   std::string origin;
   nlohmann::json override_patch;
+  // A point of "grid": the value of each grid key (empty without a grid).
+  std::vector<GridValue> grid;
 };
 
+// Whether a run integrates a flow with switching surfaces: one with
+// "central_eta", or the "network" flow (the default) of a two_layer_relu model.
+bool switched_flow(const nlohmann::json& model, bool central_eta, const std::string& flow);
+// The integrator of a run that names none: dopri5 with "adaptive": false, else
+// event_driven for a switched flow, else auto.
+std::string default_integrator_name(bool switched, bool fixed_step);
+
 // The error re-keyed to where the user wrote the value: a key set by the
-// experiment's override becomes "experiments[i].<key>"; another key keeps its
-// name, and the message says which experiment it was read for.
+// grid becomes "grid.<path>", one set by the experiment's override
+// "experiments[i].<key>"; another key keeps its name, and the message says
+// which experiment it was read for.
 InputError in_experiment(const InputError& error, const ExperimentSpec& spec);
 
 // Reads and validates a spec file; throws InputError (file, key, expected, got).
