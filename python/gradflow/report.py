@@ -63,7 +63,7 @@ def figures_for(exp):
     kind = exp.spec.get("model", {}).get("kind", "")
     runs = list(exp.runs.values())
     chosen = []
-    lstar = exp.facts.get("minimum_loss") if exp.facts else None
+    lstar, source = plot.curves._minimum_loss(exp)
     caption = ("Loss L against t for every run (GD and SGD dashed, iterate k at t = kη; "
                "flows solid), column <code>loss</code> of " + _files(runs) + ".")
     if any(r.ensemble is not None for r in runs):
@@ -71,7 +71,7 @@ def figures_for(exp):
                    "<code>loss_median</code>, <code>loss_q25</code>, <code>loss_q75</code>)."
     if lstar is not None:
         caption += (f" Right: the excess L − L* with L* = {lstar:.8g} "
-                    "(<code>meta.json</code> → <code>model_facts.minimum_loss</code>); values "
+                    f"(<code>meta.json</code> → <code>model_facts.{source}</code>); values "
                     "below the round-off of L* (4ε·L*) are drawn on that floor.")
     if any(r.status == "diverged" for r in runs):
         caption += " ✕ marks the last record of a diverged run, with its step and time " \

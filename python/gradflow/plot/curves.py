@@ -12,9 +12,18 @@ from ._common import (COLOURS, T_LABEL, experiment_of, label_of, legend, log_tim
 BAND_ALPHA = 0.22
 
 
+# Where models report their minimum L* in model_facts: least squares its
+# minimum, a linear network the best loss at its rank (Eckart–Young).
+MINIMUM_FACTS = ("minimum_loss", "optimal_loss")
+
+
 def _minimum_loss(exp):
-    value = exp.facts.get("minimum_loss") if exp.facts else None
-    return float(value) if value is not None else None
+    """(L*, the model_facts key it came from), or (None, None)."""
+    for key in MINIMUM_FACTS:
+        value = exp.facts.get(key) if exp.facts else None
+        if value is not None:
+            return float(value), key
+    return None, None
 
 
 def _draw_ensemble(ax, run, column, colour, shift=0.0):
@@ -37,11 +46,13 @@ def loss(obj, runs=None, excess=None):
     """Loss against t for every run (GD and SGD dashed, at their t = kη),
     log-scaled; ensembles as median and quartile band; a diverged run's last
     record marked with its step and time. With the model's minimum L*
-    known (model_facts.minimum_loss) or given (`excess=L*`), a second panel
+    known (model_facts.minimum_loss, or a linear network's optimal_loss) or
+    given (`excess=L*`), a second panel
     shows L − L*."""
     exp = experiment_of(obj, "gf.plot.loss")
     selected = runs_of(obj, runs)
-    lstar = excess if excess is not None else _minimum_loss(exp)
+    lstar, source = (excess, "given") if excess is not None else _minimum_loss(exp)
+    source = source if source == "given" else f"model_facts.{source}"
     fig, axes = new_figure(2 if lstar is not None else 1)
     panels = [(axes[0], 0.0, "loss L")]
     if lstar is not None:
@@ -71,7 +82,7 @@ def loss(obj, runs=None, excess=None):
             line.set_gid("round_off")
         if shift == 0.0 and lstar is not None:
             line = ax.axhline(lstar, color="black", linestyle=":", linewidth=1,
-                              label=f"L* = {lstar:.6g} (model_facts.minimum_loss)")
+                              label=f"L* = {lstar:.6g} ({source})")
             line.set_gid("minimum_loss")
         ax.set_xlabel(T_LABEL)
         ax.set_ylabel(ylabel)
