@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# clang-tidy with the checks of .clang-tidy: over src/core, src/io, src/cli by
-# default, as the test script runs it (a minute or two); over every library,
+# clang-tidy with the checks of .clang-tidy, before a commit: over src/core, src/io, src/cli by
+# default (about 3 minutes on 2 cores); over every library,
 # test and benchmark with --all (about 10 minutes on 2 cores), before a commit
 # that touches models/ or integrators/. Needs a configured release build for
 # compile_commands.json (scripts/build.sh).
