@@ -45,6 +45,28 @@ inline std::string read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
+// Column `name` of a CSV file the command wrote (a header line, numbers below).
+inline std::vector<double> csv_column(const std::filesystem::path& file, const std::string& name) {
+  std::ifstream in(file);
+  std::string line;
+  std::getline(in, line);
+  std::stringstream header(line);
+  std::string cell;
+  int index = -1;
+  for (int c = 0; std::getline(header, cell, ','); ++c) {
+    if (cell == name) index = c;
+  }
+  REQUIRE(index >= 0);
+  std::vector<double> values;
+  while (std::getline(in, line)) {
+    std::stringstream row(line);
+    for (int c = 0; std::getline(row, cell, ','); ++c) {
+      if (c == index) values.push_back(std::stod(cell));
+    }
+  }
+  return values;
+}
+
 // Bad input: `gradflow run` on `spec` exits 2, its message contains
 // `expected`, and the output directory is never created.
 inline void check_refused(const std::filesystem::path& dir, const std::string& spec,

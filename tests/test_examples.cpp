@@ -7,6 +7,8 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
+#include "cli_support.hpp"
+
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
@@ -19,6 +21,8 @@
 
 using namespace gradflow;
 namespace fs = std::filesystem;
+
+using gradflow::testing::csv_column;
 
 namespace {
 
@@ -36,27 +40,6 @@ fs::path run_example(const std::string& spec) {
 }
 
 // Column `name` of a CSV written by gradflow (header row, then numbers).
-std::vector<double> csv_column(const fs::path& file, const std::string& name) {
-  std::ifstream in(file);
-  std::string line;
-  std::getline(in, line);
-  std::stringstream header(line);
-  std::string cell;
-  int index = -1;
-  for (int c = 0; std::getline(header, cell, ','); ++c) {
-    if (cell == name) index = c;
-  }
-  REQUIRE(index >= 0);
-  std::vector<double> values;
-  while (std::getline(in, line)) {
-    std::stringstream row(line);
-    for (int c = 0; std::getline(row, cell, ','); ++c) {
-      if (c == index) values.push_back(std::stod(cell));
-    }
-  }
-  return values;
-}
-
 }  // namespace
 
 TEST_CASE(

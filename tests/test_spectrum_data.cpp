@@ -21,31 +21,12 @@
 using namespace gradflow;
 namespace fs = std::filesystem;
 
+using gradflow::testing::csv_column;
+
 namespace {
 
 Eigen::VectorXd values(std::initializer_list<double> v) {
   return Eigen::Map<const Eigen::VectorXd>(v.begin(), static_cast<Eigen::Index>(v.size()));
-}
-
-// Column `name` of a CSV file with a header line.
-std::vector<double> csv_column(const fs::path& path, const std::string& name) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);
-  std::vector<std::string> header;
-  std::stringstream hs(line);
-  for (std::string cell; std::getline(hs, cell, ',');) header.push_back(cell);
-  const auto at = std::find(header.begin(), header.end(), name);
-  REQUIRE(at != header.end());
-  const auto index = static_cast<std::size_t>(at - header.begin());
-  std::vector<double> column;
-  while (std::getline(in, line)) {
-    std::stringstream ls(line);
-    std::string cell;
-    for (std::size_t c = 0; c <= index; ++c) std::getline(ls, cell, ',');
-    column.push_back(std::stod(cell));
-  }
-  return column;
 }
 
 Eigen::MatrixXd read_npy(const fs::path& path) { return read_matrix_file(path, "test", "npy"); }
