@@ -62,8 +62,9 @@ double read_relative_tolerance(JsonReader& r, double fallback) {
   const double rtol = r.positive_number("rtol", fallback);
   constexpr double kRoundOff = std::numeric_limits<double>::epsilon();
   if (rtol < kRoundOff || rtol >= 1.0) {
-    r.fail("rtol", fmt::format("expected a relative tolerance in [{:.3g}, 1) (from the round-off "
-                               "of a double to 100%), got {}",
+    r.fail("rtol", fmt::format("expected a relative tolerance in [{:.3g}, 1), got {}: below a "
+                               "double's round-off no integrator can meet it, and 1 or more "
+                               "accepts any answer",
                                kRoundOff, rtol));
   }
   return rtol;
