@@ -41,11 +41,11 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth,
     max_rank_ = *options.max_rank;
   }
   if (options.saxe_oracle) {
-    if (depth_ != 2) {
-      throw std::invalid_argument(
-          fmt::format("the Saxe oracle's closed form is for depth 2, got {}", depth_));
+    if (options.saxe_oracle->depth != depth_) {
+      throw std::invalid_argument(fmt::format("the Saxe oracle is for depth {}, the flow's is {}",
+                                              options.saxe_oracle->depth, depth_));
     }
-    if ((options.saxe_oracle->u0.array() <= 0.0).any()) {
+    if (depth_ >= 2 && (options.saxe_oracle->u0.array() <= 0.0).any()) {
       throw std::invalid_argument("the Saxe oracle needs every initial mode u0_k > 0");
     }
     oracle_ = std::move(options.saxe_oracle);
@@ -69,23 +69,6 @@ EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth,
   } else {
     jacobi_ = Eigen::JacobiSVD<Eigen::MatrixXd>(rows, cols, thin);
   }
-}
-
-// u̇ = 2u(s − u) from u(0) = u0 solves to u(t) = s u0 / (u0 + (s − u0) e^{−2st});
-// dividing by s, u(t) = u0 / (e^{−2st} + u0·g(t)) with g = (1 − e^{−2st})/s,
-// the same function without the cancellation that the familiar
-// s / (1 + (s/u0 − 1) e^{−2st}) suffers at s → 0 (0/0 at s = 0, and at
-// s ≈ 1e-16 the digits of 1 + (s/u0 − 1) are lost). g = −expm1(−2st)/s keeps
-// full precision for small st, and g = 2t at s = 0, where the ODE is
-// u̇ = −2u² and u = u0 / (1 + 2u0 t).
-Eigen::VectorXd SaxeOracle::modes(double t) const {
-  Eigen::VectorXd u(s.size());
-  for (Eigen::Index k = 0; k < s.size(); ++k) {
-    const double rate = 2.0 * s[k] * t;
-    const double g = s[k] == 0.0 ? 2.0 * t : -std::expm1(-rate) / s[k];
-    u[k] = u0[k] / (std::exp(-rate) + u0[k] * g);
-  }
-  return u;
 }
 
 EndToEndFlow::EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, SaxeOracle oracle)

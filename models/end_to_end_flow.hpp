@@ -32,6 +32,7 @@
 #include "core/field.hpp"
 #include "models/matrix_loss.hpp"
 #include "models/mode_strengths.hpp"
+#include "models/saxe_oracle.hpp"
 
 #include <Eigen/SVD>
 
@@ -40,22 +41,11 @@
 
 namespace gradflow {
 
-// Saxe, McClelland & Ganguli (2014) for depth 2: on whitened inputs (Σxx = I)
-// with Σyx = U S Vᵀ and a start W(0) = U diag(u0) Vᵀ, every mode follows
-// u̇ = 2u(s − u), the logistic u(t) = u0 / (e^{−2st} + u0(1 − e^{−2st})/s),
-// evaluated without cancellation, also for s = 0 (u = u0 / (1 + 2u0 t)).
-struct SaxeOracle {
-  Eigen::MatrixXd U, V;   // singular vectors of Σyx
-  Eigen::VectorXd s, u0;  // its singular values, the start's
-  Eigen::VectorXd modes(double t) const;
-  Eigen::MatrixXd matrix(double t) const { return U * modes(t).asDiagonal() * V.transpose(); }
-};
-
 struct EndToEndOptions {
   // Keep W on rank ≤ max_rank (see above); depth ≥ 2 only. Empty: no bound.
   std::optional<Eigen::Index> max_rank;
   // With the oracle's prediction recorded beside the flow (observe_at adds
-  // saxe_u_k and saxe_gap = ‖W(t) − U diag(u(t)) Vᵀ‖_F). Depth 2 only.
+  // saxe_u_k and saxe_gap = ‖W(t) − U diag(u(t)) Vᵀ‖_F); its depth is the flow's.
   std::optional<SaxeOracle> saxe_oracle;
   // Non-empty: observe() records mode_k = u_kᵀ W v_k (models/mode_strengths.hpp).
   ModeBasis modes;
@@ -68,8 +58,8 @@ std::optional<Eigen::Index> rank_kept_from(const Eigen::MatrixXd& W0, int depth)
 
 class EndToEndFlow final : public Field {
  public:
-  // Throws std::invalid_argument for depth < 1, a Saxe oracle at depth ≠ 2 or
-  // with some u0_k ≤ 0, and a max_rank outside [0, min(d0, dN)] or at depth 1.
+  // Throws std::invalid_argument for depth < 1, a Saxe oracle of another
+  // depth or (depth ≥ 2) with some u0_k ≤ 0, and a max_rank outside [0, min(d0, dN)] or at depth 1.
   EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, EndToEndOptions options = {});
   EndToEndFlow(std::shared_ptr<const MatrixLoss> loss, int depth, SaxeOracle oracle);
 

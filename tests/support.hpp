@@ -10,6 +10,7 @@
 #include <Eigen/Core>
 #include <Eigen/Eigenvalues>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <string>
@@ -37,6 +38,22 @@ inline Dataset whitened_dataset(const Eigen::MatrixXd& M, Eigen::Index samples,
   d.X = X;
   d.Y = M * X;
   return d;
+}
+
+// y(t) for ẏ = f(y), y(0) = y0, by classical RK4 at the step nearest h that
+// divides t: an independent oracle for scalar mode equations (global error
+// O(h⁴) plus t/h steps of round-off).
+template <class Rate>
+double scalar_rk4(const Rate& f, double y0, double t, double h) {
+  const long steps = std::max(1L, std::lround(t / h));
+  const double dt = t / static_cast<double>(steps);
+  double y = y0;
+  for (long n = 0; n < steps; ++n) {
+    const double k1 = f(y), k2 = f(y + 0.5 * dt * k1), k3 = f(y + 0.5 * dt * k2),
+                 k4 = f(y + dt * k3);
+    y += dt / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+  }
+  return y;
 }
 
 // Central difference of the loss: (L(x + h e_i) − L(x − h e_i)) / 2h per coordinate.

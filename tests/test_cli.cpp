@@ -229,8 +229,11 @@ TEST_CASE("bad input is refused with file, key, expected and got, and nothing is
       dir,
       spec_with("\"hidden\": [3]", "\"hidden\": [3], \"loss\": {\"kind\": \"lp\", \"p\": 1.5}"),
       "key 'model.loss.p': the lp loss needs p >= 2");
-  check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3, 3], \"saxe_oracle\": true"),
-                "key 'model.saxe_oracle': the closed form is for depth 2, got depth 3");
+  check_refused(
+      dir,
+      spec_with("\"hidden\": [3]",
+                "\"hidden\": [3, 3], \"saxe_oracle\": true, \"loss\": {\"kind\": \"lp\"}"),
+      "key 'model.saxe_oracle': the closed form needs the square loss");
   check_refused(dir, spec_with("\"hidden\": [3]", "\"hidden\": [3], \"saxe_oracle\": true"),
                 "key 'model.saxe_oracle': the closed form needs whitened inputs");
   check_refused(dir,

@@ -268,15 +268,8 @@ TEST_CASE(
   for (double t : {0.5, 2.0, 10.0}) {
     const Eigen::VectorXd u = oracle.modes(t);
     for (int k = 0; k < 4; ++k) {
-      auto rate = [&](double y) { return 2.0 * y * (s[k] - y); };
-      const long steps = std::lround(t / 1e-4);
-      const double h = t / static_cast<double>(steps);
-      double y = u0[k];
-      for (long n = 0; n < steps; ++n) {
-        const double k1 = rate(y), k2 = rate(y + 0.5 * h * k1), k3 = rate(y + 0.5 * h * k2),
-                     k4 = rate(y + h * k3);
-        y += h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4);
-      }
+      const double y = gradflow::testing::scalar_rk4(
+          [&](double u_k) { return 2.0 * u_k * (s[k] - u_k); }, u0[k], t, 1e-4);
       INFO("t = " << t << ", s = " << s[k] << ", oracle " << u[k] << ", RK4 " << y);
       // RK4's error plus ~1e5 steps of round-off (≈ 1e5 · 1e-17 relative).
       CHECK(u[k] == Approx(y).epsilon(1e-11));

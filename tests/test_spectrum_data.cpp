@@ -34,14 +34,8 @@ Eigen::MatrixXd read_npy(const fs::path& path) { return read_matrix_file(path, "
 // Saxe's mode ODE u̇ = N u^{2−2/N}(s − u) by classical RK4 at step h: its
 // error O(h⁴) is far below the flows' tolerance for the h used below.
 double saxe_mode(double u0, double s, int N, double t, double h) {
-  const auto f = [&](double u) { return N * std::pow(u, 2.0 - 2.0 / N) * (s - u); };
-  double u = u0;
-  const long steps = std::lround(t / h);
-  for (long k = 0; k < steps; ++k) {
-    const double k1 = f(u), k2 = f(u + 0.5 * h * k1), k3 = f(u + 0.5 * h * k2), k4 = f(u + h * k3);
-    u += h / 6.0 * (k1 + 2 * k2 + 2 * k3 + k4);
-  }
-  return u;
+  return gradflow::testing::scalar_rk4(
+      [&](double u) { return N * std::pow(u, 2.0 - 2.0 / N) * (s - u); }, u0, t, h);
 }
 
 }  // namespace

@@ -28,14 +28,13 @@ namespace {
 // this many state-sized vectors.
 constexpr double kStateCopies = 4.0;
 
-// model.saxe_oracle: Saxe's closed form applies to depth 2, the square loss,
-// whitened inputs and a start aligned with the SVD of Σyx; refuse otherwise.
+// model.saxe_oracle: Saxe's mode solution applies at any depth to the square
+// loss, whitened inputs and a start aligned with the SVD of Σyx (balanced
+// layers: the end-to-end flow it is recorded beside assumes them); refuse
+// otherwise.
 SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
                            const Eigen::MatrixXd& W0, int depth) {
   const std::string key = "model.saxe_oracle";
-  if (depth != 2)
-    throw_input_error(spec.file, key,
-                      fmt::format("the closed form is for depth 2, got depth {}", depth));
   if (square == nullptr) throw_input_error(spec.file, key, "the closed form needs the square loss");
   const Eigen::MatrixXd& sxx = square->input_moment();
   const double whitening = (sxx - Eigen::MatrixXd::Identity(sxx.rows(), sxx.cols())).norm();
@@ -49,7 +48,7 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
   }
   Eigen::JacobiSVD<Eigen::MatrixXd> svd(square->cross_moment(),
                                         Eigen::ComputeThinU | Eigen::ComputeThinV);
-  SaxeOracle oracle{svd.matrixU(), svd.matrixV(), svd.singularValues(), {}};
+  SaxeOracle oracle{svd.matrixU(), svd.matrixV(), svd.singularValues(), {}, depth};
   oracle.u0 = (oracle.U.transpose() * W0 * oracle.V).diagonal();
   const double misalignment =
       (W0 - oracle.U * oracle.u0.asDiagonal() * oracle.V.transpose()).norm();
@@ -62,8 +61,9 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
   }
   // Aligned, but a mode may start at zero: a u0_k at round-off level is an
   // exact zero (e.g. W(0) of lower rank than YXᵀ/n, or with no component on a
-  // null mode), where the flow stays at 0 instead of following a logistic
-  // from u0 > 0.
+  // null mode), where the flow of depth ≥ 2 stays at 0 instead of rising from
+  // u0 > 0 (depth 1 relaxes every mode linearly, from any u0).
+  if (depth == 1) return oracle;
   const double s_cut =
       singular_value_cutoff(W0.rows(), W0.cols(), oracle.s.size() ? oracle.s[0] : 0.0);
   const double u_cut = singular_value_cutoff(W0.rows(), W0.cols(), oracle.u0.cwiseAbs().maxCoeff());
@@ -82,7 +82,8 @@ SaxeOracle saxe_oracle_for(const ExperimentSpec& spec, const SquareLoss* square,
                                   : fmt::format("u0_{} = {:.3g} < 0", k + 1, u);
     throw_input_error(
         spec.file, key,
-        fmt::format("the closed form is the logistic from u0_k = u_kᵀW(0)v_k > 0 on every mode, "
+        fmt::format("the mode solution at depth >= 2 starts from u0_k = u_kᵀW(0)v_k > 0 on every "
+                    "mode, "
                     "but mode {} has {} and {}; "
                     "use init.kind = \"aligned\", which starts every mode at scale > 0",
                     k + 1, mode, start));
