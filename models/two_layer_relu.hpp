@@ -70,7 +70,9 @@ class TwoLayerRelu final : public ShallowReluField {
 
   std::string projection_name() const override { return "u"; }
   Eigen::MatrixXd project(const Eigen::VectorXd& x) const override { return predictions(x); }
-  // weight_change ‖W − W(0)‖_F; pattern_changed, the fraction of pairs (r, i)
+  // weight_change ‖W − W(0)‖_F; relative_weight_change ‖W − W(0)‖_F/‖W(0)‖_F
+  // (NaN from W(0) = 0); neuron_change_max and neuron_change_mean, the largest
+  // and mean ‖w_r − w_r(0)‖ over neurons; pattern_changed, the fraction of pairs (r, i)
   // with 1{w_rᵀx_i ≥ 0} different from initialisation; kernel_dist_inf
   // ‖H − H∞‖₂; kernel_drift ‖H − H(0)‖₂; lambda_min_inf λ_min(H∞); bound_time
   // ln(‖u(0) − y‖²/‖u − y‖²)/(2λ_min(H∞)) (the loss is under the bound

@@ -175,3 +175,44 @@ TEST_CASE("a network run that names no integrator is event_driven and its kernel
   CHECK(meta["runs"][0]["integrator"] == "event_driven");
   CHECK(meta["runs"][1]["integrator"] == "auto");
 }
+
+TEST_CASE(
+    "the network records its relative and per-neuron weight change, as computed from its states") {
+  const fs::path dir = temp_dir("weight_change");
+  const OwnFiles f = write_own_files(dir);
+  write_file(dir / "spec.json",
+             own_spec_with(R"("record": {"projection": true})", R"("record": {"states": true})"));
+  const CliResult r =
+      gradflow_cli({"run", (dir / "spec.json").string(), "--out", (dir / "out").string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const fs::path exp = dir / "out" / "spec";
+  for (const std::string run : {"gf", "gd"}) {
+    INFO(run);
+    const Eigen::MatrixXd states = read_npy((exp / (run + ".states.npy")).string()).values;
+    const fs::path csv = exp / (run + ".csv");
+    const auto relative = testing::csv_column(csv, "relative_weight_change");
+    const auto largest = testing::csv_column(csv, "neuron_change_max");
+    const auto mean = testing::csv_column(csv, "neuron_change_mean");
+    REQUIRE(relative.size() == static_cast<std::size_t>(states.rows()));
+    double moved_at_end = 0.0;
+    for (Eigen::Index i = 0; i < states.rows(); ++i) {
+      // W (8 × 3) column-major in the state; W(0) is the file's.
+      const Eigen::MatrixXd W =
+          Eigen::Map<const Eigen::MatrixXd>(states.row(i).eval().data(), 8, 3);
+      const Eigen::MatrixXd D = W - f.W0;
+      double top = 0.0, sum = 0.0;
+      for (Eigen::Index k = 0; k < 8; ++k) {
+        top = std::max(top, D.row(k).norm());
+        sum += D.row(k).norm();
+      }
+      const auto at = static_cast<std::size_t>(i);
+      // Norms of the same differences summed in another order: round-off.
+      CHECK(relative[at] == Approx(D.norm() / f.W0.norm()).margin(1e-15));
+      CHECK(largest[at] == Approx(top).margin(1e-15));
+      CHECK(mean[at] == Approx(sum / 8.0).margin(1e-15));
+      moved_at_end = D.norm();
+    }
+    CHECK(moved_at_end > 1e-3);  // the comparison saw the weights move
+  }
+}

@@ -53,13 +53,23 @@ Observation TwoLayerRelu::observe(const Eigen::VectorXd& x) const {
     const double threshold = 1e-12 * W.row(r).norm();
     on_boundary += (Z.row(r).array().abs() <= threshold).count();
   }
-  obs.scalars = {{"weight_change", (W - W0_).norm()},
-                 {"pattern_changed", changed},
-                 {"kernel_dist_inf", spectral_norm_symmetric(H - H_inf_)},
-                 {"kernel_drift", spectral_norm_symmetric(H - H0_)},
-                 {"lambda_min_inf", lambda_min_inf_},
-                 {"bound_time", bound_time},
-                 {"pairs_on_boundary", static_cast<double>(on_boundary)}};
+  // Lazy training (Chizat, Oyallon & Bach 2019; Du et al. 2019): the weights
+  // move by O(1/√m) relative to their start, every neuron a little.
+  const Eigen::MatrixXd moved = W - W0_;
+  const Eigen::VectorXd neuron_moves = moved.rowwise().norm();
+  const double start_norm = W0_.norm();
+  obs.scalars = {
+      {"weight_change", moved.norm()},
+      {"relative_weight_change",
+       start_norm > 0.0 ? moved.norm() / start_norm : std::numeric_limits<double>::quiet_NaN()},
+      {"neuron_change_max", neuron_moves.maxCoeff()},
+      {"neuron_change_mean", neuron_moves.mean()},
+      {"pattern_changed", changed},
+      {"kernel_dist_inf", spectral_norm_symmetric(H - H_inf_)},
+      {"kernel_drift", spectral_norm_symmetric(H - H0_)},
+      {"lambda_min_inf", lambda_min_inf_},
+      {"bound_time", bound_time},
+      {"pairs_on_boundary", static_cast<double>(on_boundary)}};
   obs.matrices.emplace_back("u", u);
   return obs;
 }
