@@ -20,7 +20,14 @@ class StopMonitor {
 
   // After an accepted step: true when the run must end; fills stats.
   bool should_stop(const Eigen::VectorXd& x, double t, long step, RunStats& stats) const {
-    if (progress_ != nullptr) progress_->at_step(t, step);
+    if (progress_ != nullptr) {
+      progress_->at_step(t, step);
+      if (progress_->stop_requested()) {
+        stats.status = RunStatus::interrupted;
+        stats.message = fmt::format("interrupted at step {} (t = {:.6g})", step, t);
+        return true;
+      }
+    }
     // `!(a <= b)` is also true for NaN.
     if (!(x.cwiseAbs().maxCoeff() <= stop_.max_abs_state)) {
       stats.status = RunStatus::diverged;

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <sstream>
 
 using namespace gradflow;
@@ -194,9 +195,10 @@ TEST_CASE(
   const auto rows = csv_rows(read_file(dir / "out" / "summary_runs.csv"));
   REQUIRE(rows.size() == 1 + 4 * 2);  // header, 4 experiments × 2 runs
   const std::vector<std::string>& header = rows[0];
-  REQUIRE(header.size() == 11);
+  REQUIRE(header.size() > 11);  // the runs' final metrics follow the grid keys
   CHECK(header[9] == "model.depth");
   CHECK(header[10] == "seed");
+  CHECK(header[11].rfind("final_", 0) == 0);
   for (std::size_t i = 1; i < rows.size(); ++i) {
     const std::size_t point = (i - 1) / 2;
     CHECK(rows[i][0] == fmt::format("depth{}_seed{}", 2 + point / 2, 1 + point % 2));
@@ -220,11 +222,56 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("a spec without a grid keeps the summary's columns as they were") {
+TEST_CASE("a spec without a grid keeps the summary's fixed columns, then the final metrics") {
   const auto dir = fresh_temp_dir("grid", "no_grid");
   write_file(dir / "plain.json", spec_with(R"("seed": 1)"));
   const CliResult r =
       gradflow_cli({"run", (dir / "plain.json").string(), "--out", (dir / "out").string(), "-q"});
   REQUIRE(r.code == 0);
-  CHECK(csv_rows(read_file(dir / "out" / "summary_runs.csv"))[0].size() == 9);
+  const auto header = csv_rows(read_file(dir / "out" / "summary_runs.csv"))[0];
+  REQUIRE(header.size() > 9);
+  CHECK(header[8] == "final_grad_norm");
+  CHECK(header[9].rfind("final_", 0) == 0);
+}
+
+TEST_CASE(
+    "summary_runs.csv holds every run's last recorded metrics, empty where a run does not record "
+    "one") {
+  const auto dir = fresh_temp_dir("grid", "final_metrics");
+  write_file(dir / "sweep.json", spec_with(R"("grid": {"model.depth": [2, 3]})"));
+  const CliResult r =
+      gradflow_cli({"run", (dir / "sweep.json").string(), "--out", (dir / "out").string(), "-q"});
+  INFO(r.err);
+  REQUIRE(r.code == 0);
+  const auto rows = csv_rows(read_file(dir / "out" / "summary_runs.csv"));
+  REQUIRE(rows.size() == 1 + 2 * 2);
+  const std::vector<std::string>& header = rows[0];
+  // Each final_<name> cell is the last line of <run>.csv in that column,
+  // digit for digit; a column the run's CSV lacks is empty.
+  std::size_t compared = 0, empty = 0;
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    std::vector<std::string> row = rows[i];
+    row.resize(header.size());  // csv_rows drops trailing empty cells
+    const auto run_csv = csv_rows(read_file(dir / "out" / row[0] / (row[1] + ".csv")));
+    const std::vector<std::string>& columns = run_csv.front();
+    const std::vector<std::string>& last = run_csv.back();
+    for (std::size_t c = 10; c < header.size(); ++c) {
+      REQUIRE(header[c].rfind("final_", 0) == 0);
+      const std::string name = header[c].substr(6);
+      const auto at = std::find(columns.begin(), columns.end(), name);
+      INFO(row[0] << "/" << row[1] << " " << name);
+      if (at == columns.end()) {
+        CHECK(row[c].empty());
+        ++empty;
+      } else {
+        CHECK(std::stod(row[c]) == std::stod(last[static_cast<std::size_t>(at - columns.begin())]));
+        ++compared;
+      }
+    }
+  }
+  // sv_1, e2e_norm, balancedness_1… for both depths; balancedness_2 at depth 3 only.
+  CHECK(compared > 10);
+  CHECK(empty >= 2);
+  CHECK(std::find(header.begin(), header.end(), "final_sv_1") != header.end());
+  CHECK(std::find(header.begin(), header.end(), "final_balancedness_2") != header.end());
 }

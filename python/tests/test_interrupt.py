@@ -105,3 +105,44 @@ def test_ctrl_c_stops_a_python_model_inside_cvode():
     assert time.monotonic() - start < 2.0
     timer.join()
     assert gf.integrate(model, x0, t_end=0.1, method="bdf").status == "completed"
+
+
+@pytest.fixture(scope="module")
+def relu_net():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((40, 5))
+    X /= np.linalg.norm(X, axis=1, keepdims=True)
+    y = np.sign(rng.standard_normal(40))
+    return gf.TwoLayerRelu(X, y, width=400, std=1.0, seed=2)
+
+
+@pytest.mark.parametrize("method", ["event_driven", "relu_windows"])
+def test_ctrl_c_stops_the_integrators_that_need_the_concrete_relu_field(relu_net, method):
+    # These integrators read the network's activation pattern, so the field
+    # they see cannot be the interrupting wrapper: the run polls after each
+    # accepted step instead. max_dt bounds the step: ~1e9 steps to t_end.
+    timer = sigint_after(0.3)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        gf.integrate(relu_net, relu_net.x0, t_end=1e6, method=method, max_dt=1e-3,
+                     sample={"kind": "linear", "count": 3}, stop={"max_steps": 10**12})
+    assert time.monotonic() - start < 2.0
+    timer.join()
+    run = gf.integrate(relu_net, relu_net.x0, t_end=0.01, method=method)
+    assert run.status == "completed"
+
+
+def test_ctrl_c_stops_the_exact_solver():
+    # The exact solver evaluates its closed form, a product with the
+    # eigenvectors (dim² flops), at each sample time: 400 parameters and
+    # 30 000 sample times take seconds.
+    rng = np.random.default_rng(5)
+    X, y = rng.standard_normal((500, 400)), rng.standard_normal(500)
+    model = gf.LeastSquares(X, y)
+    timer = sigint_after(0.3)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        gf.integrate(model, np.zeros(400), t_end=1.0, method="exact",
+                     sample={"kind": "linear", "count": 30_000})
+    assert time.monotonic() - start < 2.0
+    timer.join()

@@ -204,7 +204,9 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
     if (show) progress->begin(fmt::format("{}/{}", p.spec.name, run.name), p.spec.t_end);
     std::optional<RunResult> result;
     {
-      const ScopedProgress scope(show ? progress : nullptr);
+      // Without a line of its own the run keeps the thread's observer (the
+      // Python module's Ctrl-C poll).
+      const ScopedProgress scope(show ? progress : progress_observer());
       result.emplace(
           integrate(*target.field, *target.x0, target.plan.times, method, target.plan.stop));
     }
@@ -511,6 +513,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
   };
   if (!sweep.is_null()) meta["eta_sweep"] = sweep;
   meta["summary_rows"] = {{"runs", lines_of(runs_summary_rows(p, outcome))},
+                          {"runs_metrics", runs_final_metrics(outcome)},
                           {"comparisons", lines_of(comparisons_summary_rows(p, outcome))}};
   files.push_back("meta.json");
   meta["files"] = files;

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <stdexcept>
 #include <string_view>
 
 namespace gradflow {
@@ -175,13 +176,61 @@ std::string step_budget_lines(const PreparedExperiment& p, const ExperimentOutco
   return lines;
 }
 
+std::vector<MetricCells> runs_final_metrics(const ExperimentOutcome& outcome) {
+  std::vector<MetricCells> metrics;
+  for (const RunOutcome& r : outcome.runs) {
+    MetricCells& cells = metrics.emplace_back();
+    const Table& t = r.diagnostics.series;
+    if (r.ensemble || t.rows.empty()) continue;
+    for (std::size_t c = 0; c < t.columns.size(); ++c) {
+      const std::string& name = t.columns[c];
+      if (name == "t" || name == "step" || name == "loss" || name == "grad_norm") continue;
+      cells.emplace_back("final_" + name, fmt::format("{:.17g}", t.rows.back()[c]));
+    }
+  }
+  return metrics;
+}
+
+std::string runs_summary_csv(const std::vector<GridValue>& grid, const std::string& rows,
+                             const std::vector<MetricCells>& metrics) {
+  std::vector<std::string> names;
+  for (const MetricCells& cells : metrics) {
+    for (const auto& [name, cell] : cells) {
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
+  }
+  std::string header = runs_summary_header(grid);
+  header.pop_back();  // its newline
+  for (const std::string& name : names) header.append(",").append(csv_cell(name));
+  std::string csv = header + "\n";
+  std::size_t line_start = 0;
+  for (std::size_t i = 0; line_start < rows.size(); ++i) {
+    const std::size_t end = rows.find('\n', line_start);
+    csv.append(rows, line_start, end - line_start);
+    line_start = end == std::string::npos ? rows.size() : end + 1;
+    if (i >= metrics.size())
+      throw std::logic_error("summary_runs.csv: more rows than runs with metrics");
+    for (const std::string& name : names) {
+      csv.push_back(',');
+      for (const auto& [metric, cell] : metrics[i]) {
+        if (metric == name) csv.append(cell);
+      }
+    }
+    csv.push_back('\n');
+  }
+  return csv;
+}
+
 std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
                              const std::vector<ExperimentOutcome>& outcomes) {
-  std::string csv =
-      runs_summary_header(prepared.empty() ? std::vector<GridValue>{} : prepared.front().spec.grid);
-  for (std::size_t e = 0; e < outcomes.size(); ++e)
-    csv += runs_summary_rows(prepared[e], outcomes[e]);
-  return csv;
+  std::string rows;
+  std::vector<MetricCells> metrics;
+  for (std::size_t e = 0; e < outcomes.size(); ++e) {
+    rows += runs_summary_rows(prepared[e], outcomes[e]);
+    for (MetricCells& cells : runs_final_metrics(outcomes[e])) metrics.push_back(std::move(cells));
+  }
+  return runs_summary_csv(prepared.empty() ? std::vector<GridValue>{} : prepared.front().spec.grid,
+                          rows, metrics);
 }
 
 std::string comparisons_summary_csv(const std::vector<PreparedExperiment>& prepared,

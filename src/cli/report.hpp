@@ -6,6 +6,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gradflow {
@@ -39,6 +40,22 @@ std::string failed_runs_summary_rows(const ExperimentSpec& spec);
 // end of the output); empty if none.
 std::string step_budget_lines(const PreparedExperiment& p, const ExperimentOutcome& outcome);
 
+// A run's final metrics for summary_runs.csv: the last recorded value of
+// every column of its series beyond t, step, loss and grad_norm (which have
+// columns of their own), as (column name "final_<name>", cell) pairs in the
+// series' order: e2e singular values, effective rank, reconstruction error,
+// kernel distances, sharpness… whatever the run records. None for an
+// ensemble (its members' series are in its own files) or a failed run.
+using MetricCells = std::vector<std::pair<std::string, std::string>>;
+std::vector<MetricCells> runs_final_metrics(const ExperimentOutcome& outcome);
+
+// summary_runs.csv from the rows of every experiment (one line per run, in
+// spec order) and each run's metric cells in the same order: the fixed and
+// grid columns, then one column per metric name in the order first met (so
+// the file does not depend on threads or ranks); a run without that metric
+// (another depth, another model) leaves its cell empty.
+std::string runs_summary_csv(const std::vector<GridValue>& grid, const std::string& rows,
+                             const std::vector<MetricCells>& metrics);
 std::string runs_summary_csv(const std::vector<PreparedExperiment>& prepared,
                              const std::vector<ExperimentOutcome>& outcomes);
 std::string comparisons_summary_csv(const std::vector<PreparedExperiment>& prepared,

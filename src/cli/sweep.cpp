@@ -97,14 +97,17 @@ std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepare
 int finish_sweep(const std::vector<PreparedExperiment>& prepared,
                  const std::vector<UnitReport>& reports, OutputDirectory& out, std::ostream& os,
                  std::ostream& err) {
-  std::string runs =
-      runs_summary_header(prepared.empty() ? std::vector<GridValue>{} : prepared.front().spec.grid);
+  std::string runs;
+  std::vector<MetricCells> metrics;
   std::string comparisons = comparisons_summary_header();
   for (const UnitReport& r : reports) {
     runs += r.runs_rows;
+    metrics.insert(metrics.end(), r.runs_metrics.begin(), r.runs_metrics.end());
     comparisons += r.comparisons_rows;
   }
-  out.write("summary_runs.csv", runs);
+  out.write("summary_runs.csv", runs_summary_csv(prepared.empty() ? std::vector<GridValue>{}
+                                                                  : prepared.front().spec.grid,
+                                                 runs, metrics));
   out.write("summary_comparisons.csv", comparisons);
   out.commit();
 

@@ -47,6 +47,7 @@ UnitReport failed_unit(const ExperimentSpec& spec, const std::string& error, boo
   r.input_error = input_error;
   r.table = fmt::format("\n{} — FAILED: {}\n", spec.name, error);
   r.runs_rows = failed_runs_summary_rows(spec);
+  r.runs_metrics.resize(spec.runs.size());
   return r;
 }
 
@@ -55,6 +56,7 @@ json UnitReport::to_json() const {
           {"log", log},
           {"table", table},
           {"runs_rows", runs_rows},
+          {"runs_metrics", runs_metrics},
           {"comparisons_rows", comparisons_rows},
           {"not_completed", not_completed},
           {"step_budget", step_budget},
@@ -70,6 +72,7 @@ UnitReport UnitReport::from_json(const json& j) {
   r.log = j.at("log").get<std::string>();
   r.table = j.at("table").get<std::string>();
   r.runs_rows = j.at("runs_rows").get<std::string>();
+  r.runs_metrics = j.at("runs_metrics").get<std::vector<MetricCells>>();
   r.comparisons_rows = j.at("comparisons_rows").get<std::string>();
   r.not_completed = j.at("not_completed").get<long>();
   r.step_budget = j.at("step_budget").get<std::string>();
@@ -93,6 +96,7 @@ UnitReport run_unit(const PreparedExperiment& p, OutputDirectory& out, ProgressL
     print_experiment_table(table, p, outcome);
     r.table = table.str();
     r.runs_rows = runs_summary_rows(p, outcome);
+    r.runs_metrics = runs_final_metrics(outcome);
     r.comparisons_rows = comparisons_summary_rows(p, outcome);
     r.step_budget = step_budget_lines(p, outcome);
     for (const RunOutcome& run : outcome.runs)
@@ -130,6 +134,7 @@ std::optional<UnitReport> completed_unit(const std::filesystem::path& target,
       ++r.files;
     }
     r.runs_rows = joined_lines(meta.at("summary_rows").at("runs"));
+    r.runs_metrics = meta.at("summary_rows").at("runs_metrics").get<std::vector<MetricCells>>();
     r.comparisons_rows = joined_lines(meta.at("summary_rows").at("comparisons"));
     for (const json& run : meta.at("runs")) {
       const std::string status = run.at("status").get<std::string>();

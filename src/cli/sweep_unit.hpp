@@ -4,26 +4,29 @@
 // result crosses threads and MPI ranks the same way.
 
 #include "cli/experiment.hpp"
+#include "cli/report.hpp"
 #include "io/atomic_file.hpp"
 
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace gradflow {
 
 struct UnitReport {
   enum class State { done, skipped, failed };
   State state = State::done;
-  std::string log;               // the progress lines of its runs
-  std::string table;             // the table printed after the sweep
-  std::string runs_rows;         // its lines of summary_runs.csv
-  std::string comparisons_rows;  // its lines of summary_comparisons.csv
-  long not_completed = 0;        // runs that stopped before t_end
-  std::string step_budget;       // lines naming runs out of their step budget
-  std::size_t files = 0;         // files committed into its folder
-  std::string error;             // failed: why
-  bool input_error = false;      // failed on bad input found late
+  std::string log;                        // the progress lines of its runs
+  std::string table;                      // the table printed after the sweep
+  std::string runs_rows;                  // its lines of summary_runs.csv
+  std::vector<MetricCells> runs_metrics;  // and their final metrics, line by line
+  std::string comparisons_rows;           // its lines of summary_comparisons.csv
+  long not_completed = 0;                 // runs that stopped before t_end
+  std::string step_budget;                // lines naming runs out of their step budget
+  std::size_t files = 0;                  // files committed into its folder
+  std::string error;                      // failed: why
+  bool input_error = false;               // failed on bad input found late
 
   nlohmann::json to_json() const;
   static UnitReport from_json(const nlohmann::json& j);

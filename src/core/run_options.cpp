@@ -88,6 +88,8 @@ const char* to_string(RunStatus status) {
       return "step_budget";
     case RunStatus::step_size_underflow:
       return "step_size_underflow";
+    case RunStatus::interrupted:
+      return "interrupted";
   }
   return "unknown";
 }

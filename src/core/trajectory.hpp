@@ -12,11 +12,12 @@ namespace gradflow {
 // Why a run stopped. Numerical outcomes are values the caller inspects, never
 // exceptions (a diverging GD run is a result).
 enum class RunStatus {
-  completed,           // reached t_end
-  loss_below,          // loss fell below the requested threshold
-  diverged,            // state or loss became non-finite or exceeded the bound
-  step_budget,         // max_steps taken before t_end
-  step_size_underflow  // the adaptive step shrank below what time can resolve
+  completed,            // reached t_end
+  loss_below,           // loss fell below the requested threshold
+  diverged,             // state or loss became non-finite or exceeded the bound
+  step_budget,          // max_steps taken before t_end
+  step_size_underflow,  // the adaptive step shrank below what time can resolve
+  interrupted           // the thread's progress observer asked the run to stop
 };
 
 const char* to_string(RunStatus status);

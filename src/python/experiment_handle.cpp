@@ -8,6 +8,7 @@
 #include "io/memory_matrices.hpp"
 #include "io/spec.hpp"
 #include "python/interruptible_field.hpp"
+#include "python/signal_check.hpp"
 #include "python/model_handle.hpp"
 #include "python/python_field.hpp"
 
@@ -244,11 +245,15 @@ Handles run_spec(const RunRequest& request) {
     // Runs of built-in models never touch Python objects: let other threads run.
     std::optional<py::gil_scoped_release> release;
     if (!python) release.emplace();
+    // Ctrl-C in the integrators the field wrappers cannot reach.
+    SignalObserver interrupt;
+    const ScopedProgress scope(&interrupt);
     for (const PreparedExperiment& p : batch->prepared) {
       std::ostringstream log;
       fmt::print(log, "running {} ({} run(s), t_end = {})\n", p.spec.name, p.spec.runs.size(),
                  p.spec.t_end);
       batch->outcomes.push_back(run_experiment(p, log));
+      interrupt.rethrow();
       batch->logs.push_back(log.str());
     }
   }

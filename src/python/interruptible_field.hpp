@@ -6,7 +6,7 @@
 //
 // Integrators that need a field's concrete type (event_driven, relu_windows,
 // exact) cannot see through a wrapper: wrap_for_interrupts leaves those runs
-// unwrapped (they answer Ctrl-C when they end).
+// unwrapped, and SignalObserver stops them after an accepted step.
 
 #include "cli/experiment.hpp"
 #include "core/field.hpp"

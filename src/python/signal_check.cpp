@@ -1,7 +1,5 @@
 #include "python/signal_check.hpp"
 
-#include <pybind11/pybind11.h>
-
 #include <algorithm>
 
 namespace gradflow::python {
@@ -15,9 +13,9 @@ constexpr auto kTarget = std::chrono::milliseconds(5);
 constexpr long kMaxEvery = 1L << 20;
 }  // namespace
 
-SignalCheck::SignalCheck() : last_(std::chrono::steady_clock::now()) {}
+PollSchedule::PollSchedule() : last_(std::chrono::steady_clock::now()) {}
 
-void SignalCheck::poll() const {
+void PollSchedule::adapt() {
   const auto now = std::chrono::steady_clock::now();
   const auto elapsed = now - last_;
   last_ = now;
@@ -26,8 +24,22 @@ void SignalCheck::poll() const {
   else if (elapsed > kTarget * 4)
     every_ = std::max(1L, every_ / 2);
   countdown_ = every_;
-  py::gil_scoped_acquire gil;
+}
+
+void SignalCheck::poll() const {
+  const py::gil_scoped_acquire gil;
   if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+}
+
+void SignalObserver::at_step(double /*t*/, long /*step*/) noexcept {
+  if (error_ || !schedule_.due()) return;
+  try {
+    const py::gil_scoped_acquire gil;
+    if (PyErr_CheckSignals() != 0) error_.emplace();
+  } catch (...) {
+    // Fetching the error failed (out of memory): the run goes on and the
+    // next poll, or the interpreter after the run, reports the signal.
+  }
 }
 
 }  // namespace gradflow::python

@@ -7,24 +7,62 @@
 // raises) comes back as a C++ exception that unwinds the integrator and is
 // re-raised in Python. The number of ticks between polls adapts so that a
 // poll happens every few milliseconds, whatever an evaluation costs.
+//
+// SignalObserver polls the same way after every accepted step of any
+// integrator (through the progress observer), for the integrators that
+// evaluate a concrete field and so cannot be given an InterruptibleField: it
+// cannot throw through the integrator, so it keeps the Python error, asks the
+// run to stop, and rethrow() raises it once the run has returned.
+
+#include "core/progress.hpp"
+
+#include <pybind11/pybind11.h>
 
 #include <chrono>
+#include <optional>
 
 namespace gradflow::python {
 
+// When to poll: every so many calls, adapted to a poll every few ms.
+class PollSchedule {
+ public:
+  PollSchedule();
+  bool due() {
+    if (--countdown_ > 0) return false;
+    adapt();
+    return true;
+  }
+
+ private:
+  void adapt();
+  long countdown_ = 1;
+  long every_ = 1;
+  std::chrono::steady_clock::time_point last_;
+};
+
 class SignalCheck {
  public:
-  SignalCheck();
   void tick() const {
-    if (--countdown_ > 0) return;
-    poll();
+    if (schedule_.due()) poll();
   }
 
  private:
   void poll() const;
-  mutable long countdown_ = 1;
-  mutable long every_ = 1;
-  mutable std::chrono::steady_clock::time_point last_;
+  mutable PollSchedule schedule_;
+};
+
+class SignalObserver final : public ProgressObserver {
+ public:
+  void at_step(double t, long step) noexcept override;
+  bool stop_requested() const noexcept override { return error_.has_value(); }
+  // Raises the Python error that stopped the run, if any (GIL not needed).
+  void rethrow() const {
+    if (error_) throw *error_;
+  }
+
+ private:
+  PollSchedule schedule_;
+  std::optional<pybind11::error_already_set> error_;
 };
 
 }  // namespace gradflow::python
