@@ -18,7 +18,7 @@
 //   init.kind                    "gaussian" | "balanced" | "identity" | "file"
 //   init.alpha                   α > 0 (gaussian, balanced without end_to_end, identity)
 //   init.end_to_end              balanced: W(0) from a file instead of N(0, α²)
-//   init.layers                  file: the N layer matrices W1 … WN
+//   init.layers / init.path      file: the N layer matrices W1 … WN, or the flat state
 //
 // Randomness: derive_seed(seed, "data") split into "ground_truth" and
 // "observed"; the start from derive_seed(seed, "init").
@@ -247,10 +247,22 @@ ModelInstance build_matrix_factorisation(const ExperimentSpec& spec) {
       i.skip("end_to_end");
       x0 = model->init_balanced(i.positive_number("alpha"), rng);
     }
-  } else {
+  } else if (i.has("layers")) {
+    i.skip("path");
     std::vector<Eigen::MatrixXd> layers;
     for (const auto& path : i.strings("layers")) layers.push_back(read_spec_matrix(spec, path));
     x0 = checked(i, "layers", [&] { return model->network().pack(layers); });
+  } else {
+    // A flat state, as x0.npy holds it (the layers column-major, W1 first).
+    const std::string path = i.string("path");
+    const Eigen::MatrixXd flat = read_spec_matrix(spec, path);
+    if (flat.size() != model->dim() || (flat.rows() != 1 && flat.cols() != 1)) {
+      i.fail("path", fmt::format("{} holds a {} x {} array; expected a flat vector of {} entries "
+                                 "(the layers W1..W{} column-major, as x0.npy is written), or "
+                                 "give \"layers\": [W1, ...]",
+                                 path, flat.rows(), flat.cols(), model->dim(), model->depth()));
+    }
+    x0 = Eigen::Map<const Eigen::VectorXd>(flat.data(), flat.size());
   }
   i.finish();
   out.resolved_init = i.resolved();
