@@ -283,7 +283,8 @@ class SymmetricFactorisation(Model):
 
 class MatrixFactorisation(Model):
     """Asymmetric (deep) factorisation W = W_N ⋯ W_1 of an m × n matrix on
-    matrix completion. The ground truth as an array (`ground_truth`, m × n,
+    matrix completion (or `task="sensing"`, with `measurements` an m' × mn
+    array or a count of Gaussian A_k). The ground truth as an array (`ground_truth`, m × n,
     NaN where unknown) or generated (`rows`, `cols`, `rank`, from the seed);
     the observed entries as an |Ω| × 2 array of (row, col) (`observed`), a
     count (the first of one random order: nested across counts), or, with an
@@ -293,17 +294,20 @@ class MatrixFactorisation(Model):
 
     _neutral_init = {"kind": "identity", "alpha": 1.0}
 
-    def __init__(self, *, ground_truth=None, rows=None, cols=None, rank=None, observed=None,
-                 depth=None, width=None, top_singular_values=None, seed=0):
-        data = {}
+    def __init__(self, task="completion", *, ground_truth=None, rows=None, cols=None, rank=None,
+                 observed=None, measurements=None, depth=None, width=None,
+                 top_singular_values=None, seed=0):
+        data = {"kind": task}
         if ground_truth is not None:
             data["ground_truth_file"] = ground_truth
         data.update(drop_none({"rows": rows, "cols": cols, "rank": rank}))
-        if observed is not None:
-            if isinstance(observed, (int, np.integer)):
-                data["observed"] = int(observed)
+        for key, value in (("observed", observed), ("measurements", measurements)):
+            if value is None:
+                continue
+            if isinstance(value, (int, np.integer)):
+                data[key] = int(value)
             else:
-                data["observed_file"] = observed
+                data[key + "_file"] = value
         super().__init__("matrix_factorisation", data=data, seed=seed,
                          **drop_none({"depth": depth, "width": width,
                                       "top_singular_values": top_singular_values}))

@@ -64,3 +64,16 @@ def test_recorded_metrics_are_those_of_numpy_singular_values_of_the_recorded_sta
         assert run["reconstruction_error"][k] == pytest.approx(
             np.linalg.norm(W - truth) / np.linalg.norm(truth), rel=1e-12)
     assert run["loss"][-1] < 1e-3 * run["loss"][0]
+
+
+def test_sensing_from_arrays_has_the_loss_of_numpy():
+    gen = gf.MatrixFactorisation("sensing", rows=3, cols=4, rank=1, measurements=10, depth=2,
+                                 seed=1)
+    A, y = gen.arrays["sensing_measurements"], gen.arrays["sensing_targets"].ravel()
+    twin = gf.MatrixFactorisation("sensing", ground_truth=gen.arrays["ground_truth"],
+                                  measurements=A, depth=2)
+    x = gen.init("gaussian", seed=2, alpha=0.5)
+    W = gen.product(x)
+    assert gen.loss(x) == pytest.approx(0.5 * np.mean((A @ W.ravel(order="F") - y) ** 2), rel=1e-12)
+    assert twin.loss(x) == gen.loss(x)
+    check_derivatives(twin, x)

@@ -7,13 +7,15 @@
 // when it is rank-deficient, as the linear network's); both project to "W".
 //
 // Spec keys (defaults in brackets):
-//   data.kind ["completion"]     the only task of this kind (sensing: see docs/spec.md)
+//   data.kind ["completion"]     or "sensing" (models/gaussian_sensing.hpp)
 //   data.rows, data.cols, data.rank   a generated W* = BCᵀ (low_rank_ground_truth.hpp)
 //   data.ground_truth_file       or W* from .npy/.csv, m x n; NaN marks an unknown entry
 //   data.observed                |Ω|, the first |Ω| entries of one random order of
 //                                the known entries (nested across counts for a seed)
 //   data.observed_file           or Ω from .npy/.csv: |Ω| x 2, 0-based (row, col)
 //                                [with a ground-truth file and neither: every known entry]
+//   data.measurements            sensing: m', Gaussian A_k (or data.measurements_file,
+//                                m' x mn); data.targets_file: y [A vec W*]
 //   model.depth [3], model.width [min(m, n)], model.top_singular_values [5]
 //   init.kind                    "gaussian" | "balanced" | "identity" | "file"
 //   init.alpha                   α > 0 (gaussian, balanced without end_to_end, identity)
@@ -29,6 +31,7 @@
 #include "io/errors.hpp"
 #include "io/matrix_file.hpp"
 #include "models/end_to_end_flow.hpp"
+#include "models/gaussian_sensing.hpp"
 #include "models/low_rank_ground_truth.hpp"
 #include "models/matrix_completion.hpp"
 #include "models/matrix_factorisation.hpp"
@@ -151,30 +154,23 @@ std::vector<MatrixEntry> read_observed(JsonReader& d, const ExperimentSpec& spec
   return entries;
 }
 
-}  // namespace
-
-ModelInstance build_matrix_factorisation(const ExperimentSpec& spec) {
-  ModelInstance out;
-  const std::uint64_t data_seed = derive_seed(spec.seed, "data");
-
-  // --- data: W* and Ω
-  JsonReader d(spec.data, spec.file, "data");
-  d.choice("kind", {"completion"}, "completion");
-  const Truth truth = read_truth(d, spec, data_seed);
+// Completion: Ω, its loss, and the metrics' mask of unobserved entries.
+std::shared_ptr<const MatrixLoss> completion_data(JsonReader& d, const ExperimentSpec& spec,
+                                                  const Truth& truth, std::uint64_t data_seed,
+                                                  FactorisationMetricsOptions& metric_options,
+                                                  ModelInstance& out) {
   const Eigen::Index rows = truth.matrix.rows(), cols = truth.matrix.cols();
+  d.skip("measurements");  // listed among the valid keys of an error message
+  d.skip("measurements_file");
+  d.skip("targets_file");
   std::string key;
   const std::vector<MatrixEntry> entries = read_observed(d, spec, truth, data_seed, key);
   auto completion = checked(
       d, key, [&] { return std::make_shared<const MatrixCompletionLoss>(truth.matrix, entries); });
-  d.finish();
-  FactorisationMetricsOptions metric_options{.truth = truth.matrix,
-                                             .unobserved_mask = Eigen::MatrixXd::Ones(rows, cols),
-                                             .observed_error = true};
+  metric_options.unobserved_mask = Eigen::MatrixXd::Ones(rows, cols);
+  metric_options.observed_error = true;
   for (const auto& [i, j] : completion->entries()) metric_options.unobserved_mask(i, j) = 0.0;
   const auto unknown = static_cast<double>(truth.matrix.array().isNaN().count());
-  out.resolved_data = d.resolved();
-  out.resolved_data["rows"] = rows;
-  out.resolved_data["cols"] = cols;
   out.data_description = fmt::format(
       "matrix completion, {}, |Ω| = {} of {} entries observed ({}){}", truth.description,
       completion->observed_count(), rows * cols,
@@ -183,11 +179,96 @@ ModelInstance build_matrix_factorisation(const ExperimentSpec& spec) {
       unknown > 0 ? "; reconstruction_error and unobserved_error unavailable (W* has unknown "
                     "entries): observed_error only"
                   : "");
-  out.exports.emplace_back("ground_truth", truth.matrix);
   out.exports.emplace_back("completion_observed", entries_to_array(completion->entries()));
   out.facts = {{"observed_entries", static_cast<double>(completion->observed_count())},
                {"unknown_truth_entries", unknown}};
-  std::shared_ptr<const MatrixLoss> loss = completion;
+  return completion;
+}
+
+// Sensing: m' Gaussian measurements (or from a file) of a fully known W*.
+std::shared_ptr<const MatrixLoss> sensing_data(JsonReader& d, const ExperimentSpec& spec,
+                                               const Truth& truth, std::uint64_t data_seed,
+                                               ModelInstance& out) {
+  const Eigen::MatrixXd& W = truth.matrix;
+  const Eigen::Index rows = W.rows(), cols = W.cols();
+  d.skip("observed");
+  d.skip("observed_file");
+  const auto unknown = W.array().isNaN().count();
+  if (unknown > 0) {
+    d.fail("ground_truth_file",
+           fmt::format("sensing measures every entry of W*, but {} of them are NaN (unknown); "
+                       "expected a fully known W*, or data.kind \"completion\"",
+                       unknown));
+  }
+  Eigen::MatrixXd A;
+  std::string key, source;
+  if (d.has("measurements_file")) {
+    if (d.has("measurements")) {
+      d.fail("measurements",
+             "give either \"measurements\" (a count to draw) or \"measurements_file\", not both");
+    }
+    d.skip("measurements");
+    key = "measurements_file";
+    const std::string path = d.string(key);
+    A = read_spec_matrix(spec, path);
+    source = "from " + path;
+  } else {
+    d.skip("measurements_file");
+    key = "measurements";
+    const long count = d.positive_integer(key);
+    Rng rng(derive_seed(data_seed, "measurements"));
+    A = draw_gaussian_measurements(rows, cols, count, rng);
+    source = "Gaussian";
+  }
+  if (A.cols() != rows * cols) {
+    d.fail(key, fmt::format("the measurements are {} x {}; expected m' x (m·n) = m' x {} (row k: "
+                            "A_k flattened column-major, W* {} x {})",
+                            A.rows(), A.cols(), rows * cols, rows, cols));
+  }
+  Eigen::VectorXd y;
+  if (d.has("targets_file")) {
+    const std::string path = d.string("targets_file");
+    const Eigen::MatrixXd raw = read_spec_matrix(spec, path);
+    if ((raw.rows() != 1 && raw.cols() != 1) || raw.size() != A.rows()) {
+      d.fail("targets_file", fmt::format("{} holds a {} x {} array; expected a vector of m' = {} "
+                                         "targets y_k, one per measurement",
+                                         path, raw.rows(), raw.cols(), A.rows()));
+    }
+    y = Eigen::Map<const Eigen::VectorXd>(raw.data(), raw.size());
+    source += ", targets y from " + path;
+  } else {
+    d.skip("targets_file");
+    y = A * Eigen::Map<const Eigen::VectorXd>(W.data(), W.size());
+  }
+  auto sensing = checked(
+      d, key, [&] { return std::make_shared<const GaussianSensingLoss>(rows, cols, A, y); });
+  out.data_description = fmt::format("matrix sensing, {}, m' = {} measurements ({})",
+                                     truth.description, sensing->measurement_count(), source);
+  out.exports.emplace_back("sensing_measurements", std::move(A));
+  out.exports.emplace_back("sensing_targets", std::move(y));
+  return sensing;
+}
+
+}  // namespace
+
+ModelInstance build_matrix_factorisation(const ExperimentSpec& spec) {
+  ModelInstance out;
+  const std::uint64_t data_seed = derive_seed(spec.seed, "data");
+
+  // --- data: W* and the task (completion on Ω, or sensing)
+  JsonReader d(spec.data, spec.file, "data");
+  const std::string task = d.choice("kind", {"completion", "sensing"}, "completion");
+  const Truth truth = read_truth(d, spec, data_seed);
+  FactorisationMetricsOptions metric_options{.truth = truth.matrix};
+  std::shared_ptr<const MatrixLoss> loss =
+      task == "completion" ? completion_data(d, spec, truth, data_seed, metric_options, out)
+                           : sensing_data(d, spec, truth, data_seed, out);
+  d.finish();
+  const Eigen::Index rows = truth.matrix.rows(), cols = truth.matrix.cols();
+  out.resolved_data = d.resolved();
+  out.resolved_data["rows"] = rows;
+  out.resolved_data["cols"] = cols;
+  out.exports.insert(out.exports.begin(), {"ground_truth", truth.matrix});
 
   // --- model
   JsonReader m(spec.model, spec.file, "model");
@@ -211,9 +292,8 @@ ModelInstance build_matrix_factorisation(const ExperimentSpec& spec) {
                                depth, width, parameters));
   }
   out.resolved_model = m.resolved();
-  auto metrics = checked(d, key, [&] {
-    return std::make_shared<const FactorisationMetrics>(std::move(metric_options));
-  });
+  // Shapes agree by construction and no observed entry of W* is NaN (refused above).
+  auto metrics = std::make_shared<const FactorisationMetrics>(std::move(metric_options));
   auto model = checked(m, "depth", [&] {
     return std::make_unique<MatrixFactorisation>(
         loss, MatrixFactorisationOptions{.depth = static_cast<int>(depth), .width = width},

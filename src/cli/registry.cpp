@@ -39,7 +39,9 @@ const Factory kFactories[] = {
       {"data": {"rows": 3, "cols": 5, "rank": 1, "observed": 10},
        "model": {"depth": 2, "width": 4}, "init": {"kind": "balanced", "alpha": 0.7}},
       {"data": {"rows": 3, "cols": 3, "rank": 2, "observed": 6},
-       "model": {"depth": 1}, "init": {"kind": "identity", "alpha": 0.5}}
+       "model": {"depth": 1}, "init": {"kind": "identity", "alpha": 0.5}},
+      {"data": {"kind": "sensing", "rows": 3, "cols": 4, "rank": 1, "measurements": 9},
+       "model": {"depth": 2, "width": 2}, "init": {"kind": "gaussian", "alpha": 0.6}}
     ])"},
     {"two_layer_relu", build_two_layer_relu, R"([
       {"data": {"samples": 6, "inputs": 3, "unit_norm_inputs": true},
