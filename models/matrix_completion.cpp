@@ -48,6 +48,40 @@ std::vector<MatrixEntry> sample_observed_entries(Eigen::Index size, Eigen::Index
   return out;
 }
 
+std::vector<MatrixEntry> observation_order(Eigen::Index rows, Eigen::Index cols, Rng& rng) {
+  if (rows <= 0 || cols <= 0) {
+    throw std::invalid_argument(
+        fmt::format("the matrix must have positive sizes, got {} x {}", rows, cols));
+  }
+  const auto n = static_cast<std::uint64_t>(rows) * static_cast<std::uint64_t>(cols);
+  std::vector<std::uint64_t> order(n);
+  std::iota(order.begin(), order.end(), std::uint64_t{0});
+  for (std::uint64_t i = n - 1; i > 0; --i) std::swap(order[i], order[rng.below(i + 1)]);
+  std::vector<MatrixEntry> out;
+  out.reserve(order.size());
+  const auto m = static_cast<std::uint64_t>(rows);
+  for (std::uint64_t p : order) {
+    out.push_back({static_cast<Eigen::Index>(p % m), static_cast<Eigen::Index>(p / m)});
+  }
+  return out;
+}
+
+std::vector<MatrixEntry> nested_observed_entries(Eigen::Index rows, Eigen::Index cols,
+                                                 Eigen::Index count, Rng& rng) {
+  const auto n = static_cast<std::uint64_t>(std::max<Eigen::Index>(rows, 0)) *
+                 static_cast<std::uint64_t>(std::max<Eigen::Index>(cols, 0));
+  if (count <= 0 || static_cast<std::uint64_t>(count) > n) {
+    throw std::invalid_argument(
+        fmt::format("the number of observed entries must be between 1 and m·n = {} ({} x {}), "
+                    "got {}",
+                    n, rows, cols, count));
+  }
+  std::vector<MatrixEntry> out = observation_order(rows, cols, rng);
+  out.resize(static_cast<std::size_t>(count));
+  std::sort(out.begin(), out.end(), column_major_less);
+  return out;
+}
+
 std::vector<MatrixEntry> entries_from_array(const Eigen::MatrixXd& indices) {
   if (indices.cols() != 2) {
     throw std::invalid_argument(fmt::format(
@@ -81,11 +115,7 @@ Eigen::MatrixXd entries_to_array(const std::vector<MatrixEntry>& entries) {
 
 MatrixCompletionLoss::MatrixCompletionLoss(const Eigen::MatrixXd& truth,
                                            std::vector<MatrixEntry> entries)
-    : MatrixCompletionLoss(truth.rows(), entries, [&] {
-        if (truth.rows() != truth.cols()) {
-          throw std::invalid_argument(fmt::format("the ground truth must be square, got {} x {}",
-                                                  truth.rows(), truth.cols()));
-        }
+    : MatrixCompletionLoss(truth.rows(), truth.cols(), entries, [&] {
         std::vector<double> values;
         values.reserve(entries.size());
         for (const MatrixEntry& e : entries) {
@@ -98,9 +128,16 @@ MatrixCompletionLoss::MatrixCompletionLoss(const Eigen::MatrixXd& truth,
 
 MatrixCompletionLoss::MatrixCompletionLoss(Eigen::Index size, std::vector<MatrixEntry> entries,
                                            std::vector<double> values)
-    : size_(size) {
-  if (size <= 0)
-    throw std::invalid_argument(fmt::format("the matrix size d must be positive, got {}", size));
+    : MatrixCompletionLoss(size, size, std::move(entries), std::move(values)) {}
+
+MatrixCompletionLoss::MatrixCompletionLoss(Eigen::Index rows, Eigen::Index cols,
+                                           std::vector<MatrixEntry> entries,
+                                           std::vector<double> values)
+    : rows_(rows), cols_(cols) {
+  if (rows <= 0 || cols <= 0) {
+    throw std::invalid_argument(
+        fmt::format("the matrix sizes must be positive, got {} x {}", rows, cols));
+  }
   if (entries.empty())
     throw std::invalid_argument("matrix completion needs at least one observed entry, got 0");
   if (entries.size() != values.size()) {
@@ -109,11 +146,11 @@ MatrixCompletionLoss::MatrixCompletionLoss(Eigen::Index size, std::vector<Matrix
   }
   for (std::size_t e = 0; e < entries.size(); ++e) {
     const MatrixEntry& x = entries[e];
-    if (x.row < 0 || x.row >= size || x.col < 0 || x.col >= size) {
+    if (x.row < 0 || x.row >= rows || x.col < 0 || x.col >= cols) {
       throw std::invalid_argument(
           fmt::format("observed entry {} is ({}, {}), outside the {} x {} matrix (indices are "
-                      "0-based, expected 0..{})",
-                      e, x.row, x.col, size, size, size - 1));
+                      "0-based, expected rows 0..{} and columns 0..{})",
+                      e, x.row, x.col, rows, cols, rows - 1, cols - 1));
     }
     if (!std::isfinite(values[e])) {
       throw std::invalid_argument(
@@ -144,8 +181,12 @@ MatrixCompletionLoss::MatrixCompletionLoss(Eigen::Index size, std::vector<Matrix
 }
 
 std::string MatrixCompletionLoss::describe() const {
-  return fmt::format("matrix completion 1/(2|Ω|) Σ_Ω (W_ij − W*_ij)², |Ω| = {}, d = {}",
-                     observed_count(), size_);
+  if (rows_ == cols_) {
+    return fmt::format("matrix completion 1/(2|Ω|) Σ_Ω (W_ij − W*_ij)², |Ω| = {}, d = {}",
+                       observed_count(), rows_);
+  }
+  return fmt::format("matrix completion 1/(2|Ω|) Σ_Ω (W_ij − W*_ij)², |Ω| = {}, {} x {}",
+                     observed_count(), rows_, cols_);
 }
 
 double MatrixCompletionLoss::value(const ConstMatrixRef& W) const {

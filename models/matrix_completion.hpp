@@ -1,6 +1,7 @@
 #pragma once
-// Matrix completion loss on the observed entries Ω of a d × d matrix
-// (Gunasekar et al. 2017; Arora, Cohen, Hu & Luo 2019):
+// Matrix completion loss on the observed entries Ω of a d × d matrix, or of
+// an m × n one for the asymmetric factorisation (Gunasekar et al. 2017;
+// Arora, Cohen, Hu & Luo 2019):
 //   ℓ(W) = 1/(2|Ω|) Σ_{(i,j)∈Ω} (W_ij − W*_ij)²,
 //   ∇ℓ(W) = P_Ω(W − W*)/|Ω|,   ∇²ℓ(W)[V] = P_Ω(V)/|Ω|,
 // where P_Ω keeps the observed entries and zeroes the rest. Ω is a set of
@@ -42,6 +43,17 @@ struct MatrixEntry {
 // std::invalid_argument unless 1 <= count <= d².
 std::vector<MatrixEntry> sample_observed_entries(Eigen::Index size, Eigen::Index count, Rng& rng);
 
+// The order in which the entries of a rows × cols matrix are observed: one
+// uniformly random permutation of all rows·cols entries (Fisher–Yates, one
+// Rng::below(i + 1) draw for i = rows·cols − 1, ..., 1, over column-major
+// linear indices). Its first k entries are a uniform k-subset, and for one
+// seed the subsets are nested: the first 60 are among the first 100.
+std::vector<MatrixEntry> observation_order(Eigen::Index rows, Eigen::Index cols, Rng& rng);
+// The first `count` entries of observation_order, sorted column-major. Throws
+// std::invalid_argument unless 1 <= count <= rows·cols.
+std::vector<MatrixEntry> nested_observed_entries(Eigen::Index rows, Eigen::Index cols,
+                                                 Eigen::Index count, Rng& rng);
+
 // Entries from an |Ω| × 2 array of 0-based (row, col) indices, as exported.
 // Throws std::invalid_argument for a wrong shape or a non-integer index.
 std::vector<MatrixEntry> entries_from_array(const Eigen::MatrixXd& indices);
@@ -54,11 +66,15 @@ class MatrixCompletionLoss final : public MatrixLoss, public FactorisedLoss {
   // listed twice, a length mismatch or NaN/Inf values.
   MatrixCompletionLoss(Eigen::Index size, std::vector<MatrixEntry> entries,
                        std::vector<double> values);
-  // The entries' values read from the ground truth.
+  // The same for a rows × cols matrix.
+  MatrixCompletionLoss(Eigen::Index rows, Eigen::Index cols, std::vector<MatrixEntry> entries,
+                       std::vector<double> values);
+  // The entries' values read from the ground truth (any shape; only the
+  // observed entries are read, so the others may be NaN).
   MatrixCompletionLoss(const Eigen::MatrixXd& truth, std::vector<MatrixEntry> entries);
 
-  Eigen::Index rows() const override { return size_; }
-  Eigen::Index cols() const override { return size_; }
+  Eigen::Index rows() const override { return rows_; }
+  Eigen::Index cols() const override { return cols_; }
   double value(const ConstMatrixRef& W) const override;
   void gradient(const ConstMatrixRef& W, MatrixRef G) const override;
   void hessian_action(const ConstMatrixRef& W, const ConstMatrixRef& V, MatrixRef D) const override;
@@ -72,7 +88,7 @@ class MatrixCompletionLoss final : public MatrixLoss, public FactorisedLoss {
   Eigen::Index observed_count() const { return static_cast<Eigen::Index>(entries_.size()); }
 
  private:
-  Eigen::Index size_ = 0;
+  Eigen::Index rows_ = 0, cols_ = 0;
   std::vector<MatrixEntry> entries_;
   std::vector<double> values_;
   mutable Eigen::MatrixXd factor_t_, gradient_t_;  // Uᵀ and ((∇ℓ + ∇ℓᵀ)U)ᵀ, k × d

@@ -9,7 +9,10 @@
 //     plus the network's balancedness_j and symmetry_drift = ‖W − Wᵀ‖_F: the
 //     product of N general factors is not symmetric, only its loss is shared.
 // Everything else (loss, gradient, Hessian-vector products, layout "W1".."WN")
-// is the linear network's.
+// is the linear network's. It is kept here, with its square factors and
+// symmetric target, for the symmetric experiments that compare it with UUᵀ;
+// the general asymmetric family (any m × n target, NaN-unknown entries, other
+// widths and starts, its own end-to-end flow) is models/matrix_factorisation.hpp.
 //
 // Start: balanced from a given W(0) (DESIGN.md §4): W(0) = QΣPᵀ, W_1 = Σ^{1/N}Pᵀ,
 // W_j = Σ^{1/N}, W_N = QΣ^{1/N}; for W(0) = U(0)U(0)ᵀ every flow starts at the

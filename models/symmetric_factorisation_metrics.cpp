@@ -22,10 +22,6 @@ double effective_rank(const Eigen::VectorXd& singular_values) {
 FactorisationMetrics::FactorisationMetrics(FactorisationMetricsOptions options)
     : options_(std::move(options)) {
   const Eigen::MatrixXd& T = options_.truth;
-  if (T.size() > 0 && T.rows() != T.cols()) {
-    throw std::invalid_argument(
-        fmt::format("the ground truth must be square, got {} x {}", T.rows(), T.cols()));
-  }
   const Eigen::MatrixXd& M = options_.unobserved_mask;
   if (M.size() > 0 && (M.rows() != T.rows() || M.cols() != T.cols())) {
     throw std::invalid_argument(
@@ -36,8 +32,22 @@ FactorisationMetrics::FactorisationMetrics(FactorisationMetricsOptions options)
     throw std::invalid_argument(fmt::format(
         "the number of top singular values must be >= 0, got {}", options_.top_singular_values));
   }
-  truth_norm_ = T.norm();
-  if (M.size() > 0) unobserved_truth_norm_ = M.cwiseProduct(T).norm();
+  if (options_.observed_error && (M.size() == 0 || T.size() == 0)) {
+    throw std::invalid_argument("observed_error needs the ground truth and the observed entries");
+  }
+  truth_known_ = T.size() > 0 && !T.array().isNaN().any();
+  if (truth_known_) {
+    truth_norm_ = T.norm();
+    if (M.size() > 0) unobserved_truth_norm_ = M.cwiseProduct(T).norm();
+  }
+  if (options_.observed_error) {
+    // select, not a product: 0·NaN is NaN, and the unknown entries lie outside Ω.
+    observed_truth_ = (M.array() == 0.0).select(T, 0.0);
+    if (observed_truth_.array().isNaN().any()) {
+      throw std::invalid_argument("an observed entry of the ground truth is NaN");
+    }
+    observed_truth_norm_ = observed_truth_.norm();
+  }
 }
 
 void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* metrics,
@@ -51,7 +61,7 @@ void observe_factorised(const Eigen::MatrixXd& W, const FactorisationMetrics* me
 
 void FactorisationMetrics::observe(const Eigen::MatrixXd& W, Observation& out) const {
   const Eigen::MatrixXd& T = options_.truth;
-  if (T.size() > 0) {
+  if (truth_known_) {
     out.scalars.emplace_back("reconstruction_error",
                              truth_norm_ > 0.0 ? (W - T).norm() / truth_norm_ : (W - T).norm());
     if (options_.unobserved_mask.size() > 0) {
@@ -59,6 +69,12 @@ void FactorisationMetrics::observe(const Eigen::MatrixXd& W, Observation& out) c
       out.scalars.emplace_back("unobserved_error",
                                unobserved_truth_norm_ > 0.0 ? err / unobserved_truth_norm_ : err);
     }
+  }
+  if (options_.observed_error) {
+    const double err =
+        ((options_.unobserved_mask.array() == 0.0).select(W, 0.0) - observed_truth_).norm();
+    out.scalars.emplace_back("observed_error",
+                             observed_truth_norm_ > 0.0 ? err / observed_truth_norm_ : err);
   }
   const Eigen::VectorXd sigma = Eigen::BDCSVD<Eigen::MatrixXd>(W).singularValues();
   out.scalars.emplace_back("nuclear_norm", sigma.sum());

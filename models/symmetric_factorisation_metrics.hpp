@@ -7,6 +7,13 @@
 //   unobserved_error      ‖P_Ωᶜ(W − W*)‖_F / ‖P_Ωᶜ(W*)‖_F (completion only; Ωᶜ
 //                         are the ordered pairs not in Ω; absolute error when
 //                         W* vanishes on Ωᶜ)
+//   observed_error        ‖P_Ω(W − W*)‖_F / ‖P_Ω(W*)‖_F (when asked for:
+//                         completion in the asymmetric factorisation)
+//
+// W* may be rectangular (the asymmetric factorisation) and may hold NaN on
+// entries nobody knows (a completion problem given as a file): then
+// reconstruction_error and unobserved_error, which need them, are not
+// recorded at all (never a NaN column); observed_error still is.
 //   nuclear_norm          Σ_i σ_i(W)
 //   effective_rank        exp(−Σ_i p_i log p_i), p_i = σ_i / Σ_j σ_j
 //                         (Roy & Vetterli 2007); 0 for W = 0
@@ -22,9 +29,10 @@
 namespace gradflow {
 
 struct FactorisationMetricsOptions {
-  Eigen::MatrixXd truth;                 // W* (d × d); empty: no reconstruction errors
+  Eigen::MatrixXd truth;                 // W* (m × n, NaN where unknown); empty: no errors
   Eigen::MatrixXd unobserved_mask;       // 1 on entries outside Ω, 0 on Ω; empty: sensing
-  Eigen::Index top_singular_values = 5;  // q, capped at d
+  Eigen::Index top_singular_values = 5;  // q, capped at min(m, n)
+  bool observed_error = false;           // record observed_error (needs unobserved_mask)
 };
 
 class FactorisationMetrics {
@@ -36,11 +44,16 @@ class FactorisationMetrics {
   void observe(const Eigen::MatrixXd& W, Observation& out) const;
 
   const Eigen::MatrixXd& truth() const { return options_.truth; }
+  // False when W* is absent or has unknown (NaN) entries.
+  bool truth_fully_known() const { return truth_known_; }
 
  private:
   FactorisationMetricsOptions options_;
+  bool truth_known_ = false;
   double truth_norm_ = 0.0;
   double unobserved_truth_norm_ = 0.0;
+  double observed_truth_norm_ = 0.0;
+  Eigen::MatrixXd observed_truth_;  // P_Ω(W*), zeros elsewhere (NaN-free)
 };
 
 // What every factorisation flow records of its W: the metrics when it has

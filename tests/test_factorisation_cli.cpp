@@ -209,6 +209,8 @@ TEST_CASE("bad factorisation input is refused naming the key, with nothing writt
   };
   check_refused(dir, spec(from_file("W_asym.npy")),
                 "key 'data.ground_truth_file': the ground truth W* must be symmetric");
+  check_refused(dir, spec(from_file("W_asym.npy")),
+                "a non-symmetric or non-square target is the model kind \"matrix_factorisation\"");
   check_refused(dir, spec(from_file("W_indef.npy")),
                 "key 'data.ground_truth_file': the ground truth W* is declared positive "
                 "semidefinite (\"psd\": true) "

@@ -18,8 +18,8 @@ from ._core import SpecError, core as _core_module
 from .api import compare, gd, integrate, modified_flow, run, sgd
 from .custom import FunctionModel, PythonModel, hessian, hessian_vector, sharpness
 from .load import load
-from .models import (LeastSquares, LinearNetwork, Model, SymmetricFactorisation, TwoLayerRelu,
-                     WideSharp1D)
+from .models import (LeastSquares, LinearNetwork, MatrixFactorisation, Model,
+                     SymmetricFactorisation, TwoLayerRelu, WideSharp1D)
 from .results import Comparison, Ensemble, Experiment, Results, Run, Series
 
 __version__ = _core_module.__version__
@@ -36,6 +36,6 @@ methods = _core_module.methods()
 
 __all__ = ["DtypeWarning", "SpecError", "compare", "gd", "integrate", "modified_flow", "run", "sgd",
            "FunctionModel", "PythonModel", "hessian", "hessian_vector", "sharpness", "load",
-           "LeastSquares", "LinearNetwork", "Model", "SymmetricFactorisation", "TwoLayerRelu",
+           "LeastSquares", "LinearNetwork", "MatrixFactorisation", "Model", "SymmetricFactorisation", "TwoLayerRelu",
            "WideSharp1D", "Comparison", "Ensemble", "Experiment", "Results", "Run", "Series",
            "methods"]

@@ -281,6 +281,45 @@ class SymmetricFactorisation(Model):
         return super().init(kind, seed=seed, flow=flow, **drop_none({"alpha": alpha}), **keys)
 
 
+class MatrixFactorisation(Model):
+    """Asymmetric (deep) factorisation W = W_N ⋯ W_1 of an m × n matrix on
+    matrix completion (or `task="sensing"`, with `measurements` an m' × mn
+    array or a count of Gaussian A_k). The ground truth as an array (`ground_truth`, m × n,
+    NaN where unknown) or generated (`rows`, `cols`, `rank`, from the seed);
+    the observed entries as an |Ω| × 2 array of (row, col) (`observed`), a
+    count (the first of one random order: nested across counts), or, with an
+    array ground truth, every known entry. `depth` N >= 1, hidden `width`
+    (default min(m, n)). Flows "layers" and "end_to_end".
+    docs/spec.md → matrix_factorisation."""
+
+    _neutral_init = {"kind": "identity", "alpha": 1.0}
+
+    def __init__(self, task="completion", *, ground_truth=None, rows=None, cols=None, rank=None,
+                 observed=None, measurements=None, depth=None, width=None,
+                 top_singular_values=None, seed=0):
+        data = {"kind": task}
+        if ground_truth is not None:
+            data["ground_truth_file"] = ground_truth
+        data.update(drop_none({"rows": rows, "cols": cols, "rank": rank}))
+        for key, value in (("observed", observed), ("measurements", measurements)):
+            if value is None:
+                continue
+            if isinstance(value, (int, np.integer)):
+                data[key] = int(value)
+            else:
+                data[key + "_file"] = value
+        super().__init__("matrix_factorisation", data=data, seed=seed,
+                         **drop_none({"depth": depth, "width": width,
+                                      "top_singular_values": top_singular_values}))
+
+    def init(self, kind, seed=0, flow=None, alpha=None, **keys):
+        return super().init(kind, seed=seed, flow=flow, **drop_none({"alpha": alpha}), **keys)
+
+    def product(self, x):
+        """W = W_N ⋯ W_1 of a layers state."""
+        return self.project(x)
+
+
 class TwoLayerRelu(Model):
     """f(x) = (1/√m) Σ_r a_r relu(w_rᵀx), first layer trained, on X (n × d,
     rows are samples) and labels y. The start is part of the model (the

@@ -2,9 +2,11 @@
 // matrix completion (Gunasekar et al. 2017; Arora, Cohen, Hu & Luo 2019).
 //
 // Flows: "U" (the parameter flow, default), "W" (the induced flow closed in W,
-// from W(0) = U(0)U(0)ᵀ) and "deep" (W = W_N ⋯ W_1, balanced from the same
-// W(0) unless init.deep gives its start); all three project to "W", so any two
-// runs compare as ‖W_a − W_b‖_F.
+// from W(0) = U(0)U(0)ᵀ) and "deep" (W = W_N ⋯ W_1 of N square d x d factors
+// of the same symmetric target, balanced from the same W(0) unless init.deep
+// gives its start); all three project to "W", so any two runs compare as
+// ‖W_a − W_b‖_F. A non-symmetric or non-square target, or other factor
+// shapes, is the kind "matrix_factorisation" (factory_matrix_factorisation.cpp).
 //
 // Spec keys (defaults in brackets):
 //   data.kind                  "sensing" or "completion"
@@ -71,6 +73,20 @@ GroundTruth read_ground_truth(JsonReader& d, const ExperimentSpec& spec, std::ui
     }
     d.skip("rank");
     const Eigen::MatrixXd raw = read_spec_matrix(spec, path);
+    // W = UUᵀ fits a symmetric square W* only; a general one is the other kind's.
+    const bool general =
+        raw.rows() != raw.cols() || (raw - raw.transpose()).cwiseAbs().maxCoeff() >
+                                        kGroundTruthSymmetryTolerance * raw.cwiseAbs().maxCoeff();
+    if (general) {
+      try {
+        validated_ground_truth(raw, psd);
+      } catch (const std::invalid_argument& e) {
+        d.fail("ground_truth_file",
+               fmt::format("{} ({}); a non-symmetric or non-square target is the model kind "
+                           "\"matrix_factorisation\" (W = W_N ⋯ W_1 of an m x n matrix)",
+                           e.what(), path));
+      }
+    }
     GroundTruth t{checked(d, "ground_truth_file", [&] { return validated_ground_truth(raw, psd); }),
                   fmt::format("W* {} x {} from {}", raw.rows(), raw.cols(), path)};
     if (d.has("size")) {

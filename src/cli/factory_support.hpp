@@ -27,6 +27,7 @@ auto checked(const JsonReader& r, const std::string& key, F&& make) {
 // Model factories, one per kind (one file each).
 ModelInstance build_linear_network(const ExperimentSpec& spec);
 ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec);
+ModelInstance build_matrix_factorisation(const ExperimentSpec& spec);
 ModelInstance build_two_layer_relu(const ExperimentSpec& spec);
 ModelInstance build_least_squares(const ExperimentSpec& spec);
 ModelInstance build_wide_sharp_1d(const ExperimentSpec& spec);

@@ -33,6 +33,16 @@ const Factory kFactories[] = {
       {"data": {"kind": "completion", "size": 4, "rank": 1, "observed": 9},
        "model": {"depth": 2}, "init": {"kind": "gaussian", "alpha": 0.7}}
     ])"},
+    {"matrix_factorisation", build_matrix_factorisation, R"([
+      {"data": {"rows": 4, "cols": 3, "rank": 2, "observed": 8},
+       "model": {"depth": 3}, "init": {"kind": "gaussian", "alpha": 0.6}},
+      {"data": {"rows": 3, "cols": 5, "rank": 1, "observed": 10},
+       "model": {"depth": 2, "width": 4}, "init": {"kind": "balanced", "alpha": 0.7}},
+      {"data": {"rows": 3, "cols": 3, "rank": 2, "observed": 6},
+       "model": {"depth": 1}, "init": {"kind": "identity", "alpha": 0.5}},
+      {"data": {"kind": "sensing", "rows": 3, "cols": 4, "rank": 1, "measurements": 9},
+       "model": {"depth": 2, "width": 2}, "init": {"kind": "gaussian", "alpha": 0.6}}
+    ])"},
     {"two_layer_relu", build_two_layer_relu, R"([
       {"data": {"samples": 6, "inputs": 3, "unit_norm_inputs": true},
        "model": {"width": 10}, "init": {"kind": "gaussian", "std": 1.0}}

@@ -46,7 +46,7 @@ bool parse_double(const std::string& text, double& value) {
 }
 }  // namespace
 
-Eigen::MatrixXd read_csv_matrix(const std::string& path) {
+Eigen::MatrixXd read_csv_matrix(const std::string& path, bool nan_allowed) {
   std::ifstream in(path);
   if (!in) throw_input_error(path, "", "cannot open the file (missing or unreadable)");
   std::vector<std::vector<double>> rows;
@@ -85,7 +85,7 @@ Eigen::MatrixXd read_csv_matrix(const std::string& path) {
                         trim(cells[c]),
                         line_no == 1 ? " (line 1 has numbers too, so it is no header)" : ""));
       }
-      if (!std::isfinite(v)) {
+      if (!std::isfinite(v) && !(nan_allowed && std::isnan(v))) {
         throw_input_error(
             path, "",
             fmt::format("line {}, column {}: {} is not finite", line_no, c + 1, trim(cells[c])));

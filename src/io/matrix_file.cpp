@@ -14,11 +14,12 @@ namespace gradflow {
 
 namespace {
 
-// "row 3, column 2 (zero-based: [2, 1]) is inf": the first non-finite entry.
-std::string first_non_finite(const Eigen::MatrixXd& m) {
+// "row 3, column 2 (zero-based: [2, 1]) is inf": the first non-finite entry
+// (the first infinite one when NaN is allowed).
+std::string first_non_finite(const Eigen::MatrixXd& m, bool nan_allowed = false) {
   for (Eigen::Index r = 0; r < m.rows(); ++r) {
     for (Eigen::Index c = 0; c < m.cols(); ++c) {
-      if (!std::isfinite(m(r, c))) {
+      if (!std::isfinite(m(r, c)) && !(nan_allowed && std::isnan(m(r, c)))) {
         return fmt::format("row {}, column {} (counted from 1) is {}", r + 1, c + 1, m(r, c));
       }
     }
@@ -26,17 +27,25 @@ std::string first_non_finite(const Eigen::MatrixXd& m) {
   return "every entry is finite";
 }
 
+bool acceptable(const Eigen::MatrixXd& m, bool nan_allowed) {
+  return nan_allowed ? !m.array().isInf().any() : m.allFinite();
+}
+
+std::string refusal(bool nan_allowed) {
+  return nan_allowed ? "contains Inf" : "contains NaN or Inf";
+}
+
 }  // namespace
 
 Eigen::MatrixXd read_matrix_file(const std::filesystem::path& path, const std::string& spec_file,
-                                 const std::string& key) {
+                                 const std::string& key, bool nan_allowed) {
   const std::string ext = path.extension().string();
   // Matrices handed over in memory (the Python package) under a path-like name.
   if (const Eigen::MatrixXd* in_memory = MemoryMatrices::find(path)) {
-    if (!in_memory->allFinite()) {
+    if (!acceptable(*in_memory, nan_allowed)) {
       throw_input_error(spec_file, key,
-                        fmt::format("\"{}\" contains NaN or Inf: {}", path.string(),
-                                    first_non_finite(*in_memory)));
+                        fmt::format("\"{}\" {}: {}", path.string(), refusal(nan_allowed),
+                                    first_non_finite(*in_memory, nan_allowed)));
     }
     return *in_memory;
   }
@@ -55,9 +64,12 @@ Eigen::MatrixXd read_matrix_file(const std::filesystem::path& path, const std::s
   }
   Eigen::MatrixXd m;
   try {
-    m = ext == ".npy" ? read_npy(path.string()).values : read_csv_matrix(path.string());
-    if (!m.allFinite())
-      throw_input_error(path.string(), "", "contains NaN or Inf: " + first_non_finite(m));
+    m = ext == ".npy" ? read_npy(path.string()).values
+                      : read_csv_matrix(path.string(), nan_allowed);
+    if (!acceptable(m, nan_allowed)) {
+      throw_input_error(path.string(), "",
+                        refusal(nan_allowed) + ": " + first_non_finite(m, nan_allowed));
+    }
   } catch (const InputError& e) {
     // The data file's own message ("x.csv: line 3, ..."), under the spec key that named it.
     if (key.empty()) throw;
