@@ -25,13 +25,16 @@
 // relu'(0) = 1) converges to as η → 0 (core/relu_filippov_rule.hpp); a sliding
 // pair's margin is min(σv_i, σ(e_i − v_i)), σ = a_r, zero where α reaches 0 or 1.
 
+#include "core/block_pool.hpp"
 #include "core/dataset.hpp"
+#include "core/neuron_blocks.hpp"
 #include "core/relu_filippov_rule.hpp"
 #include "core/rng.hpp"
 #include "core/shallow_relu_field.hpp"
 
 #include <Eigen/Core>
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,8 +50,15 @@ struct TwoLayerReluStart {
 class TwoLayerRelu final : public ShallowReluField {
  public:
   // Throws std::invalid_argument: inputs not of unit norm (to 1e-10), more
-  // than one output, width 0, signs not ±1, weights not m × d, NaN/Inf.
-  TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start);
+  // than one output, width 0, signs not ±1, weights not m × d, NaN/Inf,
+  // threads < 1.
+  //
+  // `threads` share the products of loss, gradient, velocity and
+  // hessian_vector (Z = WX and M·diag(e)Xᵀ) in fixed blocks of neurons
+  // (core/neuron_blocks.hpp); the sums over neurons (u_i) stay one loop on
+  // the caller, in today's order. Every thread count gives the same bits.
+  // Copies share the threads (taking turns), not the scratch.
+  TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start, int threads = 1);
 
   // a_r = ±1 with probability ½ each (r = 0..m-1), then W ~ N(0, κ²) column
   // by column. Throws std::invalid_argument for width 0 or κ < 0.
@@ -95,6 +105,7 @@ class TwoLayerRelu final : public ShallowReluField {
   long sliding_count(const Mode& mode) const override;
 
   Eigen::Index width() const { return signs_.size(); }
+  int threads() const override { return threads_; }
   Eigen::Index input_dim() const { return X_.rows(); }
   Eigen::Index samples() const { return X_.cols(); }
   const Eigen::MatrixXd& inputs() const override { return X_; }                     // d × n
@@ -129,6 +140,9 @@ class TwoLayerRelu final : public ShallowReluField {
   // weights v are left in small_v_. Needs forward(x, &mode) first.
   void sliding_margins(const ModeData& mode, Eigen::Index r, std::size_t b, std::size_t e,
                        double* h) const;
+  // work(first, count) for every block of neurons, on the pool's threads.
+  template <class Work>
+  void for_neuron_blocks(Work&& work) const;
   Eigen::Index neuron_of(Eigen::Index k) const { return k % width(); }
   Eigen::Index sample_of(Eigen::Index k) const { return k / width(); }
 
@@ -154,6 +168,9 @@ class TwoLayerRelu final : public ShallowReluField {
   mutable std::vector<double> small_v_, small_h_;  // n, n
   mutable std::vector<Eigen::Index> set_;          // n
   mutable ReluFilippovRule rule_;                  // the Filippov selection (scratch inside)
+  NeuronBlocks blocks_;
+  int threads_ = 1;
+  std::shared_ptr<BlockPool> pool_;  // null: one thread (or one block)
 };
 
 }  // namespace gradflow

@@ -56,3 +56,23 @@ TEST_CASE("a two-layer ReLU field evaluation allocates nothing once warmed up") 
   CHECK(allocations_of([&] { net.hessian_vector(x, v, hv); }) == 0);
   CHECK(sink > 0.0);
 }
+
+TEST_CASE("a threaded two-layer ReLU field evaluation allocates nothing once warmed up") {
+  Rng rng(5);
+  Dataset data;
+  data.X = rng.normal_matrix(10, 100);
+  data.X.colwise().normalize();
+  data.Y = rng.normal_matrix(1, 100);
+  const TwoLayerRelu net(data, TwoLayerRelu::draw_start(4000, 10, 1.0, rng), 2);
+  REQUIRE(net.threads() == 2);
+  const Eigen::VectorXd x = net.initial_state();
+  Eigen::VectorXd v(net.dim()), hv(net.dim());
+  net.velocity(x, 0.0, v);
+  net.hessian_vector(x, v, hv);
+  const long before = testing::heap_allocations_so_far();
+  for (int k = 0; k < 20; ++k) {
+    net.velocity(x, 0.0, v);
+    net.hessian_vector(x, v, hv);
+  }
+  CHECK(testing::heap_allocations_so_far() - before == 0);
+}

@@ -27,6 +27,9 @@ WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOp
       share_(P_),
       gram_(P_.d) {
   const Index m = P_.m, n = P_.n, d = P_.d;
+  blocks_.width = m;
+  if (field.threads() > 1 && blocks_.count() > 1)
+    threads_ = std::make_unique<BlockPool>(field.threads());
   SA_.resize(m, n);
   count_.resize(n, n);
   Z_.resize(m, n);
@@ -205,7 +208,9 @@ void WindowIntegrator::commit(double t) {
   // Every neuron as if its pattern were frozen: W ← W − SA diag(R(h)) Xᵀ.
   const VectorXd& R = path.end_integral();
   for (Index i = 0; i < n; ++i) EXt_.row(i) = R[i] * P_.X.col(i).transpose();
-  Wm.noalias() -= SA_ * EXt_;
+  for_neuron_blocks([&](Index first, Index count) {
+    Wm.middleRows(first, count).noalias() -= SA_.middleRows(first, count) * EXt_;
+  });
   // Inactive sliding neurons move with Π_C of that (which also removes the
   // round-off in w_rᵀx_i, i ∈ C).
   for (std::size_t b = 0; b < sliding_.size();) {

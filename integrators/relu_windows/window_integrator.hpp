@@ -14,9 +14,12 @@
 #include "integrators/relu_windows/residual_path.hpp"
 #include "integrators/relu_windows/small_gram.hpp"
 
+#include "core/block_pool.hpp"
+#include "core/neuron_blocks.hpp"
 #include "core/relu_filippov_rule.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -40,6 +43,23 @@ class WindowIntegrator {
   }
   void pattern_of(Index r, std::vector<std::uint8_t>& s) const {
     for (Index i = 0; i < P_.n; ++i) s[static_cast<std::size_t>(i)] = SA_(r, i) != 0.0;
+  }
+
+  // work(first, count) for every block of neurons, on the field's threads:
+  // the bulk products and the screening, row by row the same operations for
+  // any thread count (core/neuron_blocks.hpp).
+  template <class Work>
+  void for_neuron_blocks(Work&& work) {
+    auto block = [&](std::size_t b) {
+      const auto k = static_cast<Index>(b);
+      work(blocks_.begin(k), blocks_.size(k));
+    };
+    const auto count = static_cast<std::size_t>(blocks_.count());
+    if (threads_) {
+      threads_->run(count, block);
+    } else {
+      for (std::size_t b = 0; b < count; ++b) block(b);
+    }
   }
 
   void initialise(const VectorXd& x0);
@@ -93,6 +113,8 @@ class WindowIntegrator {
   double h_cap_ = kInf;
   ReluWindowCounts counts_;
   double last_defect_ = 0.0;
+  NeuronBlocks blocks_;
+  std::unique_ptr<BlockPool> threads_;  // null: one thread (or one block)
 };
 
 }  // namespace gradflow::detail::relu

@@ -15,12 +15,17 @@ namespace gradflow::detail::relu {
 void WindowIntegrator::begin_window() {
   const Index m = P_.m, n = P_.n;
   const auto Wm = W();
-  Z_.noalias() = Wm * P_.X;
+  for_neuron_blocks([&](Index first, Index count) {
+    Z_.middleRows(first, count).noalias() = Wm.middleRows(first, count) * P_.X;
+  });
+  // The sums over neurons in one loop: the same order for any thread count.
   for (Index i = 0; i < n; ++i) u_[i] = SA_.col(i).dot(Z_.col(i));
   e0_ = u_ - P_.y;
   // Ẇ = −SA diag(e) Xᵀ; sliding neurons move with Π_C of it.
   for (Index i = 0; i < n; ++i) EXt_.row(i) = e0_[i] * P_.X.col(i).transpose();
-  Wdot_.noalias() = -SA_ * EXt_;
+  for_neuron_blocks([&](Index first, Index count) {
+    Wdot_.middleRows(first, count).noalias() = -SA_.middleRows(first, count) * EXt_;
+  });
   const double k2 = P_.kappa * P_.kappa;
   H0_ = k2 * P_.G.cwiseProduct(count_);
   for (std::size_t b = 0; b < sliding_.size();) {
@@ -39,7 +44,9 @@ void WindowIntegrator::begin_window() {
     pattern_of(r, s_tmp_);
     share_.add_sliding(H0_, s_tmp_.data(), c_tmp_.data(), cs, -k2);
   }
-  Zdot_.noalias() = Wdot_ * P_.X;
+  for_neuron_blocks([&](Index first, Index count) {
+    Zdot_.middleRows(first, count).noalias() = Wdot_.middleRows(first, count) * P_.X;
+  });
   edot0_.noalias() = -H0_ * e0_;
 
   // Bounds valid while at most active_cap_ neurons change their pattern.
@@ -59,14 +66,21 @@ void WindowIntegrator::begin_window() {
   // a + bτ − Qτ² > 0, Q = |c| γ_i max‖ė‖ / 2; the positive root is 2a/(√(b² + 4Qa) − b).
   horizon_.setConstant(kInf);
   const double q0 = 0.5 * P_.kappa * max_rate;
-  for (Index i = 0; i < n; ++i) {
-    const double Q = q0 * P_.gram_row[i];
-    const auto sigma = 2.0 * (SA_.col(i).array() != 0.0).cast<double>() - 1.0;
-    const auto a = sigma * Z_.col(i).array();
-    const auto b = sigma * Zdot_.col(i).array();
-    column_ = (a > 0.0).select(2.0 * a / ((b.square() + 4.0 * Q * a).sqrt() - b), 0.0);
-    horizon_ = horizon_.min(column_);
-  }
+  // Each neuron's horizon is its own minimum over the samples: blocks of
+  // neurons are independent.
+  for_neuron_blocks([&](Index first, Index count) {
+    auto horizon = horizon_.segment(first, count);
+    auto column = column_.segment(first, count);
+    for (Index i = 0; i < n; ++i) {
+      const double Q = q0 * P_.gram_row[i];
+      const auto sigma =
+          2.0 * (SA_.col(i).segment(first, count).array() != 0.0).cast<double>() - 1.0;
+      const auto a = sigma * Z_.col(i).segment(first, count).array();
+      const auto b = sigma * Zdot_.col(i).segment(first, count).array();
+      column = (a > 0.0).select(2.0 * a / ((b.square() + 4.0 * Q * a).sqrt() - b), 0.0);
+      horizon = horizon.min(column);
+    }
+  });
   // Sliding neurons: their own z-margins (Π in the slope bound) and the two
   // margins of each sliding weight, g₀ = σ_e v_j, g₁ = σ_e(e_j − v_j).
   for (std::size_t b = 0; b < sliding_.size();) {

@@ -16,8 +16,11 @@
 
 namespace gradflow {
 
-TwoLayerRelu::TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start) {
+TwoLayerRelu::TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start, int threads) {
   validate_dataset(data);
+  if (threads < 1) {
+    throw std::invalid_argument(fmt::format("the thread count must be >= 1, got {}", threads));
+  }
   if (data.output_dim() != 1) {
     throw std::invalid_argument(
         fmt::format("a two-layer ReLU network has one output; the targets have {} rows (outputs)",
@@ -47,6 +50,9 @@ TwoLayerRelu::TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start) 
   scaled_signs_ = signs_ / std::sqrt(static_cast<double>(m));
   W0_ = start.weights;
   layout_.append("W", m, d);
+  blocks_.width = m;
+  threads_ = threads;
+  if (threads > 1 && blocks_.count() > 1) pool_ = std::make_shared<BlockPool>(threads);
 
   Z_.resize(m, n);
   mask_.resize(m, n);
@@ -95,27 +101,46 @@ Eigen::VectorXd TwoLayerRelu::initial_state() const {
 
 Eigen::MatrixXd TwoLayerRelu::weights(const Eigen::VectorXd& x) const { return layout_.view(x, 0); }
 
+template <class Work>
+void TwoLayerRelu::for_neuron_blocks(Work&& work) const {
+  auto block = [&](std::size_t b) {
+    const auto k = static_cast<Eigen::Index>(b);
+    work(blocks_.begin(k), blocks_.size(k));
+  };
+  const auto count = static_cast<std::size_t>(blocks_.count());
+  if (pool_) {
+    pool_->run(count, block);
+  } else {
+    for (std::size_t b = 0; b < count; ++b) block(b);
+  }
+}
+
 void TwoLayerRelu::forward(const Eigen::VectorXd& x, const ModeData* mode) const {
   const auto W = layout_.view(x, 0);
-  Z_.noalias() = W * X_;
   const Eigen::Index n = samples();
-  if (mode == nullptr) {
+  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+    Z_.middleRows(first, count).noalias() = W.middleRows(first, count) * X_;
+    if (mode != nullptr) return;
     // Column by column, while Z's column is in cache. (A cast of the
     // comparison vectorises; a select or branch per entry is ten times slower.)
     for (Eigen::Index i = 0; i < n; ++i) {
-      mask_.col(i) = (Z_.col(i).array() >= 0.0).cast<double>() * scaled_signs_.array();
-      u_[i] = mask_.col(i).dot(Z_.col(i));
+      mask_.col(i).segment(first, count) =
+          (Z_.col(i).segment(first, count).array() >= 0.0).cast<double>() *
+          scaled_signs_.segment(first, count).array();
     }
-  } else {
-    for (Eigen::Index i = 0; i < n; ++i) u_[i] = mode->signed_active.col(i).dot(Z_.col(i));
-  }
+  });
+  // The sums over neurons in one loop: the same order for any thread count.
+  const Eigen::MatrixXd& signed_mask = mode == nullptr ? mask_ : mode->signed_active;
+  for (Eigen::Index i = 0; i < n; ++i) u_[i] = signed_mask.col(i).dot(Z_.col(i));
   e_ = u_ - y_;
   for (Eigen::Index i = 0; i < n; ++i) Xe_.row(i) = -e_[i] * X_.col(i).transpose();
 }
 
 double TwoLayerRelu::loss(const Eigen::VectorXd& x) const {
   const auto W = layout_.view(x, 0);
-  Z_.noalias() = W * X_;
+  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+    Z_.middleRows(first, count).noalias() = W.middleRows(first, count) * X_;
+  });
   for (Eigen::Index i = 0; i < samples(); ++i) {
     u_[i] = scaled_signs_.dot(Z_.col(i).cwiseMax(0.0));
   }
@@ -128,10 +153,7 @@ Eigen::VectorXd TwoLayerRelu::predictions(const Eigen::VectorXd& x) const {
 }
 
 void TwoLayerRelu::gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const {
-  forward(x, nullptr);
-  g.resize(dim());
-  auto G = layout_.view(g, 0);
-  G.noalias() = mask_ * Xe_;  // the velocity −∇L
+  velocity(x, 0.0, g);  // the velocity −∇L
   g = -g;
 }
 
@@ -139,20 +161,28 @@ void TwoLayerRelu::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorX
                                   Eigen::VectorXd& hv) const {
   forward(x, nullptr);  // the signed mask M of x; Z_ and Xe_ are free again after it
   // (Jv)_i = Σ_r M_ri v_rᵀx_i, then (Jᵀz)_r = Σ_i M_ri z_i x_iᵀ = (M diag(z) Xᵀ)_r.
-  Z_.noalias() = layout_.view(v, 0) * X_;
+  const auto V = layout_.view(v, 0);
+  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+    Z_.middleRows(first, count).noalias() = V.middleRows(first, count) * X_;
+  });
   for (Eigen::Index i = 0; i < samples(); ++i) {
     const double jv = mask_.col(i).dot(Z_.col(i));
     Xe_.row(i) = jv * X_.col(i).transpose();
   }
   hv.resize(dim());
-  layout_.view(hv, 0).noalias() = mask_ * Xe_;
+  auto HV = layout_.view(hv, 0);
+  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+    HV.middleRows(first, count).noalias() = mask_.middleRows(first, count) * Xe_;
+  });
 }
 
 void TwoLayerRelu::velocity(const Eigen::VectorXd& x, double /*t*/, Eigen::VectorXd& dxdt) const {
   forward(x, nullptr);
   dxdt.resize(dim());
   auto V = layout_.view(dxdt, 0);
-  V.noalias() = mask_ * Xe_;
+  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+    V.middleRows(first, count).noalias() = mask_.middleRows(first, count) * Xe_;
+  });
 }
 
 }  // namespace gradflow

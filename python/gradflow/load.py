@@ -89,6 +89,9 @@ def load_experiment(path):
         if "states" in entry:
             referenced.add(entry["states"])
             states = np.load(os.path.join(path, entry["states"]))
+        if isinstance(entry.get("final_state"), dict):  # record.final_state: 1 × dim
+            referenced.add(entry["final_state"]["file"])
+            info["final_state"] = np.load(os.path.join(path, entry["final_state"]["file"]))[0]
         for key, value in entry.items():
             if isinstance(value, dict) and {"file", "rows", "cols"} <= value.keys():
                 referenced.add(value["file"])

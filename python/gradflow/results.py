@@ -64,6 +64,10 @@ class Run:
         self._projections = projections
         self._meta = meta
         self.x0 = info.get("x0")
+        # record.final_state's file (the last recorded state, dim), and
+        # record.max_records': the records (rows of the series) `states` keeps.
+        self._final_state = info.get("final_state")
+        self.kept_records = info.get("kept_records")
         self.series = Series(*info["series"]) if info.get("series") is not None else None
         self.ensemble = Ensemble(info["ensemble"]) if info.get("ensemble") is not None else None
 
@@ -103,6 +107,8 @@ class Run:
 
     @property
     def final_state(self):
+        if self._final_state is not None:
+            return self._final_state.copy()
         s = self.states
         return None if s is None else s[-1].copy()
 

@@ -103,6 +103,7 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
     p.spec.runs[r].method = p.targets.back().plan.method;
   }
   require_experiment_memory(p);
+  p.states_warning = states_size_warning(p);
   return p;
 }
 
@@ -185,6 +186,7 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
   const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian,
                                .sharpness = p.spec.record.sharpness,
                                .sharpness_every = p.spec.record.sharpness_every};
+  if (!p.states_warning.empty()) fmt::print(log, "  warning: {}\n", p.states_warning);
   for (const auto& [name, value] : p.model.facts) fmt::print(log, "  {} = {:.10g}\n", name, value);
   for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
     const RunSpec& run = p.spec.runs[i];
@@ -313,10 +315,21 @@ std::string switch_log_csv(const std::vector<SwitchRecord>& log) {
   return text;
 }
 
-Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim) {
-  Eigen::MatrixXd m(static_cast<Eigen::Index>(t.size()), dim);
-  for (std::size_t r = 0; r < t.size(); ++r)
-    m.row(static_cast<Eigen::Index>(r)) = t.states[r].transpose();
+// The recorded states `kept` (indices into the trajectory), one row each.
+Eigen::MatrixXd stack_states(const Trajectory& t, Eigen::Index dim,
+                             const std::vector<std::size_t>& kept) {
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(kept.size()), dim);
+  for (std::size_t j = 0; j < kept.size(); ++j)
+    m.row(static_cast<Eigen::Index>(j)) = t.states[kept[j]].transpose();
+  return m;
+}
+
+// The rows `kept` of a stacked per-record matrix.
+Eigen::MatrixXd kept_rows(const Eigen::MatrixXd& stacked, const std::vector<std::size_t>& kept) {
+  if (static_cast<std::size_t>(stacked.rows()) == kept.size()) return stacked;
+  Eigen::MatrixXd m(static_cast<Eigen::Index>(kept.size()), stacked.cols());
+  for (std::size_t j = 0; j < kept.size(); ++j)
+    m.row(static_cast<Eigen::Index>(j)) = stacked.row(static_cast<Eigen::Index>(kept[j]));
   return m;
 }
 
@@ -427,9 +440,22 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
       run["central_flow"] = central_flow_json(*central, r);
     }
     put(r.spec.name + ".csv", csv_text(r.diagnostics.series));
+    const Trajectory& trajectory = r.result.trajectory;
+    const std::vector<std::size_t> kept =
+        thinned_records(trajectory.size(), p.spec.record.max_records);
+    if (p.spec.record.max_records > 0 && (p.spec.record.states || p.spec.record.projection)) {
+      run["kept_records"] = kept;  // rows of <run>.csv that the .npy files keep
+    }
     if (p.spec.record.states) {
-      put(r.spec.name + ".states.npy", npy_bytes(stack_states(r.result.trajectory, field.dim())));
+      put(r.spec.name + ".states.npy", npy_bytes(stack_states(trajectory, field.dim(), kept)));
       run["states"] = r.spec.name + ".states.npy";
+    }
+    if (p.spec.record.final_state && trajectory.size() > 0) {
+      put(r.spec.name + ".final_state.npy",
+          npy_bytes(stack_states(trajectory, field.dim(), {trajectory.size() - 1})));
+      run["final_state"] = {{"file", r.spec.name + ".final_state.npy"},
+                            {"t", trajectory.times.back()},
+                            {"record", trajectory.size() - 1}};
     }
     if (p.spec.record.events && records_switches(r.spec.method.method)) {
       put(r.spec.name + ".events.csv", switch_log_csv(r.result.switches));
@@ -438,7 +464,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
     if (p.spec.record.projection) {
       for (const RecordedMatrix& m : recorded_matrices(field, r.result.trajectory, r.diagnostics)) {
         const std::string file = fmt::format("{}.{}.npy", r.spec.name, m.name);
-        put(file, npy_bytes(m.stacked));
+        put(file, npy_bytes(kept_rows(m.stacked, kept)));
         run[m.name] = {{"file", file}, {"rows", m.rows}, {"cols", m.cols}, {"order", "F"}};
       }
     }
@@ -512,6 +538,7 @@ json export_experiment(const PreparedExperiment& p, const ExperimentOutcome& out
       {"comparisons", comparisons},
   };
   if (!sweep.is_null()) meta["eta_sweep"] = sweep;
+  if (!p.states_warning.empty()) meta["warnings"] = json::array({p.states_warning});
   meta["summary_rows"] = {{"runs", lines_of(runs_summary_rows(p, outcome))},
                           {"runs_metrics", runs_final_metrics(outcome)},
                           {"comparisons", lines_of(comparisons_summary_rows(p, outcome))}};

@@ -37,6 +37,9 @@ struct PreparedExperiment {
   std::vector<RunTarget> targets;                // what spec.runs[r] integrates
   std::vector<std::unique_ptr<Field>> wrappers;  // fields the targets own
   std::vector<double> times;
+  // Non-empty when the states files would exceed warn_states_gib
+  // (states_size_warning): printed before the runs and kept in meta.json.
+  std::string states_warning;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);
 // The same with a model built elsewhere (a model defined in Python, or a

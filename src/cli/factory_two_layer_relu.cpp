@@ -116,6 +116,15 @@ ModelInstance build_two_layer_relu(const ExperimentSpec& spec) {
   m.string("kind");
   const long width = m.positive_integer("width");
   const std::string policy = m.choice("non_unit_inputs", {"normalise", "refuse"}, "normalise");
+  // Threads change no bit of any result (models/two_layer_relu.hpp), so the
+  // key is in meta.json's spec only when given.
+  long threads = 1;
+  if (m.has("threads")) {
+    threads = m.positive_integer("threads");
+    if (threads > 1024) {
+      m.fail("threads", fmt::format("expected an integer in [1, 1024], got {}", threads));
+    }
+  }
   m.finish();
   ensure_unit_inputs(data, m, policy);
   out.resolved_model = m.resolved();
@@ -131,7 +140,9 @@ ModelInstance build_two_layer_relu(const ExperimentSpec& spec) {
   out.exports.emplace_back("init_weights", start.weights);
   out.exports.emplace_back("init_signs", start.signs);
 
-  auto net = checked(m, "width", [&] { return std::make_unique<TwoLayerRelu>(data, start); });
+  auto net = checked(m, "width", [&] {
+    return std::make_unique<TwoLayerRelu>(data, start, static_cast<int>(threads));
+  });
   const Eigen::VectorXd u0 = net->initial_predictions();
   auto kernel = std::make_unique<KernelFlow>(net->infinite_width_kernel(), net->targets(),
                                              "infinite-width NTK H_inf", u0);

@@ -90,14 +90,31 @@ void require_experiment_memory(const PreparedExperiment& p) {
 namespace gradflow {
 
 double experiment_states_bytes(const PreparedExperiment& p) {
-  if (!p.spec.record.states) return 0.0;
+  const RecordSpec& record = p.spec.record;
+  if (!record.states && !record.final_state) return 0.0;
   double bytes = 0.0;
   for (std::size_t r = 0; r < p.targets.size(); ++r) {
     if (p.spec.runs[r].ensemble.size > 0) continue;  // ensembles write no states
-    bytes +=
-        recorded(p.targets[r]) * static_cast<double>(p.targets[r].field->dim()) * kBytesPerEntry;
+    const auto dim = static_cast<double>(p.targets[r].field->dim());
+    double rows = record.final_state ? 1.0 : 0.0;
+    if (record.states) {
+      rows += record.max_records > 0
+                  ? std::min(recorded(p.targets[r]), static_cast<double>(record.max_records))
+                  : recorded(p.targets[r]);
+    }
+    bytes += rows * dim * kBytesPerEntry;
   }
   return bytes;
+}
+
+std::string states_size_warning(const PreparedExperiment& p) {
+  const double bytes = experiment_states_bytes(p);
+  if (!(bytes > p.spec.warn_states_bytes)) return "";
+  return fmt::format(
+      "the recorded states of experiment \"{}\" will take about {} on disk, more than "
+      "warn_states_gib = {:.6g}: keep fewer (record.max_records, record.final_state instead of "
+      "record.states, a coarser sample) or raise warn_states_gib",
+      p.spec.name, gib(bytes), p.spec.warn_states_bytes / kGiB);
 }
 
 double experiment_output_bytes(const PreparedExperiment& p) {

@@ -37,6 +37,11 @@ void require_experiment_memory(const PreparedExperiment& p);
 double experiment_states_bytes(const PreparedExperiment& p);
 double experiment_output_bytes(const PreparedExperiment& p);
 
+// A warning (empty: none) when the experiment's states files (states.npy,
+// thinned by record.max_records, and final_state.npy) would exceed the spec's
+// warn_states_gib: the estimate and the keys that make it smaller or raise it.
+std::string states_size_warning(const PreparedExperiment& p);
+
 // Throws InputError naming `dir` when the files of `prepared` would not fit in
 // the space available there (std::filesystem::space).
 void require_output_space(const std::vector<PreparedExperiment>& prepared,

@@ -34,6 +34,9 @@ class ShallowReluField : public SwitchedField {
   virtual const Eigen::MatrixXd& inputs() const = 0;          // X, d × n (columns x_i)
   virtual const Eigen::VectorXd& targets() const = 0;         // y, n
   virtual const Eigen::VectorXd& output_weights() const = 0;  // c, m (fixed, non-zero)
+  // How many threads an integrator may use for the per-neuron work of this
+  // field (core/neuron_blocks.hpp): the model's own setting, 1 by default.
+  virtual int threads() const { return 1; }
 };
 
 }  // namespace gradflow

@@ -41,6 +41,20 @@ std::string default_integrator_name(bool switched, bool fixed_step) {
   return switched ? "event_driven" : "auto";
 }
 
+std::vector<std::size_t> thinned_records(std::size_t records, long max_records) {
+  std::vector<std::size_t> kept;
+  const auto wanted = static_cast<std::size_t>(max_records);
+  if (max_records <= 0 || records <= wanted) {
+    kept.resize(records);
+    for (std::size_t k = 0; k < records; ++k) kept[k] = k;
+    return kept;
+  }
+  kept.reserve(wanted);
+  // Integer arithmetic: the same rows on every machine, first and last exact.
+  for (std::size_t j = 0; j < wanted; ++j) kept.push_back(j * (records - 1) / (wanted - 1));
+  return kept;
+}
+
 std::string EtaSweep::gd_name(double eta) { return fmt::format("gd_{}", eta); }
 std::string EtaSweep::modified_name(double eta) { return fmt::format("mf_{}", eta); }
 
@@ -134,6 +148,7 @@ void check_output_files(const ExperimentSpec& e, std::size_t user_runs, bool com
     } else {
       add(run.name + ".csv", key);
       if (e.record.states) add(run.name + ".states.npy", key);
+      if (e.record.final_state) add(run.name + ".final_state.npy", key);
     }
   }
   for (std::size_t i = 0; i < e.comparisons.size(); ++i) {
@@ -244,6 +259,10 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
   e.max_memory_bytes = r.has("max_memory_gib")
                            ? r.positive_number("max_memory_gib") * 1024.0 * 1024.0 * 1024.0
                            : physical_memory_bytes();
+  // Not in `resolved` unless given either: adding the key must not change
+  // the meta.json of specs that do not use it.
+  if (r.has("warn_states_gib"))
+    e.warn_states_bytes = r.positive_number("warn_states_gib") * 1024.0 * 1024.0 * 1024.0;
 
   std::vector<JsonReader> runs;
   if (r.has("runs") || !r.has("eta_sweep")) runs = r.objects("runs");
@@ -337,6 +356,16 @@ ExperimentSpec read_experiment(const json& root, const std::string& file,
     rec.fail("sharpness_every", "applies only with \"sharpness\": true (sharpness is off)");
   }
   e.record.states = rec.boolean("states", false);
+  e.record.final_state = rec.boolean("final_state", false);
+  if (rec.has("max_records")) {
+    e.record.max_records = rec.integer("max_records");
+    if (e.record.max_records < 2) {
+      rec.fail("max_records",
+               fmt::format("expected an integer >= 2 (the first and the last record are always "
+                           "kept), got {}",
+                           e.record.max_records));
+    }
+  }
   e.record.projection = rec.boolean("projection", false);
   e.record.data = rec.boolean("data", true);
   e.record.events = rec.boolean("events", false);

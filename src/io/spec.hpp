@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -46,9 +47,13 @@ struct RecordSpec {
   bool sharpness = false;  // λ_max(∇²L) per record (Lanczos for large states); 2/η for GD runs
   long sharpness_every = 1;  // sharpness at every k-th record (and the last)
   bool states = false;       // <run>.states.npy, records x dim
-  bool projection = false;   // <run>.<projection>.npy, e.g. the e2e matrix per record
-  bool data = true;          // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
-  bool events = false;       // <run>.events.csv: every switch of event_driven / relu_windows runs
+  bool final_state = false;  // <run>.final_state.npy, 1 x dim: the last recorded state only
+  // > 0: <run>.states.npy and the projection files keep at most this many
+  // records, evenly spread, always the first and the last (thinned_records).
+  long max_records = 0;
+  bool projection = false;  // <run>.<projection>.npy, e.g. the e2e matrix per record
+  bool data = true;         // the data the model used (e.g. data_X.npy, data_Y.npy) and x0.npy
+  bool events = false;      // <run>.events.csv: every switch of event_driven / relu_windows runs
 };
 
 // "eta_sweep": GD at each step size against one gradient-flow reference (and,
@@ -73,6 +78,9 @@ struct ExperimentSpec {
   // max_memory_gib in bytes; by default this machine's physical memory
   // (cli/resource_estimate.hpp refuses runs whose estimate exceeds it).
   double max_memory_bytes = 0.0;
+  // warn_states_gib in bytes: a run whose recorded states (.npy files) would
+  // exceed it is warned about in the log and meta.json before any work.
+  double warn_states_bytes = 1024.0 * 1024.0 * 1024.0;
   SampleGrid sample;
   StopOptions stop;
   RecordSpec record;
@@ -100,6 +108,11 @@ std::string default_integrator_name(bool switched, bool fixed_step);
 // "experiments[i].<key>"; another key keeps its name, and the message says
 // which experiment it was read for.
 InputError in_experiment(const InputError& error, const ExperimentSpec& spec);
+
+// The records a states file keeps of `records` when at most `max_records`
+// are asked for (0: all): record ⌊j·(records − 1)/(max_records − 1)⌋ for
+// j = 0 … max_records − 1, so the first and the last are always kept.
+std::vector<std::size_t> thinned_records(std::size_t records, long max_records);
 
 // Reads and validates a spec file; throws InputError (file, key, expected, got).
 std::vector<ExperimentSpec> read_spec_file(const std::filesystem::path& path);
