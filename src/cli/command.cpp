@@ -7,6 +7,7 @@
 #include "cli/report_command.hpp"
 #include "cli/sweep.hpp"
 #include "io/atomic_file.hpp"
+#include "io/output_lock.hpp"
 #include "io/errors.hpp"
 #include "io/spec.hpp"
 
@@ -49,7 +50,8 @@ int command_check(const std::string& spec_path, std::ostream& out) {
 int command_run(const std::string& spec_path, const std::string& out_dir, bool quiet,
                 const SweepOptions& options, bool report, std::ostream& out, std::ostream& err) {
   const auto prepared = prepare_spec(spec_path);
-  OutputDirectory dir(out_dir);  // fails here, before any integration, if unwritable
+  OutputDirectory dir(out_dir);         // fails here, before any integration, if unwritable
+  const OutputLock lock(dir.target());  // and here if another run writes there
   require_output_space(prepared, dir.target());  // and here if the files cannot fit
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -104,6 +105,9 @@ int finish_sweep(const std::vector<PreparedExperiment>& prepared,
     runs += r.runs_rows;
     comparisons += r.comparisons_rows;
   }
+  std::vector<std::string> names;
+  for (const PreparedExperiment& p : prepared) names.push_back(p.spec.name);
+  const std::vector<std::string> removed = out.remove_folders_except(names);
   out.write("summary_runs.csv", runs);
   out.write("summary_comparisons.csv", comparisons);
   out.commit();
@@ -126,6 +130,12 @@ int finish_sweep(const std::vector<PreparedExperiment>& prepared,
              "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
              "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
              files + 2, std::filesystem::absolute(out.target()).lexically_normal().string());
+  if (!removed.empty()) {
+    fmt::print(os,
+               "removed {} experiment folder(s) of an earlier run that this spec does not "
+               "produce: {}\n",
+               removed.size(), fmt::join(removed, ", "));
+  }
   if (skipped > 0) {
     fmt::print(os, "resumed: {} experiment(s) complete from an earlier run were not run again\n",
                skipped);
