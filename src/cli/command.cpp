@@ -1,6 +1,7 @@
 #include "cli/command.hpp"
 
 #include "cli/experiment.hpp"
+#include "cli/interrupt_watch.hpp"
 #include "cli/resource_estimate.hpp"
 #include "cli/registry.hpp"
 #include "cli/report.hpp"
@@ -52,7 +53,8 @@ int command_run(const std::string& spec_path, const std::string& out_dir, bool q
   const auto prepared = prepare_spec(spec_path);
   OutputDirectory dir(out_dir);         // fails here, before any integration, if unwritable
   const OutputLock lock(dir.target());  // and here if another run writes there
-  require_output_space(prepared, dir.target());  // and here if the files cannot fit
+  require_output_space(prepared, dir.target());     // and here if the files cannot fit
+  const InterruptWatch interrupts(dir, spec_path);  // before the sweep's threads start
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
   const std::vector<UnitReport> reports = run_sweep(prepared, dir, options, log);

@@ -2,6 +2,7 @@
 
 #include "cli/central_flow_run.hpp"
 #include "cli/ensemble.hpp"
+#include "cli/interrupt_watch.hpp"
 #include "cli/eta_sweep.hpp"
 #include "cli/resource_estimate.hpp"
 #include "cli/report.hpp"
@@ -204,7 +205,9 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
     if (show) progress->begin(fmt::format("{}/{}", p.spec.name, run.name), p.spec.t_end);
     std::optional<RunResult> result;
     {
-      const ScopedProgress scope(show ? progress : nullptr);
+      // Where this run is, for a Ctrl-C (cli/interrupt_watch.hpp).
+      RunPosition position(p.spec.name, run.name, show ? progress : nullptr);
+      const ScopedProgress scope(&position);
       result.emplace(
           integrate(*target.field, *target.x0, target.plan.times, method, target.plan.stop));
     }

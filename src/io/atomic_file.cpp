@@ -239,6 +239,7 @@ std::size_t OutputDirectory::commit_matching(const std::string& prefix) {
     for (std::string& f : files_) (under(f, prefix) ? chosen : rest).push_back(std::move(f));
     files_ = std::move(rest);
   }
+  const std::lock_guard publishing(commit_mutex_);
   if (!prefix.empty()) {
     // One experiment's folder: staged whole, published whole.
     if (!chosen.empty()) swap_in(prefix, chosen);
@@ -288,6 +289,12 @@ std::vector<std::string> OutputDirectory::remove_folders_except(
   std::sort(removed.begin(), removed.end());
   if (!removed.empty()) sync_path(target_, true);
   return removed;
+}
+
+void OutputDirectory::abandon() {
+  commit_mutex_.lock();  // never released: the process exits
+  std::error_code ec;
+  fs::remove_all(staging_, ec);
 }
 
 void OutputDirectory::discard(const std::string& prefix) {

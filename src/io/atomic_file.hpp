@@ -51,6 +51,10 @@ class OutputDirectory {
   // Drops the files staged under `prefix/` (a unit that failed).
   void discard(const std::string& prefix);
 
+  // For a process about to exit on a signal: waits for a commit in progress
+  // to finish, blocks every later one and removes the staging folder.
+  void abandon();
+
   const std::filesystem::path& target() const { return target_; }
   std::vector<std::string> staged() const;  // not yet committed
   std::size_t committed() const;            // files moved into the target so far
@@ -61,6 +65,7 @@ class OutputDirectory {
   std::vector<std::string> files_;  // staged, not yet committed or discarded
   std::size_t committed_ = 0;
   mutable std::mutex mutex_;
+  std::mutex commit_mutex_;  // held while files are published
   std::size_t commit_matching(const std::string& prefix);
   void swap_in(const std::string& prefix, const std::vector<std::string>& files);
 };
