@@ -18,6 +18,12 @@ shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(npy csv spec)
 
+if ! command -v clang++ >/dev/null ||
+   ! compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-*.a" >/dev/null; then
+  echo "fuzz.sh: needs clang++ and libFuzzer: apt-get install -y clang-14 libclang-rt-14-dev" >&2
+  exit 2
+fi
+
 CMAKE_CXX_COMPILER_LAUNCHER="${CMAKE_CXX_COMPILER_LAUNCHER:-$(command -v ccache || true)}" \
   cmake --preset fuzz >/dev/null
 cmake --build build/fuzz -j "${JOBS:-2}" --target "${targets[@]/#/fuzz_}"
