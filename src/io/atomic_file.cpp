@@ -244,11 +244,25 @@ std::size_t OutputDirectory::commit_matching(const std::string& prefix) {
     // One experiment's folder: staged whole, published whole.
     if (!chosen.empty()) swap_in(prefix, chosen);
   } else {
-    // Top-level files (the summaries): each rename is atomic; meta.json last.
-    std::stable_partition(chosen.begin(), chosen.end(), [](const std::string& f) {
-      return fs::path(f).filename() != "meta.json";
-    });
+    // Folders staged under the target (experiments the Python API writes)
+    // are published whole, as commit(prefix) does; then the top-level files
+    // (the summaries), each rename atomic.
+    std::vector<std::string> top;
+    std::vector<std::pair<std::string, std::vector<std::string>>> folders;
     for (const std::string& f : chosen) {
+      const std::size_t slash = f.find('/');
+      if (slash == std::string::npos) {
+        top.push_back(f);
+        continue;
+      }
+      const std::string folder = f.substr(0, slash);
+      auto it = std::find_if(folders.begin(), folders.end(),
+                             [&](const auto& entry) { return entry.first == folder; });
+      if (it == folders.end()) it = folders.insert(folders.end(), {folder, {}});
+      it->second.push_back(f);
+    }
+    for (const auto& [folder, files] : folders) swap_in(folder, files);
+    for (const std::string& f : top) {
       const fs::path dest = target_ / f;
       if (fs::exists(dest)) sync_path(staging_ / f, false);  // as in swap_in
       fs::create_directories(dest.parent_path());

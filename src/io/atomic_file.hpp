@@ -33,7 +33,8 @@ class OutputDirectory {
 
   // Stages `relative` (may contain sub-directories) with the given bytes.
   void write(const std::string& relative, const std::string& bytes);
-  // Moves every staged file into the target; files named meta.json go last.
+  // Publishes everything staged: each folder whole (as commit(prefix)), then
+  // the top-level files, each with one rename.
   // Returns the number of files moved.
   std::size_t commit();
   // Publishes the folder `prefix` (one folder name) staged whole: it replaces
