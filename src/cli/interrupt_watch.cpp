@@ -26,11 +26,15 @@ std::vector<const RunPosition*>& registry() {
   return positions;
 }
 
+// Sent by the destructor to end the watcher (a signal it is waiting for).
+constexpr int kWakeUp = SIGUSR2;
+
 sigset_t watched_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, kWakeUp);
   return set;
 }
 
@@ -72,7 +76,9 @@ InterruptWatch::InterruptWatch(OutputDirectory& out, std::string spec_path)
   watcher_ = std::thread([this] {
     const sigset_t signals = watched_signals();
     int signal = 0;
-    if (sigwait(&signals, &signal) != 0 || stopping_.load()) return;
+    do {
+      if (sigwait(&signals, &signal) != 0 || stopping_.load()) return;
+    } while (signal == kWakeUp);
     const std::string where = describe_run_positions();
     const std::string target = std::filesystem::absolute(out_.target()).lexically_normal().string();
     std::string text = fmt::format("\ngradflow: interrupted ({}); ",
@@ -93,7 +99,7 @@ InterruptWatch::InterruptWatch(OutputDirectory& out, std::string spec_path)
 InterruptWatch::~InterruptWatch() {
   stopping_.store(true);
   // Wakes the watcher with a signal it is waiting for; it sees stopping_.
-  pthread_kill(watcher_.native_handle(), SIGTERM);
+  pthread_kill(watcher_.native_handle(), kWakeUp);
   watcher_.join();
   const sigset_t set = watched_signals();
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);

@@ -106,6 +106,7 @@ int finish_sweep(const std::vector<PreparedExperiment>& prepared,
     comparisons += r.comparisons_rows;
   }
   std::vector<std::string> names;
+  names.reserve(prepared.size());
   for (const PreparedExperiment& p : prepared) names.push_back(p.spec.name);
   const std::vector<std::string> removed = out.remove_folders_except(names);
   out.write("summary_runs.csv", runs);
