@@ -1,7 +1,7 @@
 #pragma once
 // The first trial step of an adaptive method (Hairer, Nørsett & Wanner 1993,
 // II.4): h0 = 0.01‖x0‖/‖f(x0)‖ in the error-weighted norm, 1e-6 when either is
-// tiny; capped by max_dt and t_end. An explicit initial_dt wins.
+// tiny or not finite; capped by max_dt and t_end. An explicit initial_dt wins.
 
 #include "core/run_options.hpp"
 
@@ -23,7 +23,13 @@ double initial_step(const System& system, const Eigen::VectorXd& x0, const Metho
   const double n = std::sqrt(static_cast<double>(x0.size()));
   const double d0 = (x0.array() / scale).matrix().norm() / n;
   const double d1 = (f0.array() / scale).matrix().norm() / n;
-  double h0 = (d0 < 1e-5 || d1 < 1e-5) ? 1e-6 : 0.01 * d0 / d1;
+  // A velocity that is not finite at x0 (an overflowing product of deep
+  // layers) makes d1 Inf or NaN, and 0.01·d0/d1 a step of 0 or NaN: the run
+  // would then report "diverged at t = nan". The fallback 1e-6 is a finite
+  // first step, after which the divergence check sees the non-finite state
+  // and names that step and time.
+  const bool usable = std::isfinite(d0) && std::isfinite(d1) && d0 >= 1e-5 && d1 >= 1e-5;
+  double h0 = usable ? 0.01 * d0 / d1 : 1e-6;
   if (m.max_dt > 0.0) h0 = std::min(h0, m.max_dt);
   return std::min(h0, t_end);
 }

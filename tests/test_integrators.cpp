@@ -53,6 +53,26 @@ class BlowUp final : public Field {
   Layout layout_;
 };
 
+// A velocity that overflows at the start: ẋ = −x·(x·1e300)², Inf·0 gives NaN
+// in the second entry, as an overflowing product of deep layers does.
+class OverflowAtStart final : public Field {
+ public:
+  OverflowAtStart() { layout_.append("x", 2, 1); }
+  Eigen::Index dim() const override { return 2; }
+  double loss(const Eigen::VectorXd& x) const override { return x.squaredNorm(); }
+  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
+    g.resize(2);
+    const double huge = x[0] * 1e300 * x[0] * 1e300;  // Inf for |x0| ≥ 1
+    g[0] = huge * x[0];
+    g[1] = huge * x[1];  // Inf · 0 = NaN
+  }
+  const Layout& layout() const override { return layout_; }
+  std::string describe() const override { return "overflow at the start"; }
+
+ private:
+  Layout layout_;
+};
+
 double final_error(const DampedRotation& f, const RunResult& r, const Eigen::VectorXd& x0) {
   return (r.trajectory.states.back() - f.exact(x0, r.trajectory.times.back())).norm();
 }
@@ -152,6 +172,29 @@ TEST_CASE("a blow-up is reported as divergence with its step and time, never loo
     const double margin = m == Method::euler ? 2e-2 : m == Method::rk4 ? 2e-3 : 1e-5;
     CHECK(r.stats.stop_time == Approx(1.0).margin(margin));
     CHECK(r.trajectory.times.back() == r.stats.stop_time);
+  }
+}
+
+TEST_CASE("a velocity that is not finite at the start is divergence at a finite step and time") {
+  // Before: the first step 0.01‖x0‖/‖f(x0)‖ was NaN, and the run reported
+  // "diverged at step 1 (t = -nan)" with a NaN stop time.
+  const OverflowAtStart f;
+  const Eigen::VectorXd x0 = Eigen::Vector2d(1.0, 0.0);
+  for (Method m :
+       {Method::dopri5, Method::cash_karp54, Method::fehlberg78, Method::bulirsch_stoer}) {
+    INFO(to_string(m));
+    const RunResult r = integrate(f, x0, endpoints(1.0), {.method = m}, {.t_end = 1.0});
+    INFO(r.stats.message);
+    CHECK(std::isfinite(r.stats.stop_time));
+    CHECK_THAT(r.stats.message, !Catch::Contains("nan"));
+    if (m == Method::bulirsch_stoer) {
+      // Its error estimate rejects the NaN step until the step underflows.
+      CHECK(r.stats.status == RunStatus::step_size_underflow);
+      continue;
+    }
+    REQUIRE(r.stats.status == RunStatus::diverged);
+    CHECK(r.stats.stop_time > 0.0);
+    CHECK(r.stats.steps == 1);
   }
 }
 

@@ -1,12 +1,14 @@
 #include "cli/command.hpp"
 
 #include "cli/experiment.hpp"
+#include "cli/interrupt_watch.hpp"
 #include "cli/resource_estimate.hpp"
 #include "cli/registry.hpp"
 #include "cli/report.hpp"
 #include "cli/report_command.hpp"
 #include "cli/sweep.hpp"
 #include "io/atomic_file.hpp"
+#include "io/output_lock.hpp"
 #include "io/errors.hpp"
 #include "io/spec.hpp"
 
@@ -49,8 +51,10 @@ int command_check(const std::string& spec_path, std::ostream& out) {
 int command_run(const std::string& spec_path, const std::string& out_dir, bool quiet,
                 const SweepOptions& options, bool report, std::ostream& out, std::ostream& err) {
   const auto prepared = prepare_spec(spec_path);
-  OutputDirectory dir(out_dir);  // fails here, before any integration, if unwritable
-  require_output_space(prepared, dir.target());  // and here if the files cannot fit
+  OutputDirectory dir(out_dir);         // fails here, before any integration, if unwritable
+  const OutputLock lock(dir.target());  // and here if another run writes there
+  require_output_space(prepared, dir.target());     // and here if the files cannot fit
+  const InterruptWatch interrupts(dir, spec_path);  // before the sweep's threads start
   std::ostringstream discard;
   std::ostream& log = quiet ? discard : out;
   const std::vector<UnitReport> reports = run_sweep(prepared, dir, options, log);

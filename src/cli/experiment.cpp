@@ -2,6 +2,7 @@
 
 #include "cli/central_flow_run.hpp"
 #include "cli/ensemble.hpp"
+#include "cli/interrupt_watch.hpp"
 #include "cli/eta_sweep.hpp"
 #include "cli/resource_estimate.hpp"
 #include "cli/report.hpp"
@@ -206,9 +207,11 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
     if (show) progress->begin(fmt::format("{}/{}", p.spec.name, run.name), p.spec.t_end);
     std::optional<RunResult> result;
     {
-      // Without a line of its own the run keeps the thread's observer (the
-      // Python module's Ctrl-C poll).
-      const ScopedProgress scope(show ? progress : progress_observer());
+      // Where this run is, for a Ctrl-C (cli/interrupt_watch.hpp); without a
+      // line of its own it forwards to the thread's observer (the Python
+      // module's Ctrl-C poll).
+      RunPosition position(p.spec.name, run.name, show ? progress : progress_observer());
+      const ScopedProgress scope(&position);
       result.emplace(
           integrate(*target.field, *target.x0, target.plan.times, method, target.plan.stop));
     }

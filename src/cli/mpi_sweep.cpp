@@ -3,6 +3,7 @@
 #include "cli/ordered_pool.hpp"
 #include "cli/sweep.hpp"
 #include "io/errors.hpp"
+#include "io/output_lock.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -277,12 +278,14 @@ int MpiSession::run(const std::string& spec_path, const std::string& out_dir, bo
   // work, with rank 0's message and its exit status.
   std::vector<PreparedExperiment> prepared;
   std::unique_ptr<OutputDirectory> dir;
+  std::unique_ptr<OutputLock> lock;  // rank 0 holds it for every rank
   std::exception_ptr failure;
   int status = 0;
   if (rank_ == 0) {
     try {
       prepared = prepare_spec(spec_path);
       dir = std::make_unique<OutputDirectory>(out_dir);
+      lock = std::make_unique<OutputLock>(dir->target());
     } catch (const InputError&) {
       failure = std::current_exception();
       status = 2;

@@ -21,6 +21,18 @@ double final_of(const RunOutcome& r, const std::string& column) {
   return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN()
                         : t.rows.back()[t.column_index(column)];
 }
+// The first of a comparison's two runs that diverged, or null. Its distance
+// to the other grows without bound: the maximum over the times both recorded
+// (often t = 0 alone, distance 0) would say the opposite of what happened.
+const RunOutcome* diverged_of(const ExperimentOutcome& outcome, const ComparisonOutcome& c) {
+  for (const std::string* name : {&c.a, &c.b}) {
+    for (const RunOutcome& r : outcome.runs) {
+      if (r.spec.name == *name && !r.ensemble && r.result.stats.status == RunStatus::diverged)
+        return &r;
+    }
+  }
+  return nullptr;
+}
 // A CSV cell: quoted (quotes doubled) when it holds a comma, quote or newline.
 std::string csv_cell(const std::string& text) {
   if (text.find_first_of(",\"\n\r") == std::string::npos) return text;
@@ -99,6 +111,12 @@ void print_experiment_table(std::ostream& os, const PreparedExperiment& p,
       line += fmt::format(" in [{:.6g}, {:.6g}]", cmp.series.rows.front()[0],
                           cmp.series.rows.back()[0]);
     }
+    if (const RunOutcome* gone = diverged_of(outcome, c)) {
+      line += fmt::format(": no distance, {} diverged at step {} (t = {:.6g})", gone->spec.name,
+                          gone->result.stats.steps, gone->result.stats.stop_time);
+      fmt::print(os, "{}\n", line);
+      continue;
+    }
     if (cmp.has_state_dist) line += fmt::format(", max ‖x_a − x_b‖ = {:.3e}", cmp.max_state_dist);
     if (cmp.has_projection_dist) {
       line += fmt::format(", max ‖{}_a − {}_b‖_F = {:.3e}", cmp.projection_name,
@@ -145,11 +163,13 @@ std::string comparisons_summary_rows(const PreparedExperiment& p,
   for (const ComparisonOutcome& c : outcome.comparisons) {
     const Table& t = c.comparison.series;
     const bool any = !t.rows.empty();
-    csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", p.spec.name, c.a, c.b,
-                       t.rows.size(), any ? t.rows.back()[t.column_index("loss_a")] : nan,
-                       any ? t.rows.back()[t.column_index("loss_b")] : nan,
-                       c.comparison.has_state_dist ? c.comparison.max_state_dist : nan,
-                       c.comparison.has_projection_dist ? c.comparison.max_projection_dist : nan);
+    const bool diverged = diverged_of(outcome, c) != nullptr;  // NaN, as in the table
+    csv += fmt::format(
+        "{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", p.spec.name, c.a, c.b, t.rows.size(),
+        any ? t.rows.back()[t.column_index("loss_a")] : nan,
+        any ? t.rows.back()[t.column_index("loss_b")] : nan,
+        c.comparison.has_state_dist && !diverged ? c.comparison.max_state_dist : nan,
+        c.comparison.has_projection_dist && !diverged ? c.comparison.max_projection_dist : nan);
   }
   return csv;
 }

@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -105,6 +106,10 @@ int finish_sweep(const std::vector<PreparedExperiment>& prepared,
     metrics.insert(metrics.end(), r.runs_metrics.begin(), r.runs_metrics.end());
     comparisons += r.comparisons_rows;
   }
+  std::vector<std::string> names;
+  names.reserve(prepared.size());
+  for (const PreparedExperiment& p : prepared) names.push_back(p.spec.name);
+  const std::vector<std::string> removed = out.remove_folders_except(names);
   out.write("summary_runs.csv", runs_summary_csv(prepared.empty() ? std::vector<GridValue>{}
                                                                   : prepared.front().spec.grid,
                                                  runs, metrics));
@@ -129,6 +134,12 @@ int finish_sweep(const std::vector<PreparedExperiment>& prepared,
              "\nwrote {} files to {}/ (one folder per experiment with meta.json, "
              "<run>.csv and compare_*.csv; summary_runs.csv and summary_comparisons.csv on top)\n",
              files + 2, std::filesystem::absolute(out.target()).lexically_normal().string());
+  if (!removed.empty()) {
+    fmt::print(os,
+               "removed {} experiment folder(s) of an earlier run that this spec does not "
+               "produce: {}\n",
+               removed.size(), fmt::join(removed, ", "));
+  }
   if (skipped > 0) {
     fmt::print(os, "resumed: {} experiment(s) complete from an earlier run were not run again\n",
                skipped);

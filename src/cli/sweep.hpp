@@ -37,7 +37,10 @@ std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepare
                                   OutputDirectory& out, const SweepOptions& options,
                                   std::ostream& log);
 
-// Writes summary_runs.csv and summary_comparisons.csv from the reports (spec
+// Removes the folders of experiments an earlier run wrote (holding a
+// meta.json) that this spec does not produce, so that the summaries list
+// exactly the experiment folders the target holds, then writes
+// summary_runs.csv and summary_comparisons.csv from the reports (spec
 // order), prints the tables and what was written, names every failed
 // experiment on `err`; the exit status: 0, or 2 if an experiment failed on
 // bad input found late, else 1 if one failed otherwise. Runs that ran out of
