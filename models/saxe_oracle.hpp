@@ -34,8 +34,8 @@ double saxe_mode(double u0, double s, int depth, double t);
 //   t(w) = (1/s) [ F(w) − F(w0) + A ln|w* − w0|/|w* − w| + ∫_{w0}^{w} r(x) dx ]
 // with w* = s^{1/N}, F(w) = w^{2−N}/(2−N) (ln w at N = 2), A = w*^{2−N}/N and
 // r(x) = (g(x) − A)/(w* − x), g(x) = x / Σ_k w*^{N−1−k} x^k, a rational
-// function without poles on the positive axis (Gauss–Kronrod); t(w) rises monotonically from 0 at w0 to ∞
-// at w*, and bisection finds the w with t(w) = t to the last bits.
+// function without poles on the positive axis (Gauss–Kronrod); t(w) rises monotonically from 0 at
+// w0 to ∞ at w*, and bisection finds the w with t(w) = t to the last bits.
 double saxe_mode_by_quadrature(double u0, double s, int depth, double t);
 
 }  // namespace gradflow
