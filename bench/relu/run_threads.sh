@@ -15,7 +15,7 @@ echo "build: $build; load: $(uptime)"
 /usr/bin/python3 "$root/bench/relu/gemm_shapes.py"
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
-"$build/src/cli/gradflow" run "$root/bench/relu/windows_100k.json" --out "$out" --jobs 1 -q
+"$build/gradflow" run "$root/bench/relu/windows_100k.json" --out "$out" --jobs 1 -q
 /usr/bin/python3 - "$out" <<'PY'
 import filecmp, json, os, sys
 out = sys.argv[1]
