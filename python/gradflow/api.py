@@ -222,15 +222,17 @@ def _compare_loaded(a, b):
         d = np.linalg.norm(a.states[ia] - b.states[ib], axis=1)
         columns.append("state_dist")
         rows.append(d)
-        info["max_state_dist"] = float(d.max()) if d.size else 0.0
+        info["max_state_dist"] = float(d.max()) if d.size else float("nan")
     p = a.projection
     if p and p == b.projection and p in a.projections and p in b.projections:
         pa, pb = a.projections[p][ia], b.projections[p][ib]
         d = np.sqrt(((pa - pb) ** 2).sum(axis=(1, 2)))
         columns.append(p + "_dist")
         rows.append(d)
-        info["max_" + p + "_dist"] = float(d.max()) if d.size else 0.0
+        info["max_" + p + "_dist"] = float(d.max()) if d.size else float("nan")
     info["series"] = (columns, np.column_stack(rows) if rows[0].size else np.zeros((0, len(columns))))
+    if "diverged" in (a.status, b.status):  # as the CLI: no distance to a diverged run
+        info.update({k: float("nan") for k in info if k.startswith("max_")})
     return Comparison(info)
 
 

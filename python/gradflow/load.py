@@ -104,7 +104,9 @@ def load_experiment(path):
     for c in meta.get("comparisons", []):
         referenced.add(c["file"])
         info = {"a": c["a"], "b": c["b"], "series": read_table(os.path.join(path, c["file"]))}
-        info.update({k: v for k, v in c.items() if k.startswith("max_")})
+        # null in meta.json: no distance (a run diverged)
+        info.update({k: float("nan") if v is None else v for k, v in c.items()
+                     if k.startswith("max_")})
         comparisons[(c["a"], c["b"])] = Comparison(info)
     arrays = {}
     for f in meta.get("files", []):

@@ -11,6 +11,8 @@ import subprocess
 
 from conftest import BUILD
 
+import gradflow as gf
+
 # Twelve layers of entries ~1e20: their product overflows, the velocity is
 # NaN at x0 while every state entry is within max_abs_state (1e30).
 SPEC = {"seed": 1, "data": {"kind": "sine", "samples": 12, "inputs": 3},
@@ -43,3 +45,18 @@ def test_a_run_diverging_at_its_first_step_names_a_finite_time_and_its_compariso
     meta = json.loads((out / "first_step" / "meta.json").read_text())
     gf_meta = next(r for r in meta["runs"] if r["name"] == "gf")
     assert gf_meta["status"] == "diverged"
+
+
+def test_no_distance_to_a_diverged_run_from_python_and_in_meta_json(tmp_path):
+    spec = tmp_path / "first_step.json"
+    spec.write_text(json.dumps(SPEC))
+    out = tmp_path / "out"
+    subprocess.run([os.path.join(BUILD, "gradflow"), "run", str(spec), "--out", str(out), "-q"],
+                   check=True, capture_output=True)
+    meta = json.loads((out / "first_step" / "meta.json").read_text())
+    assert meta["comparisons"][0]["max_state_dist"] is None  # NaN: no distance
+    res = gf.run(SPEC)
+    for c in (res.comparisons[("gf", "gd")], gf.compare(res.runs["gf"], res.runs["gd"]),
+              gf.load(out / "first_step").comparisons[("gf", "gd")]):
+        assert math.isnan(c.max_state_dist)
+        assert math.isnan(c.max_e2e_dist)

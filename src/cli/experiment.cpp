@@ -23,6 +23,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <ostream>
 
@@ -259,7 +260,15 @@ ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
         {a, b,
          compare_runs({*p.targets[ia].field, outcome.runs[ia].result.trajectory},
                       {*p.targets[ib].field, outcome.runs[ib].result.trajectory})});
-    add_time_average(p, outcome, ia, ib, outcome.comparisons.back().comparison);
+    Comparison& c = outcome.comparisons.back().comparison;
+    // A diverged run's distance to the other grows without bound; the maximum
+    // over the times both recorded (often t = 0 alone, the shared start)
+    // would say the opposite. No distance (NaN in every output) instead.
+    if (outcome.runs[ia].result.stats.status == RunStatus::diverged ||
+        outcome.runs[ib].result.stats.status == RunStatus::diverged) {
+      c.max_state_dist = c.max_projection_dist = std::numeric_limits<double>::quiet_NaN();
+    }
+    add_time_average(p, outcome, ia, ib, c);
   }
   return outcome;
 }

@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <sstream>
 
 namespace gradflow::python {
@@ -285,6 +286,11 @@ py::dict compare(const ExperimentHandle& a, std::size_t i, const ExperimentHandl
     c = compare_runs({*a.prepared().targets[i].field, ra.result.trajectory},
                      {*b.prepared().targets[j].field, rb.result.trajectory});
     release.reset();
+  }
+  // As the CLI: no distance to a run that diverged (run_experiment).
+  if (ra.result.stats.status == RunStatus::diverged ||
+      rb.result.stats.status == RunStatus::diverged) {
+    c.max_state_dist = c.max_projection_dist = std::numeric_limits<double>::quiet_NaN();
   }
   return comparison_dict(ra.spec.name, rb.spec.name, c);
 }
