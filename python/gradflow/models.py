@@ -250,38 +250,49 @@ class WideSharp1D(Model):
         super().__init__("wide_sharp_1d")
 
 
-class SymmetricFactorisation(Model):
-    """W = UUᵀ on matrix sensing or completion. `task` "sensing" or
-    "completion"; the ground truth as an array (`ground_truth`) or generated
-    (`size`, `rank`, from the seed); sensing measurements as an m × d² array
-    (`measurements`) or a count to draw; completion's observed entries as an
-    |Ω| × 2 array of (row, col) (`observed`) or a count. Flows "U", "W", "deep"."""
+class _Factorisation(Model):
+    """What the two factorisation kinds share: a data section from the task,
+    the ground truth as an array (or generated from sizes), observed entries
+    and measurements as arrays or counts; starts of scale `alpha`."""
 
     _neutral_init = {"kind": "identity", "alpha": 1.0}
 
-    def __init__(self, task, *, ground_truth=None, size=None, rank=None, psd=None,
-                 measurements=None, observed=None, width=None, depth=None,
-                 top_singular_values=None, seed=0):
+    def __init__(self, kind, task, ground_truth, sizes, counted, model_keys, seed):
         data = {"kind": task}
         if ground_truth is not None:
             data["ground_truth_file"] = ground_truth
-        data.update(drop_none({"size": size, "rank": rank, "psd": psd}))
-        for key, value in (("measurements", measurements), ("observed", observed)):
+        data.update(drop_none(sizes))
+        for key, value in counted.items():
             if value is None:
                 continue
             if isinstance(value, (int, np.integer)):
                 data[key] = int(value)
             else:
                 data[key + "_file"] = value
-        super().__init__("symmetric_factorisation", data=data, seed=seed,
-                         **drop_none({"width": width, "depth": depth,
-                                      "top_singular_values": top_singular_values}))
+        super().__init__(kind, data=data, seed=seed, **drop_none(model_keys))
 
     def init(self, kind, seed=0, flow=None, alpha=None, **keys):
         return super().init(kind, seed=seed, flow=flow, **drop_none({"alpha": alpha}), **keys)
 
 
-class MatrixFactorisation(Model):
+class SymmetricFactorisation(_Factorisation):
+    """W = UUᵀ on matrix sensing or completion. `task` "sensing" or
+    "completion"; the ground truth as an array (`ground_truth`) or generated
+    (`size`, `rank`, from the seed); sensing measurements as an m × d² array
+    (`measurements`) or a count to draw; completion's observed entries as an
+    |Ω| × 2 array of (row, col) (`observed`) or a count. Flows "U", "W", "deep"."""
+
+    def __init__(self, task, *, ground_truth=None, size=None, rank=None, psd=None,
+                 measurements=None, observed=None, width=None, depth=None,
+                 top_singular_values=None, seed=0):
+        super().__init__("symmetric_factorisation", task, ground_truth,
+                         {"size": size, "rank": rank, "psd": psd},
+                         {"measurements": measurements, "observed": observed},
+                         {"width": width, "depth": depth,
+                          "top_singular_values": top_singular_values}, seed)
+
+
+class MatrixFactorisation(_Factorisation):
     """Asymmetric (deep) factorisation W = W_N ⋯ W_1 of an m × n matrix on
     matrix completion (or `task="sensing"`, with `measurements` an m' × mn
     array or a count of Gaussian A_k). The ground truth as an array (`ground_truth`, m × n,
@@ -292,28 +303,14 @@ class MatrixFactorisation(Model):
     (default min(m, n)). Flows "layers" and "end_to_end".
     docs/spec.md → matrix_factorisation."""
 
-    _neutral_init = {"kind": "identity", "alpha": 1.0}
-
     def __init__(self, task="completion", *, ground_truth=None, rows=None, cols=None, rank=None,
                  observed=None, measurements=None, depth=None, width=None,
                  top_singular_values=None, seed=0):
-        data = {"kind": task}
-        if ground_truth is not None:
-            data["ground_truth_file"] = ground_truth
-        data.update(drop_none({"rows": rows, "cols": cols, "rank": rank}))
-        for key, value in (("observed", observed), ("measurements", measurements)):
-            if value is None:
-                continue
-            if isinstance(value, (int, np.integer)):
-                data[key] = int(value)
-            else:
-                data[key + "_file"] = value
-        super().__init__("matrix_factorisation", data=data, seed=seed,
-                         **drop_none({"depth": depth, "width": width,
-                                      "top_singular_values": top_singular_values}))
-
-    def init(self, kind, seed=0, flow=None, alpha=None, **keys):
-        return super().init(kind, seed=seed, flow=flow, **drop_none({"alpha": alpha}), **keys)
+        super().__init__("matrix_factorisation", task, ground_truth,
+                         {"rows": rows, "cols": cols, "rank": rank},
+                         {"observed": observed, "measurements": measurements},
+                         {"depth": depth, "width": width,
+                          "top_singular_values": top_singular_values}, seed)
 
     def product(self, x):
         """W = W_N ⋯ W_1 of a layers state."""
