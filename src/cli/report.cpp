@@ -21,9 +21,8 @@ double final_of(const RunOutcome& r, const std::string& column) {
   return t.rows.empty() ? std::numeric_limits<double>::quiet_NaN()
                         : t.rows.back()[t.column_index(column)];
 }
-// The first of a comparison's two runs that diverged, or null. Its distance
-// to the other grows without bound: the maximum over the times both recorded
-// (often t = 0 alone, distance 0) would say the opposite of what happened.
+// The first of a comparison's two runs that diverged, or null: the table says
+// so instead of a distance (run_experiment made its maxima NaN).
 const RunOutcome* diverged_of(const ExperimentOutcome& outcome, const ComparisonOutcome& c) {
   for (const std::string* name : {&c.a, &c.b}) {
     for (const RunOutcome& r : outcome.runs) {
@@ -163,13 +162,12 @@ std::string comparisons_summary_rows(const PreparedExperiment& p,
   for (const ComparisonOutcome& c : outcome.comparisons) {
     const Table& t = c.comparison.series;
     const bool any = !t.rows.empty();
-    const bool diverged = diverged_of(outcome, c) != nullptr;  // NaN, as in the table
-    csv += fmt::format(
-        "{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", p.spec.name, c.a, c.b, t.rows.size(),
-        any ? t.rows.back()[t.column_index("loss_a")] : nan,
-        any ? t.rows.back()[t.column_index("loss_b")] : nan,
-        c.comparison.has_state_dist && !diverged ? c.comparison.max_state_dist : nan,
-        c.comparison.has_projection_dist && !diverged ? c.comparison.max_projection_dist : nan);
+    // A diverged run's maxima are already NaN (run_experiment).
+    csv += fmt::format("{},{},{},{},{:.17g},{:.17g},{:.17g},{:.17g}\n", p.spec.name, c.a, c.b,
+                       t.rows.size(), any ? t.rows.back()[t.column_index("loss_a")] : nan,
+                       any ? t.rows.back()[t.column_index("loss_b")] : nan,
+                       c.comparison.has_state_dist ? c.comparison.max_state_dist : nan,
+                       c.comparison.has_projection_dist ? c.comparison.max_projection_dist : nan);
   }
   return csv;
 }
