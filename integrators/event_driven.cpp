@@ -5,6 +5,7 @@
 #include "integrators/event_driven.hpp"
 
 #include "integrators/initial_step.hpp"
+#include "integrators/pi_step_adjuster.hpp"
 #include "integrators/stop_monitor.hpp"
 
 #include <boost/numeric/odeint.hpp>
@@ -50,9 +51,9 @@ class RejectionCounter : public odeint::default_error_checker<double, Algebra, O
   long* rejected_;
 };
 
-using Adjuster = odeint::default_step_adjuster<double, double>;
 using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra>;
-using Controlled = odeint::controlled_runge_kutta<Dopri5, RejectionCounter, Adjuster>;
+// The same step-size controller as the dopri5 integrator.
+using Controlled = odeint::controlled_runge_kutta<Dopri5, RejectionCounter, detail::PiStepAdjuster>;
 using Stepper = odeint::dense_output_runge_kutta<Controlled>;
 
 // The field of the current mode; the mode object is updated in place at events.
@@ -221,7 +222,7 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   const ModeSystem system{&field, mode.get(), &stats.field_evaluations};
   const detail::StopMonitor monitor(field, stop);
   Stepper stepper(Controlled(RejectionCounter(&stats.rejected_steps, method.atol, method.rtol),
-                             Adjuster(method.max_dt)));
+                             detail::PiStepAdjuster(method.max_dt)));
   EventLocator locator(field, stepper, x0.size());
 
   const Eigen::Index K = field.switch_count();

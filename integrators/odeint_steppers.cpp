@@ -4,6 +4,7 @@
 #include "integrators/fixed_step_loop.hpp"
 #include "integrators/initial_step.hpp"
 #include "integrators/odeint_runs.hpp"
+#include "integrators/pi_step_adjuster.hpp"
 #include "integrators/stop_monitor.hpp"
 
 #include <boost/numeric/odeint.hpp>
@@ -50,15 +51,19 @@ class CountingErrorChecker {
   double rtol_;
 };
 
+// dopri5 steps with Hairer's PI controller (pi_step_adjuster.hpp);
+// cash_karp54 and fehlberg78 keep odeint's default controller (Hairer too
+// recommends β = 0 for the higher-order pairs).
 using Adjuster = odeint::default_step_adjuster<double, double>;
-template <class ErrorStepper>
-using Controlled = odeint::controlled_runge_kutta<ErrorStepper, CountingErrorChecker, Adjuster>;
+template <class ErrorStepper, class StepAdjuster = Adjuster>
+using Controlled = odeint::controlled_runge_kutta<ErrorStepper, CountingErrorChecker, StepAdjuster>;
 
 using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra>;
 using CashKarp54 = odeint::runge_kutta_cash_karp54<State, double, State, double, Algebra>;
 using Fehlberg78 = odeint::runge_kutta_fehlberg78<State, double, State, double, Algebra>;
 using Rk4 = odeint::runge_kutta4<State, double, State, double, Algebra>;
-using DenseDopri5 = odeint::dense_output_runge_kutta<Controlled<Dopri5>>;
+using ControlledDopri5 = Controlled<Dopri5, PiStepAdjuster>;
+using DenseDopri5 = odeint::dense_output_runge_kutta<ControlledDopri5>;
 using DenseBulirschStoer = odeint::bulirsch_stoer_dense_out<State, double, State, double, Algebra>;
 
 class Clock {
@@ -199,9 +204,9 @@ RunResult run_dense_output(const Field& field, const State& x0, const std::vecto
     dense_loop(stepper, field, x0, times, method, stop, result);
     return result;
   }
-  DenseDopri5 stepper(Controlled<Dopri5>(
-      CountingErrorChecker(&result.stats.rejected_steps, method.atol, method.rtol),
-      Adjuster(method.max_dt)));
+  DenseDopri5 stepper(
+      ControlledDopri5(CountingErrorChecker(&result.stats.rejected_steps, method.atol, method.rtol),
+                       PiStepAdjuster(method.max_dt)));
   dense_loop(stepper, field, x0, times, method, stop, result);
   return result;
 }
@@ -210,9 +215,9 @@ RunResult run_dopri5_until(const Field& field, const State& x0, const std::vecto
                            const MethodOptions& method, const StopOptions& stop,
                            const HandOverTest& hand_over) {
   RunResult result;
-  DenseDopri5 stepper(Controlled<Dopri5>(
-      CountingErrorChecker(&result.stats.rejected_steps, method.atol, method.rtol),
-      Adjuster(method.max_dt)));
+  DenseDopri5 stepper(
+      ControlledDopri5(CountingErrorChecker(&result.stats.rejected_steps, method.atol, method.rtol),
+                       PiStepAdjuster(method.max_dt)));
   dense_loop(stepper, field, x0, times, method, stop, result, hand_over);
   return result;
 }
