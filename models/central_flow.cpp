@@ -43,7 +43,7 @@ class CounterGuard {
 }  // namespace
 
 CentralFlow::CentralFlow(const Field& base, double eta)
-    : base_(base),
+    : FieldOver(base),
       eta_(eta),
       threshold_(2.0 / eta),
       eigen_(base.dim(), {.pairs = kMaxEdgeCluster + 1}) {

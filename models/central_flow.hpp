@@ -42,6 +42,7 @@
 // Needs a gradient flow (velocity −∇L) with a twice differentiable Hessian:
 // refused for switched fields (the ReLU network's Hessian jumps).
 
+#include "core/field_over.hpp"
 #include "core/switched_field.hpp"
 #include "core/top_eigenpairs.hpp"
 
@@ -97,31 +98,17 @@ struct CentralFlowCounts {
   long cluster_cap_hits = 0;  // arrivals beyond kMaxEdgeCluster, not held
 };
 
-class CentralFlow final : public SwitchedField {
+class CentralFlow final : public FieldOver<SwitchedField> {
  public:
   // `base` must outlive the wrapper. Throws std::invalid_argument unless
   // eta > 0 and `base` is a smooth gradient flow (velocity −∇L, not switched).
   CentralFlow(const Field& base, double eta);
 
-  // Field: loss, gradient, layout, Hessian, projection of the base.
-  Eigen::Index dim() const override { return base_.dim(); }
-  double loss(const Eigen::VectorXd& x) const override { return base_.loss(x); }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
-    base_.gradient(x, g);
-  }
   // With the mode read off the state (S within kEdgeBand of 2/η and σ² > 0):
   // for one-off evaluations; integrate with event_driven.
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
-  bool is_gradient_flow() const override { return false; }
-  const Layout& layout() const override { return base_.layout(); }
   std::string describe() const override;
-  bool has_analytic_hessian_vector() const override { return base_.has_analytic_hessian_vector(); }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
-                      Eigen::VectorXd& hv) const override {
-    base_.hessian_vector(x, v, hv);
-  }
-  std::string projection_name() const override { return base_.projection_name(); }
-  Eigen::MatrixXd project(const Eigen::VectorXd& x) const override { return base_.project(x); }
+
   // S, two_over_eta, sigma2, edge_count, predicted_mean_loss, then the base's.
   Observation observe(const Eigen::VectorXd& x) const override;
   Observation observe_at(const Eigen::VectorXd& x, double t) const override;
@@ -169,7 +156,6 @@ class CentralFlow final : public SwitchedField {
   double margin(int k, Eigen::Index surface) const;
   int label(const Eigen::VectorXd& x) const;  // the mode read off the state
 
-  const Field& base_;
   double eta_;
   double threshold_;
 

@@ -6,7 +6,7 @@
 
 namespace gradflow {
 
-ModifiedFlow::ModifiedFlow(const Field& base, double eta) : base_(base), eta_(eta) {
+ModifiedFlow::ModifiedFlow(const Field& base, double eta) : FieldOver(base), eta_(eta) {
   if (!(eta > 0.0)) {
     throw std::invalid_argument(fmt::format("the modified flow needs a step eta > 0, got {}", eta));
   }

@@ -10,41 +10,21 @@
 // them, else central differences, as hessian_method() says). Loss, metrics and
 // projection stay those of the base model, so runs compare directly.
 
-#include "core/field.hpp"
+#include "core/field_over.hpp"
 
 namespace gradflow {
 
-class ModifiedFlow final : public Field {
+class ModifiedFlow final : public FieldOver<Field> {
  public:
   // `base` must outlive the wrapper. Throws std::invalid_argument unless eta > 0.
   ModifiedFlow(const Field& base, double eta);
 
-  Eigen::Index dim() const override { return base_.dim(); }
-  double loss(const Eigen::VectorXd& x) const override { return base_.loss(x); }
-  void gradient(const Eigen::VectorXd& x, Eigen::VectorXd& g) const override {
-    base_.gradient(x, g);
-  }
   void velocity(const Eigen::VectorXd& x, double t, Eigen::VectorXd& dxdt) const override;
-  bool is_gradient_flow() const override { return false; }
-  const Layout& layout() const override { return base_.layout(); }
   std::string describe() const override;
-
-  bool has_analytic_hessian_vector() const override { return base_.has_analytic_hessian_vector(); }
-  void hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorXd& v,
-                      Eigen::VectorXd& hv) const override {
-    base_.hessian_vector(x, v, hv);
-  }
-  std::string projection_name() const override { return base_.projection_name(); }
-  Eigen::MatrixXd project(const Eigen::VectorXd& x) const override { return base_.project(x); }
-  Observation observe(const Eigen::VectorXd& x) const override { return base_.observe(x); }
-  Observation observe_at(const Eigen::VectorXd& x, double t) const override {
-    return base_.observe_at(x, t);
-  }
 
   double eta() const { return eta_; }
 
  private:
-  const Field& base_;
   double eta_;
   mutable Eigen::VectorXd grad_, hess_grad_;
 };
