@@ -46,7 +46,9 @@ struct MatrixFactorisationOptions {
   Eigen::Index width = 0;  // k, every hidden width; 0: min(m, n)
 };
 
-class MatrixFactorisation final : public Field {
+// Not final: the symmetric kind's deep variant (symmetric_factorisation_deep.hpp)
+// is this model with square factors and one more metric.
+class MatrixFactorisation : public Field {
  public:
   // Throws std::invalid_argument for no loss, depth < 1 or width < 0.
   MatrixFactorisation(const std::shared_ptr<const MatrixLoss>& loss,
