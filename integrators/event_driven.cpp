@@ -4,6 +4,7 @@
 
 #include "integrators/event_driven.hpp"
 
+#include "integrators/counting_error_checker.hpp"
 #include "integrators/initial_step.hpp"
 #include "integrators/pi_step_adjuster.hpp"
 #include "integrators/stop_monitor.hpp"
@@ -24,36 +25,11 @@ namespace {
 namespace odeint = boost::numeric::odeint;
 using State = Eigen::VectorXd;
 using Algebra = odeint::vector_space_algebra;
-using Operations = odeint::default_operations;
-
-// odeint's default error checker, counting the trials it rejects (err > 1).
-class RejectionCounter : public odeint::default_error_checker<double, Algebra, Operations> {
-  using Base = odeint::default_error_checker<double, Algebra, Operations>;
-
- public:
-  RejectionCounter(long* rejected, double atol, double rtol)
-      : Base(atol, rtol), rejected_(rejected) {}
-
-  template <class S, class D, class E, class T>
-  double error(const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
-    return count(Base::error(x_old, dxdt_old, x_err, dt));
-  }
-  template <class S, class D, class E, class T>
-  double error(Algebra& algebra, const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
-    return count(Base::error(algebra, x_old, dxdt_old, x_err, dt));
-  }
-
- private:
-  double count(double err) const {
-    if (err > 1.0) ++*rejected_;
-    return err;
-  }
-  long* rejected_;
-};
 
 using Dopri5 = odeint::runge_kutta_dopri5<State, double, State, double, Algebra>;
 // The same step-size controller as the dopri5 integrator.
-using Controlled = odeint::controlled_runge_kutta<Dopri5, RejectionCounter, detail::PiStepAdjuster>;
+using Controlled =
+    odeint::controlled_runge_kutta<Dopri5, detail::CountingErrorChecker, detail::PiStepAdjuster>;
 using Stepper = odeint::dense_output_runge_kutta<Controlled>;
 
 // The field of the current mode; the mode object is updated in place at events.
@@ -221,8 +197,9 @@ EventDrivenResult integrate_event_driven(const SwitchedField& field, const Eigen
   std::unique_ptr<SwitchedField::Mode> mode = field.make_mode(x0, start);
   const ModeSystem system{&field, mode.get(), &stats.field_evaluations};
   const detail::StopMonitor monitor(field, stop);
-  Stepper stepper(Controlled(RejectionCounter(&stats.rejected_steps, method.atol, method.rtol),
-                             detail::PiStepAdjuster(method.max_dt)));
+  Stepper stepper(
+      Controlled(detail::CountingErrorChecker(&stats.rejected_steps, method.atol, method.rtol),
+                 detail::PiStepAdjuster(method.max_dt)));
   EventLocator locator(field, stepper, x0.size());
 
   const Eigen::Index K = field.switch_count();

@@ -2,6 +2,7 @@
 // costs seconds and hundreds of MB to compile.
 
 #include "integrators/fixed_step_loop.hpp"
+#include "integrators/counting_error_checker.hpp"
 #include "integrators/initial_step.hpp"
 #include "integrators/odeint_runs.hpp"
 #include "integrators/pi_step_adjuster.hpp"
@@ -19,37 +20,8 @@ namespace gradflow::detail {
 namespace odeint = boost::numeric::odeint;
 using State = Eigen::VectorXd;
 using Algebra = odeint::vector_space_algebra;
-using Operations = odeint::default_operations;
 
 namespace {
-
-// odeint's default error measure, max_i |err_i| / (atol + rtol(|x_i| + dt|ẋ_i|)),
-// evaluated in place (odeint's own version copies Eigen vectors three times a
-// step), and counting the trials it rejects (err > 1).
-class CountingErrorChecker {
- public:
-  CountingErrorChecker(long* rejected = nullptr, double atol = 1e-6, double rtol = 1e-6)
-      : rejected_(rejected), atol_(atol), rtol_(rtol) {}
-
-  template <class S, class D, class E, class T>
-  double error(const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
-    const double err =
-        (x_err.array().abs() /
-         (atol_ + rtol_ * (x_old.array().abs() + std::abs(dt) * dxdt_old.array().abs())))
-            .maxCoeff();
-    if (err > 1.0 && rejected_ != nullptr) ++*rejected_;
-    return err;
-  }
-  template <class S, class D, class E, class T>
-  double error(Algebra&, const S& x_old, const D& dxdt_old, E& x_err, T dt) const {
-    return error(x_old, dxdt_old, x_err, dt);
-  }
-
- private:
-  long* rejected_;
-  double atol_;
-  double rtol_;
-};
 
 // dopri5 steps with Hairer's PI controller (pi_step_adjuster.hpp);
 // cash_karp54 and fehlberg78 keep odeint's default controller (Hairer too
