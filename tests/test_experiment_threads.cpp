@@ -25,13 +25,14 @@ namespace {
 
 // One experiment: gradient flow, GD at 4 step sizes and their 4 modified
 // flows (9 independent runs), sharpness and states recorded, so GD's
-// edge-of-stability analysis and the diagnostics also run on other threads.
+// edge-of-stability analysis and the diagnostics also run on other threads
+// (they take 20 to 300 ms per GD run: long enough for runs to overlap).
 const char* kEtaSweep = R"({
   "seed": 3,
   "data": {"kind": "sine", "samples": 20, "inputs": 4, "outputs": 1},
   "model": {"kind": "linear_network", "hidden": [6, 6]},
   "init": {"kind": "gaussian", "std": 0.3},
-  "t_end": 2.0,
+  "t_end": 40.0,
   "sample": {"kind": "linear", "count": 11},
   "record": {"sharpness": true, "states": true},
   "eta_sweep": {"values": [0.04, 0.02, 0.01, 0.005], "modified": true},
@@ -39,12 +40,13 @@ const char* kEtaSweep = R"({
 })";
 
 // One experiment: an ensemble of 12 GD members from their own starts, one of
-// 9 SGD members with their own noise, and a single run between them.
+// 9 SGD members with their own noise, and a single run between them (each
+// member 10⁵ steps, about 10 ms: long enough for members to overlap).
 const char* kEnsemble = R"({
   "seed": 4,
   "model": {"kind": "wide_sharp_1d"},
   "init": {"kind": "uniform", "low": -5, "high": 20},
-  "t_end": 2.0,
+  "t_end": 1000.0,
   "sample": {"kind": "linear", "count": 11},
   "stop": {"max_abs_state": 1e6},
   "runs": [
@@ -63,6 +65,19 @@ std::string log_without_timing(const std::string& log, const fs::path& out) {
     text.replace(at, out.string().size(), "OUT");
   }
   return text;
+}
+
+// Runs `spec` in-process into `dir`/out on `jobs` threads and counts how.
+SweepCounters run_counted(const std::string& spec, const fs::path& dir, unsigned jobs) {
+  write_file(dir / "spec.json", spec);
+  const std::vector<PreparedExperiment> prepared = prepare_spec((dir / "spec.json").string());
+  OutputDirectory out(dir / "out");
+  SweepCounters counters;
+  std::ostringstream log, table, err;
+  const std::vector<UnitReport> reports =
+      run_sweep(prepared, out, {.jobs = jobs, .counters = &counters}, log);
+  REQUIRE(finish_sweep(prepared, reports, out, table, err) == 0);
+  return counters;
 }
 
 void same_files_and_log_for_any_jobs(const char* spec, const std::string& name) {
@@ -85,6 +100,13 @@ void same_files_and_log_for_any_jobs(const char* spec, const std::string& name) 
     // The experiment's log: the same lines in the same order.
     CHECK(log == serial);
   }
+  // The same in-process with 2 threads, counted: its runs (members) do
+  // integrate at once, and its folder is again that of one thread.
+  const SweepCounters counters = run_counted(spec, dir, 2);  // the same spec file
+  CHECK(counters.most_runs_at_once >= 2);
+  const auto diffs = folder_differences(dir / "jobs1", dir / "out");
+  INFO(fmt::format("{}", fmt::join(diffs, "\n")));
+  CHECK(diffs.empty());
 }
 
 // A spec of `experiments` experiments of 4 GD runs each of 0.05 to 0.2 s
@@ -111,19 +133,6 @@ std::string four_run_spec(int experiments) {
                      list);
 }
 
-SweepCounters run_counted(const std::string& spec, const std::string& name, unsigned jobs) {
-  const auto dir = fresh_temp_dir("experiment_threads", name);
-  write_file(dir / "spec.json", spec);
-  const std::vector<PreparedExperiment> prepared = prepare_spec((dir / "spec.json").string());
-  OutputDirectory out(dir / "out");
-  SweepCounters counters;
-  std::ostringstream log, table, err;
-  const std::vector<UnitReport> reports =
-      run_sweep(prepared, out, {.jobs = jobs, .counters = &counters}, log);
-  REQUIRE(finish_sweep(prepared, reports, out, table, err) == 0);
-  return counters;
-}
-
 }  // namespace
 
 TEST_CASE(
@@ -136,13 +145,15 @@ TEST_CASE("ensembles write the same files and log with 1, 2 and 4 threads") {
 }
 
 TEST_CASE("with two threads two runs of one experiment integrate at once") {
-  const SweepCounters counters = run_counted(four_run_spec(1), "at_once", 2);
+  const SweepCounters counters =
+      run_counted(four_run_spec(1), fresh_temp_dir("experiment_threads", "at_once"), 2);
   CHECK(counters.most_runs_at_once >= 2);
   CHECK(counters.most_busy_threads <= 2);
 }
 
 TEST_CASE("with one thread the runs of an experiment integrate one after another") {
-  const SweepCounters counters = run_counted(four_run_spec(1), "serial", 1);
+  const SweepCounters counters =
+      run_counted(four_run_spec(1), fresh_temp_dir("experiment_threads", "serial"), 1);
   CHECK(counters.most_runs_at_once == 1);
   CHECK(counters.most_busy_threads == 1);
 }
@@ -153,7 +164,8 @@ TEST_CASE("experiments and their runs together never keep more threads busy than
     // 3 experiments of 4 runs: the pool's threads take experiments, the
     // tokens left and those given back by finished threads take runs.
     const SweepCounters counters =
-        run_counted(four_run_spec(3), fmt::format("budget{}", jobs), jobs);
+        run_counted(four_run_spec(3),
+                    fresh_temp_dir("experiment_threads", fmt::format("budget{}", jobs)), jobs);
     CHECK(counters.most_busy_threads <= jobs);
     CHECK(counters.most_busy_threads >= 2);
   }
