@@ -6,7 +6,8 @@
 # medians and their ratio, the CPU a second busy process gets on this machine
 # now, and the load average before and after (other work on the machine slows
 # the threaded run more than the serial one: read the ratio with the load). It
-# checks that both folders hold the same files (scripts/compare_outputs.py).
+# checks that both folders hold the same files (scripts/compare_outputs.py)
+# and predicts --jobs 2 on an idle machine (bench/sweep/schedule_runs.py).
 # Give several gradflow executables (e.g. one built before a change) to time
 # each of them the same way, side by side in one run.
 #
@@ -67,6 +68,8 @@ for spec in eta_sweep_8 ensemble_32; do
     echo "$spec gradflow#$b ($gradflow): median wall --jobs 1 $m1 s, --jobs 2 $m2 s," \
       "ratio $(echo "scale=3; $m2 / $m1" | bc)"
     /usr/bin/python3 scripts/compare_outputs.py "$work/$spec.$b.jobs1" "$work/$spec.$b.jobs2" | tail -1
+    # What --jobs 2 would give on an idle machine, from the serial run's costs.
+    /usr/bin/python3 bench/sweep/schedule_runs.py "$work/$spec.$b.jobs1/$spec" "$m1" 2
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
