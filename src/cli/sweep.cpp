@@ -68,11 +68,6 @@ std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepare
   auto print_ready = [&](std::size_t upto) {
     for (; printed < upto; ++printed) fmt::print(log, "{}", reports[printed].log);
   };
-  // One experiment at a time: its runs show the progress line on stderr. On
-  // several threads a terminal line rewritten by runs in parallel would be
-  // unreadable: there the log's count of experiments done tells the progress;
-  // into a file or pipe each thread's runs print their own plain lines (each
-  // line one fwrite, so lines do not interleave).
   // One budget of `threads` tokens (cli/thread_budget.hpp): a token for each
   // thread of the pool over experiments, given back when it finds no
   // experiment left; the experiments' runs and members take the rest.
