@@ -40,7 +40,7 @@ for n in (1, 2):
     print(f"{n} busy process(es) for 2 s got {used:.2f} CPU seconds")
 PY
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | sed -n 2p; }
-declare -A times
+declare -A times last
 for spec in bench/sweep/eta_sweep_8.json bench/sweep/ensemble_32.json; do
   name=$(basename "$spec" .json)
   for rep in 1 2 3; do
@@ -55,6 +55,7 @@ for spec in bench/sweep/eta_sweep_8.json bench/sweep/ensemble_32.json; do
         read -r wall user sys <"$work/time"
         echo "$name gradflow#$b --jobs $jobs run $rep: wall $wall s, cpu $(echo "$user + $sys" | bc) s"
         times[$name.$b.$jobs]="${times[$name.$b.$jobs]:-} $wall"
+        last[$name.$b.$jobs]=$wall  # of the folder kept: the last run's
       done
     done
   done
@@ -69,7 +70,7 @@ for spec in eta_sweep_8 ensemble_32; do
       "ratio $(echo "scale=3; $m2 / $m1" | bc)"
     /usr/bin/python3 scripts/compare_outputs.py "$work/$spec.$b.jobs1" "$work/$spec.$b.jobs2" | tail -1
     # What --jobs 2 would give on an idle machine, from the serial run's costs.
-    /usr/bin/python3 bench/sweep/schedule_runs.py "$work/$spec.$b.jobs1/$spec" "$m1" 2
+    /usr/bin/python3 bench/sweep/schedule_runs.py "$work/$spec.$b.jobs1/$spec" "${last[$spec.$b.1]}" 2
   done
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
