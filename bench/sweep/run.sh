@@ -8,6 +8,9 @@
 # With mpirun on PATH and a gradflow built with MPI, also `mpirun -n 2
 # gradflow run ... --jobs 1`.
 #
+# bench/sweep/run_inner.sh does the same for the runs of ONE experiment (an
+# η-sweep, an ensemble) on the threads.
+#
 # Usage: bash bench/sweep/run.sh [BUILD_DIR]   (default build/release, built already)
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -1,5 +1,6 @@
 #include "cli/ensemble.hpp"
 
+#include "cli/interrupt_watch.hpp"
 #include "core/outcome_label.hpp"
 #include "io/csv.hpp"
 
@@ -52,31 +53,33 @@ std::string EnsembleOutcome::counts_text() const {
   return fmt::format("{}", fmt::join(parts, ", "));
 }
 
-RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream& log,
-                        ProgressLine* progress) {
+MemberOutcome run_ensemble_member(const PreparedExperiment& p, std::size_t i, std::size_t m,
+                                  const Field& field, ProgressObserver* inner) {
+  const RunSpec& run = p.spec.runs[i];
+  const EnsembleMember& member = p.targets[i].plan.members[m];
+  // Where the member is, for a Ctrl-C (cli/interrupt_watch.hpp).
+  RunPosition position(p.spec.name, fmt::format("{} member {}", run.name, member.index), inner);
+  const ScopedProgress scope(&position);
+  return run_member(field, member, p.targets[i].plan, run.ensemble.grad_tolerance);
+}
+
+RunOutcome gather_ensemble(const PreparedExperiment& p, std::size_t i,
+                           std::vector<MemberOutcome> members, std::ostream& log) {
   const RunSpec& run = p.spec.runs[i];
   const RunTarget& target = p.targets[i];
   auto ensemble = std::make_shared<EnsembleOutcome>();
+  ensemble->members = std::move(members);
   RunOutcome out{run, {}, {}};
   RunStats& total = out.result.stats;
   std::vector<MemberSeries> series;
-  if (progress != nullptr && !progress->enabled()) progress = nullptr;
-  if (progress != nullptr) {
-    progress->begin(fmt::format("{}/{} (ensemble)", p.spec.name, run.name),
-                    static_cast<double>(target.plan.members.size()), "members");
-  }
-  for (const EnsembleMember& member : target.plan.members) {
-    ensemble->members.push_back(
-        run_member(*target.field, member, target.plan, run.ensemble.grad_tolerance));
-    const MemberOutcome& m = ensemble->members.back();
+  series.reserve(ensemble->members.size());
+  for (const MemberOutcome& m : ensemble->members) {
     total.steps += m.stats.steps;
     total.field_evaluations += m.stats.field_evaluations;
     total.wall_seconds += m.stats.wall_seconds;
     total.stop_time = std::max(total.stop_time, m.stats.stop_time);
     series.push_back(m.series);
-    if (progress != nullptr) progress->update(static_cast<double>(series.size()), total.steps);
   }
-  if (progress != nullptr) progress->end();
   ensemble->aggregate = aggregate_members(series);
   for (const std::string& label : outcome_labels(*target.field)) {
     const auto n = std::count_if(ensemble->members.begin(), ensemble->members.end(),
@@ -93,6 +96,26 @@ RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream
              total.field_evaluations, total.wall_seconds);
   out.ensemble = std::move(ensemble);
   return out;
+}
+
+RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream& log,
+                        ProgressLine* progress) {
+  const RunTarget& target = p.targets[i];
+  std::vector<MemberOutcome> members;
+  if (progress != nullptr && !progress->enabled()) progress = nullptr;
+  if (progress != nullptr) {
+    progress->begin(fmt::format("{}/{} (ensemble)", p.spec.name, p.spec.runs[i].name),
+                    static_cast<double>(target.plan.members.size()), "members");
+  }
+  ProgressObserver* const observer = progress_observer();
+  long steps = 0;
+  for (std::size_t m = 0; m < target.plan.members.size(); ++m) {
+    members.push_back(run_ensemble_member(p, i, m, *target.field, observer));
+    steps += members.back().stats.steps;
+    if (progress != nullptr) progress->update(static_cast<double>(members.size()), steps);
+  }
+  if (progress != nullptr) progress->end();
+  return gather_ensemble(p, i, std::move(members), log);
 }
 
 namespace {

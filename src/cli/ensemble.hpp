@@ -48,6 +48,17 @@ struct EnsembleOutcome {
 RunOutcome run_ensemble(const PreparedExperiment& p, std::size_t i, std::ostream& log,
                         ProgressLine* progress = nullptr);
 
+// Member `m` of ensemble run `i` integrated on `field`: p.targets[i].field, or
+// the same flow of another instance of the model (a run on another thread,
+// cli/experiment_runs.hpp). Registered for Ctrl-C as "<run> member <m>";
+// `inner` gets its steps (the thread's observer, or nullptr).
+MemberOutcome run_ensemble_member(const PreparedExperiment& p, std::size_t i, std::size_t m,
+                                  const Field& field, ProgressObserver* inner);
+// Ensemble run `i` from its members' outcomes, in member order: the totals,
+// the aggregate, the counts of each outcome; its line to `log`.
+RunOutcome gather_ensemble(const PreparedExperiment& p, std::size_t i,
+                           std::vector<MemberOutcome> members, std::ostream& log);
+
 // Stages R.ensemble.csv and R.members.csv through `put(name, bytes)`; returns
 // the run's meta.json entry.
 nlohmann::json export_ensemble(

@@ -2,10 +2,13 @@
 
 #include "cli/central_flow_run.hpp"
 #include "cli/ensemble.hpp"
+#include "cli/experiment_runs.hpp"
 #include "cli/interrupt_watch.hpp"
 #include "cli/eta_sweep.hpp"
 #include "cli/resource_estimate.hpp"
 #include "cli/report.hpp"
+#include "cli/single_run.hpp"
+#include "cli/thread_budget.hpp"
 #include "cli/time_average.hpp"
 
 #include "core/rng.hpp"
@@ -36,11 +39,13 @@ namespace gradflow {
 using nlohmann::json;
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
-  return prepare_experiment(spec, build_model(spec));
+  PreparedExperiment p = prepare_experiment(spec, build_model(spec));
+  p.rebuild_model = [spec] { return build_model(spec); };
+  return p;
 }
 
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance model) {
-  PreparedExperiment p{spec, std::move(model), {}, {}, {}};
+  PreparedExperiment p{spec, std::move(model), {}, {}, {}, {}, {}};
   // A start that overflowed (init.std 1e308 multiplied through the layers)
   // would stop the integrator after the other runs were done: refuse it now.
   for (const Flow& flow : p.model.flows) {
@@ -111,27 +116,6 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
 
 namespace {
 
-// GD with step η is stable along a direction of curvature λ iff λ < 2/η: the
-// column two_over_eta sits beside sharpness so the edge of stability shows.
-void add_stability_threshold(RunOutcome& r) {
-  Table& t = r.diagnostics.series;
-  const auto at = static_cast<std::ptrdiff_t>(t.column_index("sharpness") + 1);
-  t.columns.insert(t.columns.begin() + at, "two_over_eta");
-  for (auto& row : t.rows) row.insert(row.begin() + at, 2.0 / r.spec.method.dt);
-}
-
-// loss − L* as the last column, when the model knows its optimum L*
-// (model_facts → optimal_loss, e.g. a linear network's least-squares optimum).
-void add_excess_loss(const ModelInstance& model, RunOutcome& r) {
-  const auto fact = std::find_if(model.facts.begin(), model.facts.end(),
-                                 [](const auto& f) { return f.first == "optimal_loss"; });
-  if (fact == model.facts.end()) return;
-  Table& t = r.diagnostics.series;
-  const std::size_t loss = t.column_index("loss");
-  t.columns.emplace_back("excess_loss");
-  for (auto& row : t.rows) row.push_back(row[loss] - fact->second);
-}
-
 // NaN has no JSON spelling: null.
 json finite_or_null(double v) { return std::isfinite(v) ? json(v) : json(nullptr); }
 
@@ -161,92 +145,32 @@ json edge_of_stability_json(const EdgeOfStability& e) {
   return out;
 }
 
-std::string edge_of_stability_line(const EdgeOfStability& e) {
-  if (!e.crossed)
-    return fmt::format("edge of stability: sharpness stayed below 2/eta = {:.6g}; {}",
-                       e.two_over_eta, e.outcome);
-  std::string line = fmt::format(
-      "edge of stability: sharpness reached 2/eta = {:.6g} at step {} (t = {:.6g}, "
-      "S = {:.6g}); outcome {}",
-      e.two_over_eta, e.first_crossing_step, e.first_crossing_time, e.sharpness_at_crossing,
-      e.outcome);
-  if (e.tail_last_step > e.tail_first_step) {
-    line += fmt::format(" (last {} steps: S in [{:.4g}, {:.4g}], final grad norm {:.3g})",
-                        e.tail_last_step - e.tail_first_step, e.tail_sharpness_min,
-                        e.tail_sharpness_max, e.final_grad_norm);
-  }
-  if (!e.replay_exact)
-    line += " [warning: recomputed GD iterates did not meet the records bit for bit]";
-  return line;
-}
-
 }  // namespace
 
 ExperimentOutcome run_experiment(const PreparedExperiment& p, std::ostream& log,
-                                 ProgressLine* progress) {
+                                 ProgressLine* progress, ThreadBudget* budget) {
   ExperimentOutcome outcome;
-  const DiagnosticOptions diag{.hessian_eigenvalues = p.spec.record.hessian,
-                               .sharpness = p.spec.record.sharpness,
-                               .sharpness_every = p.spec.record.sharpness_every};
   if (!p.states_warning.empty()) fmt::print(log, "  warning: {}\n", p.states_warning);
   for (const auto& [name, value] : p.model.facts) fmt::print(log, "  {} = {:.10g}\n", name, value);
-  for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
-    const RunSpec& run = p.spec.runs[i];
-    const RunTarget& target = p.targets[i];
-    if (run.eta_over_stability > 0.0) {
-      fmt::print(log,
-                 "  {}: eta = {} * 2/lambda_max(Hessian at x0) = {:.6g} (lambda_max = {:.6g})\n",
-                 run.name, run.eta_over_stability, run.method.dt, target.plan.sharpness_at_x0);
+  std::size_t work = 0;  // runs and ensemble members
+  for (std::size_t i = 0; i < p.spec.runs.size(); ++i)
+    work += p.spec.runs[i].ensemble.size > 0 ? p.targets[i].plan.members.size() : 1;
+  if (budget != nullptr && budget->total() > 1 && p.rebuild_model && work > 1) {
+    ExperimentRuns runs = run_experiment_runs(p, log, progress, *budget);
+    outcome.runs = std::move(runs.runs);
+    outcome.most_runs_at_once = runs.most_at_once;
+  } else {
+    for (std::size_t i = 0; i < p.spec.runs.size(); ++i) {
+      fmt::print(log, "{}", run_preamble(p, i));
+      if (p.spec.runs[i].ensemble.size > 0) {
+        outcome.runs.push_back(run_ensemble(p, i, log, progress));
+        continue;
+      }
+      std::string text;
+      outcome.runs.push_back(
+          integrate_run(p, i, *p.targets[i].field, progress, progress_observer(), text));
+      fmt::print(log, "{}", text);
     }
-    if (run.ensemble.size > 0) {
-      outcome.runs.push_back(run_ensemble(p, i, log, progress));
-      continue;
-    }
-    MethodOptions method = run.method;
-    method.record_switches = p.spec.record.events;
-    const bool show = progress != nullptr && progress->enabled();
-    if (show) progress->begin(fmt::format("{}/{}", p.spec.name, run.name), p.spec.t_end);
-    std::optional<RunResult> result;
-    {
-      // Where this run is, for a Ctrl-C (cli/interrupt_watch.hpp); without a
-      // line of its own it forwards to the thread's observer (the Python
-      // module's Ctrl-C poll).
-      RunPosition position(p.spec.name, run.name, show ? progress : progress_observer());
-      const ScopedProgress scope(&position);
-      result.emplace(
-          integrate(*target.field, *target.x0, target.plan.times, method, target.plan.stop));
-    }
-    if (show) progress->end();
-    RunOutcome r{run, std::move(*result), {}, {}};
-    const auto diagnostics_start = std::chrono::steady_clock::now();
-    r.diagnostics = diagnose(*target.field, r.result.trajectory, diag);
-    add_excess_loss(p.model, r);
-    if (diag.sharpness && run.method.method == Method::euler) {
-      add_stability_threshold(r);
-      r.edge = analyse_edge_of_stability(*target.field, r.result.trajectory, run.method.dt,
-                                         r.result.stats.status);
-    }
-    r.diagnostics_seconds =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - diagnostics_start).count();
-    const RunStats& s = r.result.stats;
-    const long total = evaluations_with_products(s);
-    const std::string products =
-        total == s.field_evaluations
-            ? ""
-            : fmt::format(" + {} J·v = {}", total - s.field_evaluations, total);
-    fmt::print(
-        log,
-        "  {:<12} {:<14} {:>10} steps {:>10} field evals{} {:>9.3f} s + {:.3f} s diagnostics  {}\n",
-        run.name, to_string(run.method.method), s.steps, s.field_evaluations, products,
-        s.wall_seconds, r.diagnostics_seconds,
-        s.status == RunStatus::completed ? "completed" : s.message);
-    if (!s.note.empty()) fmt::print(log, "  {:<12} {}\n", "", s.note);
-    if (!s.warning.empty()) fmt::print(log, "  {:<12} warning: {}\n", "", s.warning);
-    if (r.edge) fmt::print(log, "  {:<12} {}\n", "", edge_of_stability_line(*r.edge));
-    if (const auto* central = dynamic_cast<const CentralFlow*>(target.field)) {
-      fmt::print(log, "  {:<12} {}\n", "", central_flow_log(*central, r));
-    }
-    outcome.runs.push_back(std::move(r));
   }
   auto find = [&](const std::string& name) -> std::size_t {
     for (std::size_t i = 0; i < outcome.runs.size(); ++i) {

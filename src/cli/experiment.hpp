@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <optional>
@@ -40,6 +41,10 @@ struct PreparedExperiment {
   // Non-empty when the states files would exceed warn_states_gib
   // (states_size_warning): printed before the runs and kept in meta.json.
   std::string states_warning;
+  // Another instance of the model, as built for this experiment (a run on
+  // another thread needs its own: fields keep scratch buffers). Empty when
+  // the model was built elsewhere (Python): its runs then stay on one thread.
+  std::function<ModelInstance()> rebuild_model;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);
 // The same with a model built elsewhere (a model defined in Python, or a
@@ -65,12 +70,19 @@ struct ComparisonOutcome {
 struct ExperimentOutcome {
   std::vector<RunOutcome> runs;
   std::vector<ComparisonOutcome> comparisons;
+  unsigned most_runs_at_once = 1;  // runs and ensemble members integrating at once, at most
 };
+
+class ThreadBudget;  // cli/thread_budget.hpp
 
 // Runs every run of the experiment; `log` gets one line per run.
 // `progress` (optional) shows each run's progress while it integrates.
+// With a `budget` of more than one thread and a model it can rebuild, the
+// runs and ensemble members also run on the budget's free threads
+// (cli/experiment_runs.hpp; `progress` then counts the runs and members
+// done); the outcome and the log are the same bits either way.
 ExperimentOutcome run_experiment(const PreparedExperiment& prepared, std::ostream& log,
-                                 ProgressLine* progress = nullptr);
+                                 ProgressLine* progress = nullptr, ThreadBudget* budget = nullptr);
 
 // The spec as meta.json → spec records it: every key resolved, the model's
 // data, model and init sections as built.

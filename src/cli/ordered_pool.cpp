@@ -10,10 +10,15 @@ namespace gradflow {
 
 unsigned default_jobs() { return std::max(1U, std::thread::hardware_concurrency()); }
 
-void run_in_order(std::size_t count, unsigned jobs, const std::function<void(std::size_t)>& work,
-                  const std::function<void(std::size_t)>& deliver) {
+std::size_t pool_threads(std::size_t count, unsigned jobs) {
   if (jobs == 0) jobs = default_jobs();
-  const std::size_t threads = std::min<std::size_t>(jobs, count);
+  return std::max<std::size_t>(1, std::min<std::size_t>(jobs, count));
+}
+
+void run_in_order(std::size_t count, unsigned jobs, const std::function<void(std::size_t)>& work,
+                  const std::function<void(std::size_t)>& deliver,
+                  const std::function<void()>& idle) {
+  const std::size_t threads = pool_threads(count, jobs);
   std::atomic<std::size_t> next{0};
   std::mutex order;
   std::vector<char> done(count, 0);
@@ -25,6 +30,7 @@ void run_in_order(std::size_t count, unsigned jobs, const std::function<void(std
       done[i] = 1;
       while (delivered < count && done[delivered] != 0) deliver(delivered++);
     }
+    if (idle) idle();
   };
   if (threads <= 1) {
     worker();  // no thread at all for --jobs 1: the serial run stays the serial code

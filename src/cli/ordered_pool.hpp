@@ -16,7 +16,13 @@ unsigned default_jobs();
 // next i. deliver(i) is called once per i in increasing order, as soon as i
 // and every unit before it are done, one call at a time (any thread may make
 // it). work and deliver must not throw: a unit's failure is its result.
+// `idle` (optional) is called once by each thread when no unit is left for
+// it (the sweep gives its thread's token back: cli/thread_budget.hpp).
 void run_in_order(std::size_t count, unsigned jobs, const std::function<void(std::size_t)>& work,
-                  const std::function<void(std::size_t)>& deliver);
+                  const std::function<void(std::size_t)>& deliver,
+                  const std::function<void()>& idle = {});
+
+// The threads run_in_order(count, jobs, …) starts (1: the calling thread).
+std::size_t pool_threads(std::size_t count, unsigned jobs);
 
 }  // namespace gradflow

@@ -3,6 +3,7 @@
 #include "cli/ordered_pool.hpp"
 #include "cli/progress_line.hpp"
 #include "cli/report.hpp"
+#include "cli/thread_budget.hpp"
 #include "io/errors.hpp"
 #include "io/spec.hpp"
 
@@ -67,30 +68,46 @@ std::vector<UnitReport> run_sweep(const std::vector<PreparedExperiment>& prepare
   auto print_ready = [&](std::size_t upto) {
     for (; printed < upto; ++printed) fmt::print(log, "{}", reports[printed].log);
   };
-  // One experiment at a time: its runs show the progress line on stderr. On
-  // several threads a terminal line rewritten by runs in parallel would be
-  // unreadable: there the log's count of experiments done tells the progress;
-  // into a file or pipe each thread's runs print their own plain lines (each
-  // line one fwrite, so lines do not interleave).
+  // One budget of `threads` tokens (cli/thread_budget.hpp): a token for each
+  // thread of the pool over experiments, given back when it finds no
+  // experiment left; the experiments' runs and members take the rest.
   const unsigned threads = options.jobs == 0 ? default_jobs() : options.jobs;
+  ThreadBudget budget(threads);
+  const std::size_t pool = pool_threads(pending.size(), threads);
+  for (std::size_t t = 0; t < pool; ++t) budget.try_take();
+  // One experiment at a time: its runs show the progress line on stderr (on
+  // several threads, it counts the runs and members done). With several
+  // experiments at once a terminal line rewritten by each would be
+  // unreadable: there the log's count of experiments done tells the
+  // progress; into a file or pipe each experiment prints its own plain lines
+  // (each line one fwrite, so lines do not interleave).
   const bool one_at_a_time = threads == 1 || pending.size() <= 1;
   ProgressLine::Mode mode = ProgressLine::mode_for(stderr, !options.progress);
   if (!one_at_a_time && mode == ProgressLine::Mode::terminal) mode = ProgressLine::Mode::off;
   ProgressLine shared(one_at_a_time ? mode : ProgressLine::Mode::off, stderr);
   run_in_order(
-      pending.size(), options.jobs,
+      pending.size(), threads,
       [&](std::size_t i) {
+        const ThreadBudget::Busy busy(budget);
         ProgressLine own(one_at_a_time ? ProgressLine::Mode::off : mode, stderr);
         ProgressLine* progress = one_at_a_time ? &shared : &own;
         reports[pending[i]] =
-            run_unit(prepared[pending[i]], out, progress->enabled() ? progress : nullptr);
+            run_unit(prepared[pending[i]], out, progress->enabled() ? progress : nullptr, &budget);
       },
       [&](std::size_t i) {
         // Skipped experiments before this one print with it; then the count.
         print_ready(pending[i] + 1);
         ++done;
         fmt::print(log, "  [{} of {} experiments done]\n", done, prepared.size());
-      });
+      },
+      [&] { budget.give_back(); });
+  if (options.counters != nullptr) {
+    options.counters->most_busy_threads = budget.most_busy();
+    for (const UnitReport& r : reports) {
+      options.counters->most_runs_at_once =
+          std::max(options.counters->most_runs_at_once, r.most_runs_at_once);
+    }
+  }
   print_ready(prepared.size());
   return reports;
 }

@@ -21,13 +21,23 @@ std::vector<PreparedExperiment> prepare_spec(const std::string& spec_path);
 // the experiments it is handed).
 PreparedExperiment prepare_one(const ExperimentSpec& spec);
 
+// How the threads were used (for tests and benchmarks).
+struct SweepCounters {
+  unsigned most_busy_threads = 0;  // threads computing at once, at most (≤ jobs)
+  unsigned most_runs_at_once = 0;  // runs and members of one experiment integrating at once
+};
+
 struct SweepOptions {
-  unsigned jobs = 0;    // threads; 0: the cores available
+  // Threads; 0: the cores available. One budget of this many (cli/thread_budget.hpp):
+  // experiments first, then the runs and ensemble members of an experiment on
+  // the threads other experiments leave free.
+  unsigned jobs = 0;
   bool resume = false;  // skip experiments whose folder is complete
   // A progress line on stderr for long runs (cli/progress_line.hpp) when the
   // experiments run one at a time; on several threads the log counts the
   // experiments done instead.
   bool progress = false;
+  SweepCounters* counters = nullptr;  // filled in when set
 };
 
 // Runs every experiment not skipped (with resume), committing each folder as

@@ -82,13 +82,15 @@ UnitReport UnitReport::from_json(const json& j) {
   return r;
 }
 
-UnitReport run_unit(const PreparedExperiment& p, OutputDirectory& out, ProgressLine* progress) {
+UnitReport run_unit(const PreparedExperiment& p, OutputDirectory& out, ProgressLine* progress,
+                    ThreadBudget* budget) {
   const std::string& name = p.spec.name;
   try {
     UnitReport r;
     std::ostringstream log;
     fmt::print(log, "running {} ({} run(s), t_end = {})\n", name, p.spec.runs.size(), p.spec.t_end);
-    const ExperimentOutcome outcome = run_experiment(p, log, progress);
+    const ExperimentOutcome outcome = run_experiment(p, log, progress, budget);
+    r.most_runs_at_once = outcome.most_runs_at_once;
     export_experiment(p, outcome, out, name);
     r.files = out.commit(name);
     r.log = log.str();

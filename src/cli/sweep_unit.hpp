@@ -27,6 +27,9 @@ struct UnitReport {
   std::size_t files = 0;                  // files committed into its folder
   std::string error;                      // failed: why
   bool input_error = false;               // failed on bad input found late
+  // Its runs and ensemble members integrating at once, at most (for tests of
+  // the threads; not sent between MPI ranks).
+  unsigned most_runs_at_once = 1;
 
   nlohmann::json to_json() const;
   static UnitReport from_json(const nlohmann::json& j);
@@ -35,9 +38,11 @@ struct UnitReport {
 // Runs the experiment, stages its files under `<name>/` of `out` and commits
 // that folder (meta.json last). Never throws: a failure is reported with the
 // experiment's name, its staged files discarded, its summary rows "failed".
-// `progress` (may be null) shows the experiment's runs while they integrate.
+// `progress` (may be null) shows the experiment's runs while they integrate;
+// with a `budget` (may be null) its runs and ensemble members also use the
+// budget's free threads (run_experiment).
 UnitReport run_unit(const PreparedExperiment& prepared, OutputDirectory& out,
-                    ProgressLine* progress = nullptr);
+                    ProgressLine* progress = nullptr, ThreadBudget* budget = nullptr);
 
 // The report of an experiment that failed: named on stderr by the sweep,
 // status "failed" in summary_runs.csv.
