@@ -7,6 +7,7 @@
 
 #include "integrators/integrate.hpp"
 #include "integrators/relu_windows.hpp"
+#include "integrators/relu_windows/active_runs.hpp"
 #include "integrators/relu_windows/kernel_share.hpp"
 #include "integrators/relu_windows/mode_pool.hpp"
 #include "integrators/relu_windows/neuron_runner.hpp"
@@ -45,14 +46,15 @@ class WindowIntegrator {
     for (Index i = 0; i < P_.n; ++i) s[static_cast<std::size_t>(i)] = SA_(r, i) != 0.0;
   }
 
-  // work(first, count) for every block of neurons, on the field's threads:
-  // the bulk products and the screening, row by row the same operations for
-  // any thread count (core/neuron_blocks.hpp).
+  // work(block, first, count) for every block of neurons, on the field's
+  // threads: the bulk products, the blocks' shares of the sums over neurons
+  // and the screening, the same operations for any thread count
+  // (core/neuron_blocks.hpp).
   template <class Work>
   void for_neuron_blocks(Work&& work) {
     auto block = [&](std::size_t b) {
       const auto k = static_cast<Index>(b);
-      work(blocks_.begin(k), blocks_.size(k));
+      work(k, blocks_.begin(k), blocks_.size(k));
     };
     const auto count = static_cast<std::size_t>(blocks_.count());
     if (threads_) {
@@ -62,6 +64,8 @@ class WindowIntegrator {
     }
   }
 
+  // Z = WX and u_i = Σ_r SA_ri z_ri, each block's share added in block order.
+  void predict();
   void initialise(const VectorXd& x0);
   void begin_window();
   double choose_length(double limit);
@@ -78,6 +82,7 @@ class WindowIntegrator {
   std::vector<std::pair<Index, Index>> sliding_, sliding_next_;
   // window start
   MatrixXd Z_, Zdot_, Wdot_, EXt_, H0_, H_;
+  MatrixXd partial_;  // n × blocks: each block's share of u
   VectorXd u_, e0_, edot0_, last_e_;
   Eigen::ArrayXd horizon_, column_;
   std::vector<double> sorted_;
@@ -98,7 +103,7 @@ class WindowIntegrator {
   MatrixXd end_w_;
   std::vector<std::size_t> end_mode_;
   long window_spurious_ = 0;
-  NeuronRunner runner_;
+  ActiveRuns runs_;
   KernelShare share_;
   SmallGram gram_;
   // scratch

@@ -14,16 +14,11 @@ namespace gradflow::detail::relu {
 
 void WindowIntegrator::begin_window() {
   const Index m = P_.m, n = P_.n;
-  const auto Wm = W();
-  for_neuron_blocks([&](Index first, Index count) {
-    Z_.middleRows(first, count).noalias() = Wm.middleRows(first, count) * P_.X;
-  });
-  // The sums over neurons in one loop: the same order for any thread count.
-  for (Index i = 0; i < n; ++i) u_[i] = SA_.col(i).dot(Z_.col(i));
+  predict();
   e0_ = u_ - P_.y;
   // Ẇ = −SA diag(e) Xᵀ; sliding neurons move with Π_C of it.
   for (Index i = 0; i < n; ++i) EXt_.row(i) = e0_[i] * P_.X.col(i).transpose();
-  for_neuron_blocks([&](Index first, Index count) {
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
     Wdot_.middleRows(first, count).noalias() = -SA_.middleRows(first, count) * EXt_;
   });
   const double k2 = P_.kappa * P_.kappa;
@@ -44,7 +39,7 @@ void WindowIntegrator::begin_window() {
     pattern_of(r, s_tmp_);
     share_.add_sliding(H0_, s_tmp_.data(), c_tmp_.data(), cs, -k2);
   }
-  for_neuron_blocks([&](Index first, Index count) {
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
     Zdot_.middleRows(first, count).noalias() = Wdot_.middleRows(first, count) * P_.X;
   });
   edot0_.noalias() = -H0_ * e0_;
@@ -68,7 +63,7 @@ void WindowIntegrator::begin_window() {
   const double q0 = 0.5 * P_.kappa * max_rate;
   // Each neuron's horizon is its own minimum over the samples: blocks of
   // neurons are independent.
-  for_neuron_blocks([&](Index first, Index count) {
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
     auto horizon = horizon_.segment(first, count);
     auto column = column_.segment(first, count);
     for (Index i = 0; i < n; ++i) {
