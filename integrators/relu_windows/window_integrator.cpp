@@ -81,14 +81,16 @@ void WindowIntegrator::predict() {
 void WindowIntegrator::initialise(const VectorXd& x0) {
   x_ = x0;
   const auto W0 = W();
-  Z_.noalias() = W0 * P_.X;
   // The mode at the start: the positive side z > 0. Pairs exactly at zero are
   // decided as gradient descent leaves them (core/relu_filippov_rule.hpp, as
   // TwoLayerRelu::make_mode) and counted against GD's convention that z = 0 is
   // active: a pair that slides or leaves to the negative side switches at t = 0.
-  for (Index i = 0; i < P_.n; ++i) {
-    for (Index r = 0; r < P_.m; ++r) SA_(r, i) = Z_(r, i) > 0.0 ? P_.c[r] : 0.0;
-  }
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
+    Z_.middleRows(first, count).noalias() = W0.middleRows(first, count) * P_.X;
+    for (Index i = 0; i < P_.n; ++i) {
+      for (Index r = first; r < first + count; ++r) SA_(r, i) = Z_(r, i) > 0.0 ? P_.c[r] : 0.0;
+    }
+  });
   sliding_.clear();
   sliding_.reserve(static_cast<std::size_t>(P_.m));
   sliding_next_.reserve(static_cast<std::size_t>(P_.m));
@@ -133,8 +135,15 @@ void WindowIntegrator::initialise(const VectorXd& x0) {
     }
     std::sort(sliding_.begin(), sliding_.end());
   }
-  const MatrixXd S = (SA_.array() != 0.0).cast<double>();
-  count_.noalias() = S.transpose() * S;
+  // count = Σ_r s_r s_rᵀ = SᵀS, block by block: its entries are integers
+  // below 2⁵³, so the blocks' shares add up exactly, in any order.
+  std::vector<MatrixXd> shares(static_cast<std::size_t>(blocks_.count()));
+  for_neuron_blocks([&](Index block, Index first, Index count) {
+    const MatrixXd S = (SA_.middleRows(first, count).array() != 0.0).cast<double>();
+    shares[static_cast<std::size_t>(block)].noalias() = S.transpose() * S;
+  });
+  count_.setZero();
+  for (const MatrixXd& share : shares) count_ += share;
 }
 
 bool WindowIntegrator::solve_window(double h, double t) {
