@@ -211,11 +211,13 @@ TEST_CASE("relu_windows on threads follows the single-thread run bit for bit") {
     runs.push_back(integrate(field, field.initial_state(), times, windows, {.t_end = 1.0}));
     REQUIRE(runs.back().stats.status == RunStatus::completed);
   }
-  long crossings = 0;
+  long crossings = 0, slides = 0;
   for (const auto& [name, value] : runs[0].stats.counters) {
     if (name == "crossings") crossings = value;
+    if (name == "slides_started") slides = value;
   }
   CHECK(crossings > 0);
+  CHECK(slides > 0);  // sliding neurons' projections and horizons run on the threads too
   for (std::size_t k = 1; k < runs.size(); ++k) {
     INFO(k + 1 << " threads");
     REQUIRE(runs[k].trajectory.size() == runs[0].trajectory.size());

@@ -30,6 +30,11 @@ WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOp
   blocks_.width = m;
   if (field.threads() > 1 && blocks_.count() > 1)
     threads_ = std::make_unique<BlockPool>(field.threads());
+  sliding_runs_.reserve(static_cast<std::size_t>(m) + 1);
+  sliding_ok_.resize(static_cast<std::size_t>(m));
+  const int lanes = threads_ ? threads_->threads() : 1;
+  sliding_lanes_.reserve(static_cast<std::size_t>(lanes));
+  for (int k = 0; k < lanes; ++k) sliding_lanes_.emplace_back(P_);
   SA_.resize(m, n);
   count_.resize(n, n);
   Z_.resize(m, n);

@@ -66,6 +66,48 @@ class WindowIntegrator {
 
   // Z = WX and u_i = Σ_r SA_ri z_ri, each block's share added in block order.
   void predict();
+  // Scratch of one thread for the sliding neurons' projections and horizons.
+  struct SlidingLane {
+    explicit SlidingLane(const Problem& p)
+        : y(p.d, p.n), gram(p.d), wrow(p.d), v(static_cast<std::size_t>(p.d)) {
+      C.reserve(static_cast<std::size_t>(p.d));
+    }
+    std::vector<Index> C;
+    MatrixXd y;
+    SmallGram gram;
+    VectorXd wrow;
+    std::vector<double> v;
+  };
+  // work(k, lane) for the k-th neuron with sliding pairs (its pairs are
+  // sliding_[sliding_runs_[k], sliding_runs_[k + 1]), their samples in
+  // lane.C), on the field's threads; each neuron's work must be its own.
+  template <class Work>
+  void for_sliding_neurons(Work&& work) {
+    sliding_runs_.clear();
+    for (std::size_t b = 0; b < sliding_.size();) {
+      sliding_runs_.push_back(b);
+      const Index r = sliding_[b].first;
+      while (b < sliding_.size() && sliding_[b].first == r) ++b;
+    }
+    sliding_runs_.push_back(sliding_.size());
+    auto run = [&](std::size_t k, int lane_index) {
+      SlidingLane& lane = sliding_lanes_[static_cast<std::size_t>(lane_index)];
+      lane.C.clear();
+      for (std::size_t p = sliding_runs_[k]; p < sliding_runs_[k + 1]; ++p)
+        lane.C.push_back(sliding_[p].second);
+      work(k, lane);
+    };
+    const std::size_t count = sliding_runs_.size() - 1;
+    if (threads_) {
+      threads_->run(count, run);
+    } else {
+      for (std::size_t k = 0; k < count; ++k) run(k, 0);
+    }
+  }
+  // The certified horizon of sliding neuron r (samples lane.C): its z-margins
+  // and the two margins of each sliding weight.
+  double sliding_horizon(Index r, SlidingLane& lane, double q0, double max_rate) const;
+
   void initialise(const VectorXd& x0);
   void begin_window();
   double choose_length(double limit);
@@ -118,6 +160,9 @@ class WindowIntegrator {
   double h_cap_ = kInf;
   ReluWindowCounts counts_;
   double last_defect_ = 0.0;
+  std::vector<std::size_t> sliding_runs_;   // each sliding neuron's first pair, and the end
+  std::vector<std::uint8_t> sliding_ok_;    // per sliding neuron: its Gram matrix factors
+  std::vector<SlidingLane> sliding_lanes_;  // one per thread
   NeuronBlocks blocks_;
   std::unique_ptr<BlockPool> threads_;  // null: one thread (or one block)
 };
