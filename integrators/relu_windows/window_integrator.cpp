@@ -54,7 +54,6 @@ WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOp
   is_active_.assign(static_cast<std::size_t>(m), 0);
   s_tmp_.resize(static_cast<std::size_t>(n));
   c_tmp_.reserve(static_cast<std::size_t>(d));
-  y_tmp_.resize(d, n);
   wrow_.resize(d);
   vc_.resize(static_cast<std::size_t>(d));
   recent_.assign(static_cast<std::size_t>(kReluStallEvents), -kInf);

@@ -36,12 +36,6 @@ class WindowIntegrator {
  private:
   Eigen::Map<MatrixXd> W() { return {x_.data(), P_.m, P_.d}; }
 
-  // The sliding samples of neuron r (sliding_ is sorted by neuron).
-  void sliding_of(Index r, std::vector<Index>& C) const {
-    C.clear();
-    auto it = std::lower_bound(sliding_.begin(), sliding_.end(), std::pair<Index, Index>{r, -1});
-    for (; it != sliding_.end() && it->first == r; ++it) C.push_back(it->second);
-  }
   void pattern_of(Index r, std::vector<std::uint8_t>& s) const {
     for (Index i = 0; i < P_.n; ++i) s[static_cast<std::size_t>(i)] = SA_(r, i) != 0.0;
   }
@@ -151,7 +145,6 @@ class WindowIntegrator {
   // scratch
   std::vector<std::uint8_t> s_tmp_;
   std::vector<Index> c_tmp_;
-  MatrixXd y_tmp_;
   VectorXd wrow_, ea_, eb_, ra_;
   std::vector<double> vc_;
   std::vector<double> recent_;
