@@ -24,13 +24,13 @@
 
 namespace gradflow {
 
-// 1 008 = 24 · 42 rows: 10 blocks at width 10 000, so 2 threads share them
-// evenly (1 536 gives 6 full blocks and one of 784), each block's columns of Z = WX
-// (8 KB) still in cache while its sums are taken. Measured with
-// bench_relu_threads (GD step, width 10 000, 2 threads, medians of 3 on the
-// shared 2-core machine): 504 rows 2.84 ms, 1 008 rows 2.49 ms, 1 536 rows
-// 2.53 ms; smaller blocks pay more hand-offs and shorter product kernels than
-// they gain in balance.
+// 1 008 = 24 · 42 rows: 10 equal shares at width 10 000 for 2 (or 5) threads
+// (1 536 gives 6 blocks and one of 784), each block's columns of Z in cache.
+// Measured (bench_relu_threads, GD step at width 10 000 on 2 threads, medians
+// of 8 on the shared 2-core machine): 1 008 rows 2.67 ms, 1 536 rows 2.64 ms,
+// the same within the scatter (1 thread: 4.53, 4.51 ms); 504 rows 2.84 ms
+// (3 repeats): smaller blocks pay more hand-offs and shorter product kernels
+// than they gain in balance.
 inline constexpr Eigen::Index kNeuronBlock = 1008;
 
 struct NeuronBlocks {
