@@ -55,8 +55,9 @@ class TwoLayerRelu final : public ShallowReluField {
   //
   // `threads` share the products of loss, gradient, velocity and
   // hessian_vector (Z = WX and M·diag(e)Xᵀ) in fixed blocks of neurons
-  // (core/neuron_blocks.hpp); the sums over neurons (u_i) stay one loop on
-  // the caller, in today's order. Every thread count gives the same bits.
+  // (core/neuron_blocks.hpp); each sum over neurons (u_i, (Jv)_i) is taken
+  // per block and the blocks' partial sums are added in block order on the
+  // caller. Every thread count gives the same bits.
   // Copies share the threads (taking turns), not the scratch.
   TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start, int threads = 1);
 
@@ -140,7 +141,7 @@ class TwoLayerRelu final : public ShallowReluField {
   // weights v are left in small_v_. Needs forward(x, &mode) first.
   void sliding_margins(const ModeData& mode, Eigen::Index r, std::size_t b, std::size_t e,
                        double* h) const;
-  // work(first, count) for every block of neurons, on the pool's threads.
+  // work(block, first, count) for every block of neurons, on the pool's threads.
   template <class Work>
   void for_neuron_blocks(Work&& work) const;
   Eigen::Index neuron_of(Eigen::Index k) const { return k % width(); }
@@ -163,7 +164,8 @@ class TwoLayerRelu final : public ShallowReluField {
   mutable Eigen::MatrixXd Z_;                      // m × n
   mutable Eigen::MatrixXd mask_;                   // m × n
   mutable Eigen::MatrixXd Xe_;                     // n × d
-  mutable Eigen::VectorXd u_, e_;                  // n
+  mutable Eigen::VectorXd u_, e_, jv_;             // n
+  mutable Eigen::MatrixXd partial_;                // n × blocks: each block's share of u
   mutable Eigen::RowVectorXd row_;                 // d
   mutable std::vector<double> small_v_, small_h_;  // n, n
   mutable std::vector<Eigen::Index> set_;          // n

@@ -22,11 +22,15 @@ class ModePool {
     c_first_.assign(1, 0);
   }
   std::size_t push(const std::uint8_t* s, const std::vector<Index>& C) {
+    return push(s, C.data(), C.size());
+  }
+  std::size_t push(const std::uint8_t* s, const Index* C, std::size_t c_size) {
     s_.insert(s_.end(), s, s + n_);
-    c_.insert(c_.end(), C.begin(), C.end());
+    c_.insert(c_.end(), C, C + c_size);
     c_first_.push_back(c_.size());
     return c_first_.size() - 2;
   }
+  std::size_t size() const { return c_first_.size() - 1; }
   const std::uint8_t* s(std::size_t k) const { return s_.data() + k * n_; }
   const Index* C(std::size_t k) const { return c_.data() + c_first_[k]; }
   std::size_t C_size(std::size_t k) const { return c_first_[k + 1] - c_first_[k]; }

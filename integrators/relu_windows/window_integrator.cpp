@@ -23,16 +23,22 @@ WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOp
       P_(make_problem(field)),
       pool_(P_.n),
       end_pool_(P_.n),
-      runner_(P_),
+      runs_(P_, field.threads() > 1 && NeuronBlocks{P_.m}.count() > 1 ? field.threads() : 1),
       share_(P_),
       gram_(P_.d) {
   const Index m = P_.m, n = P_.n, d = P_.d;
   blocks_.width = m;
   if (field.threads() > 1 && blocks_.count() > 1)
     threads_ = std::make_unique<BlockPool>(field.threads());
+  sliding_runs_.reserve(static_cast<std::size_t>(m) + 1);
+  sliding_ok_.resize(static_cast<std::size_t>(m));
+  const int lanes = threads_ ? threads_->threads() : 1;
+  sliding_lanes_.reserve(static_cast<std::size_t>(lanes));
+  for (int k = 0; k < lanes; ++k) sliding_lanes_.emplace_back(P_);
   SA_.resize(m, n);
   count_.resize(n, n);
   Z_.resize(m, n);
+  partial_.resize(n, blocks_.count());
   Zdot_.resize(m, n);
   Wdot_.resize(m, d);
   EXt_.resize(n, d);
@@ -48,7 +54,6 @@ WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOp
   is_active_.assign(static_cast<std::size_t>(m), 0);
   s_tmp_.resize(static_cast<std::size_t>(n));
   c_tmp_.reserve(static_cast<std::size_t>(d));
-  y_tmp_.resize(d, n);
   wrow_.resize(d);
   vc_.resize(static_cast<std::size_t>(d));
   recent_.assign(static_cast<std::size_t>(kReluStallEvents), -kInf);
@@ -66,22 +71,35 @@ WindowIntegrator::WindowIntegrator(const ShallowReluField& field, const MethodOp
   active_target_ = std::max<Index>(16, static_cast<Index>(bulk_cost_ / neuron_cost_));
 }
 
+void WindowIntegrator::predict() {
+  const auto Wm = W();
+  for_neuron_blocks([&](Index b, Index first, Index count) {
+    Z_.middleRows(first, count).noalias() = Wm.middleRows(first, count) * P_.X;
+    for (Index i = 0; i < P_.n; ++i) {
+      partial_(i, b) = SA_.col(i).segment(first, count).dot(Z_.col(i).segment(first, count));
+    }
+  });
+  sum_in_block_order(partial_, u_);
+}
+
 void WindowIntegrator::initialise(const VectorXd& x0) {
   x_ = x0;
   const auto W0 = W();
-  Z_.noalias() = W0 * P_.X;
   // The mode at the start: the positive side z > 0. Pairs exactly at zero are
   // decided as gradient descent leaves them (core/relu_filippov_rule.hpp, as
   // TwoLayerRelu::make_mode) and counted against GD's convention that z = 0 is
   // active: a pair that slides or leaves to the negative side switches at t = 0.
-  for (Index i = 0; i < P_.n; ++i) {
-    for (Index r = 0; r < P_.m; ++r) SA_(r, i) = Z_(r, i) > 0.0 ? P_.c[r] : 0.0;
-  }
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
+    Z_.middleRows(first, count).noalias() = W0.middleRows(first, count) * P_.X;
+    for (Index i = 0; i < P_.n; ++i) {
+      for (Index r = first; r < first + count; ++r) SA_(r, i) = Z_(r, i) > 0.0 ? P_.c[r] : 0.0;
+    }
+  });
   sliding_.clear();
   sliding_.reserve(static_cast<std::size_t>(P_.m));
   sliding_next_.reserve(static_cast<std::size_t>(P_.m));
   if ((Z_.array() == 0.0).any()) {
-    for (Index i = 0; i < P_.n; ++i) u_[i] = SA_.col(i).dot(Z_.col(i));
+    predict();
     e0_ = u_ - P_.y;
     ReluFilippovRule rule(P_.X);
     std::vector<SurfacePair> pairs;
@@ -121,8 +139,15 @@ void WindowIntegrator::initialise(const VectorXd& x0) {
     }
     std::sort(sliding_.begin(), sliding_.end());
   }
-  const MatrixXd S = (SA_.array() != 0.0).cast<double>();
-  count_.noalias() = S.transpose() * S;
+  // count = Σ_r s_r s_rᵀ = SᵀS, block by block: its entries are integers
+  // below 2⁵³, so the blocks' shares add up exactly, in any order.
+  std::vector<MatrixXd> shares(static_cast<std::size_t>(blocks_.count()));
+  for_neuron_blocks([&](Index block, Index first, Index count) {
+    const MatrixXd S = (SA_.middleRows(first, count).array() != 0.0).cast<double>();
+    shares[static_cast<std::size_t>(block)].noalias() = S.transpose() * S;
+  });
+  count_.setZero();
+  for (const MatrixXd& share : shares) count_ += share;
 }
 
 bool WindowIntegrator::solve_window(double h, double t) {
@@ -132,7 +157,6 @@ bool WindowIntegrator::solve_window(double h, double t) {
   const Index d = P_.d;
   if (end_w_.cols() < static_cast<Index>(active_.size()))
     end_w_.resize(d, static_cast<Index>(active_.size()));
-  end_mode_.resize(active_.size());
   int cur = 0;
   paths_[0].start(e0_);
   paths_[0].extend(H0_, h, max_length);
@@ -143,21 +167,28 @@ bool WindowIntegrator::solve_window(double h, double t) {
     sweep_log_.clear();
     pool_.clear();
     end_pool_.clear();
-    window_spurious_ = 0;
-    auto Wm = W();
-    for (std::size_t a = 0; a < active_.size(); ++a) {
-      const Index r = active_[a];
-      pattern_of(r, s_tmp_);
-      sliding_of(r, c_tmp_);
-      const auto outcome =
-          runner_.run(r, &Wm(r, 0), P_.m, s_tmp_.data(), c_tmp_.data(), c_tmp_.size(), paths_[cur],
-                      variation_[cur], bounds_, h, events_, pool_, sweep_log_);
-      ++counts_.neuron_runs;
-      if (!outcome.ok) return false;
-      window_spurious_ += outcome.spurious;
-      end_w_.col(static_cast<Index>(a)) = runner_.w_end();
-      end_mode_[a] = end_pool_.push(runner_.s().data(), runner_.C());
+    // The active neurons on the field's threads, their switches merged in the
+    // order of active_ (integrators/relu_windows/active_runs.hpp).
+    const ActiveRuns::Sweep inputs{.W = x_.data(),
+                                   .SA = &SA_,
+                                   .sliding = &sliding_,
+                                   .path = &paths_[cur],
+                                   .path_variation = variation_[cur],
+                                   .bounds = &bounds_,
+                                   .h = h,
+                                   .end_w = &end_w_};
+    runs_.start(active_.size());
+    auto run_neuron = [&](std::size_t a, int lane) { runs_.run_one(inputs, a, active_[a], lane); };
+    if (threads_) {
+      threads_->run(active_.size(), run_neuron);
+    } else {
+      for (std::size_t a = 0; a < active_.size(); ++a) run_neuron(a, 0);
     }
+    const std::size_t failed = runs_.first_failure(active_.size());
+    counts_.neuron_runs += static_cast<long>(std::min(failed + 1, active_.size()));
+    if (failed < active_.size()) return false;
+    window_spurious_ =
+        runs_.merge(active_.size(), events_, pool_, sweep_log_, end_pool_, end_mode_);
     // The switches in time order give H(τ), hence the next path.
     order_.resize(events_.size());
     for (std::size_t k = 0; k < order_.size(); ++k) order_[k] = k;
@@ -208,7 +239,7 @@ void WindowIntegrator::commit(double t) {
   // Every neuron as if its pattern were frozen: W ← W − SA diag(R(h)) Xᵀ.
   const VectorXd& R = path.end_integral();
   for (Index i = 0; i < n; ++i) EXt_.row(i) = R[i] * P_.X.col(i).transpose();
-  for_neuron_blocks([&](Index first, Index count) {
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
     Wm.middleRows(first, count).noalias() -= SA_.middleRows(first, count) * EXt_;
   });
   // Inactive sliding neurons move with Π_C of that (which also removes the

@@ -7,6 +7,7 @@
 
 #include "integrators/integrate.hpp"
 #include "integrators/relu_windows.hpp"
+#include "integrators/relu_windows/active_runs.hpp"
 #include "integrators/relu_windows/kernel_share.hpp"
 #include "integrators/relu_windows/mode_pool.hpp"
 #include "integrators/relu_windows/neuron_runner.hpp"
@@ -35,24 +36,19 @@ class WindowIntegrator {
  private:
   Eigen::Map<MatrixXd> W() { return {x_.data(), P_.m, P_.d}; }
 
-  // The sliding samples of neuron r (sliding_ is sorted by neuron).
-  void sliding_of(Index r, std::vector<Index>& C) const {
-    C.clear();
-    auto it = std::lower_bound(sliding_.begin(), sliding_.end(), std::pair<Index, Index>{r, -1});
-    for (; it != sliding_.end() && it->first == r; ++it) C.push_back(it->second);
-  }
   void pattern_of(Index r, std::vector<std::uint8_t>& s) const {
     for (Index i = 0; i < P_.n; ++i) s[static_cast<std::size_t>(i)] = SA_(r, i) != 0.0;
   }
 
-  // work(first, count) for every block of neurons, on the field's threads:
-  // the bulk products and the screening, row by row the same operations for
-  // any thread count (core/neuron_blocks.hpp).
+  // work(block, first, count) for every block of neurons, on the field's
+  // threads: the bulk products, the blocks' shares of the sums over neurons
+  // and the screening, the same operations for any thread count
+  // (core/neuron_blocks.hpp).
   template <class Work>
   void for_neuron_blocks(Work&& work) {
     auto block = [&](std::size_t b) {
       const auto k = static_cast<Index>(b);
-      work(blocks_.begin(k), blocks_.size(k));
+      work(k, blocks_.begin(k), blocks_.size(k));
     };
     const auto count = static_cast<std::size_t>(blocks_.count());
     if (threads_) {
@@ -61,6 +57,50 @@ class WindowIntegrator {
       for (std::size_t b = 0; b < count; ++b) block(b);
     }
   }
+
+  // Z = WX and u_i = Σ_r SA_ri z_ri, each block's share added in block order.
+  void predict();
+  // Scratch of one thread for the sliding neurons' projections and horizons.
+  struct SlidingLane {
+    explicit SlidingLane(const Problem& p)
+        : y(p.d, p.n), gram(p.d), wrow(p.d), v(static_cast<std::size_t>(p.d)) {
+      C.reserve(static_cast<std::size_t>(p.d));
+    }
+    std::vector<Index> C;
+    MatrixXd y;
+    SmallGram gram;
+    VectorXd wrow;
+    std::vector<double> v;
+  };
+  // work(k, lane) for the k-th neuron with sliding pairs (its pairs are
+  // sliding_[sliding_runs_[k], sliding_runs_[k + 1]), their samples in
+  // lane.C), on the field's threads; each neuron's work must be its own.
+  template <class Work>
+  void for_sliding_neurons(Work&& work) {
+    sliding_runs_.clear();
+    for (std::size_t b = 0; b < sliding_.size();) {
+      sliding_runs_.push_back(b);
+      const Index r = sliding_[b].first;
+      while (b < sliding_.size() && sliding_[b].first == r) ++b;
+    }
+    sliding_runs_.push_back(sliding_.size());
+    auto run = [&](std::size_t k, int lane_index) {
+      SlidingLane& lane = sliding_lanes_[static_cast<std::size_t>(lane_index)];
+      lane.C.clear();
+      for (std::size_t p = sliding_runs_[k]; p < sliding_runs_[k + 1]; ++p)
+        lane.C.push_back(sliding_[p].second);
+      work(k, lane);
+    };
+    const std::size_t count = sliding_runs_.size() - 1;
+    if (threads_) {
+      threads_->run(count, run);
+    } else {
+      for (std::size_t k = 0; k < count; ++k) run(k, 0);
+    }
+  }
+  // The certified horizon of sliding neuron r (samples lane.C): its z-margins
+  // and the two margins of each sliding weight.
+  double sliding_horizon(Index r, SlidingLane& lane, double q0, double max_rate) const;
 
   void initialise(const VectorXd& x0);
   void begin_window();
@@ -78,6 +118,7 @@ class WindowIntegrator {
   std::vector<std::pair<Index, Index>> sliding_, sliding_next_;
   // window start
   MatrixXd Z_, Zdot_, Wdot_, EXt_, H0_, H_;
+  MatrixXd partial_;  // n × blocks: each block's share of u
   VectorXd u_, e0_, edot0_, last_e_;
   Eigen::ArrayXd horizon_, column_;
   std::vector<double> sorted_;
@@ -98,13 +139,12 @@ class WindowIntegrator {
   MatrixXd end_w_;
   std::vector<std::size_t> end_mode_;
   long window_spurious_ = 0;
-  NeuronRunner runner_;
+  ActiveRuns runs_;
   KernelShare share_;
   SmallGram gram_;
   // scratch
   std::vector<std::uint8_t> s_tmp_;
   std::vector<Index> c_tmp_;
-  MatrixXd y_tmp_;
   VectorXd wrow_, ea_, eb_, ra_;
   std::vector<double> vc_;
   std::vector<double> recent_;
@@ -113,6 +153,9 @@ class WindowIntegrator {
   double h_cap_ = kInf;
   ReluWindowCounts counts_;
   double last_defect_ = 0.0;
+  std::vector<std::size_t> sliding_runs_;   // each sliding neuron's first pair, and the end
+  std::vector<std::uint8_t> sliding_ok_;    // per sliding neuron: its Gram matrix factors
+  std::vector<SlidingLane> sliding_lanes_;  // one per thread
   NeuronBlocks blocks_;
   std::unique_ptr<BlockPool> threads_;  // null: one thread (or one block)
 };

@@ -14,37 +14,39 @@ namespace gradflow::detail::relu {
 
 void WindowIntegrator::begin_window() {
   const Index m = P_.m, n = P_.n;
-  const auto Wm = W();
-  for_neuron_blocks([&](Index first, Index count) {
-    Z_.middleRows(first, count).noalias() = Wm.middleRows(first, count) * P_.X;
-  });
-  // The sums over neurons in one loop: the same order for any thread count.
-  for (Index i = 0; i < n; ++i) u_[i] = SA_.col(i).dot(Z_.col(i));
+  predict();
   e0_ = u_ - P_.y;
   // Ẇ = −SA diag(e) Xᵀ; sliding neurons move with Π_C of it.
   for (Index i = 0; i < n; ++i) EXt_.row(i) = e0_[i] * P_.X.col(i).transpose();
-  for_neuron_blocks([&](Index first, Index count) {
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
     Wdot_.middleRows(first, count).noalias() = -SA_.middleRows(first, count) * EXt_;
   });
   const double k2 = P_.kappa * P_.kappa;
   H0_ = k2 * P_.G.cwiseProduct(count_);
-  for (std::size_t b = 0; b < sliding_.size();) {
-    const Index r = sliding_[b].first;
+  // Π_C ẇ_r for each sliding neuron, on the threads (each writes its own row).
+  for_sliding_neurons([&](std::size_t k, SlidingLane& lane) {
+    const Index r = sliding_[sliding_runs_[k]].first;
+    const std::size_t cs = lane.C.size();
+    sliding_ok_[k] = lane.gram.factor(P_.G, lane.C.data(), cs);
+    if (!sliding_ok_[k]) return;
+    double* v = lane.v.data();
+    lane.wrow = Wdot_.row(r).transpose();
+    for (std::size_t q = 0; q < cs; ++q) v[q] = P_.X.col(lane.C[q]).dot(lane.wrow);
+    lane.gram.solve(v);
+    for (std::size_t q = 0; q < cs; ++q) lane.wrow -= v[q] * P_.X.col(lane.C[q]);
+    Wdot_.row(r) = lane.wrow.transpose();
+  });
+  // Their kernel shares, added to H0 in the order of sliding_ (one thread).
+  for (std::size_t k = 0; k + 1 < sliding_runs_.size(); ++k) {
+    if (!sliding_ok_[k]) continue;
+    const Index r = sliding_[sliding_runs_[k]].first;
     c_tmp_.clear();
-    while (b < sliding_.size() && sliding_[b].first == r) c_tmp_.push_back(sliding_[b++].second);
-    if (!gram_.factor(P_.G, c_tmp_.data(), c_tmp_.size())) continue;
-    // Π_C ẇ_r.
-    const std::size_t cs = c_tmp_.size();
-    double* v = vc_.data();
-    wrow_ = Wdot_.row(r).transpose();
-    for (std::size_t q = 0; q < cs; ++q) v[q] = P_.X.col(c_tmp_[q]).dot(wrow_);
-    gram_.solve(v);
-    for (std::size_t q = 0; q < cs; ++q) wrow_ -= v[q] * P_.X.col(c_tmp_[q]);
-    Wdot_.row(r) = wrow_.transpose();
+    for (std::size_t p = sliding_runs_[k]; p < sliding_runs_[k + 1]; ++p)
+      c_tmp_.push_back(sliding_[p].second);
     pattern_of(r, s_tmp_);
-    share_.add_sliding(H0_, s_tmp_.data(), c_tmp_.data(), cs, -k2);
+    share_.add_sliding(H0_, s_tmp_.data(), c_tmp_.data(), c_tmp_.size(), -k2);
   }
-  for_neuron_blocks([&](Index first, Index count) {
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
     Zdot_.middleRows(first, count).noalias() = Wdot_.middleRows(first, count) * P_.X;
   });
   edot0_.noalias() = -H0_ * e0_;
@@ -68,7 +70,7 @@ void WindowIntegrator::begin_window() {
   const double q0 = 0.5 * P_.kappa * max_rate;
   // Each neuron's horizon is its own minimum over the samples: blocks of
   // neurons are independent.
-  for_neuron_blocks([&](Index first, Index count) {
+  for_neuron_blocks([&](Index /*block*/, Index first, Index count) {
     auto horizon = horizon_.segment(first, count);
     auto column = column_.segment(first, count);
     for (Index i = 0; i < n; ++i) {
@@ -83,50 +85,52 @@ void WindowIntegrator::begin_window() {
   });
   // Sliding neurons: their own z-margins (Π in the slope bound) and the two
   // margins of each sliding weight, g₀ = σ_e v_j, g₁ = σ_e(e_j − v_j).
-  for (std::size_t b = 0; b < sliding_.size();) {
-    const Index r = sliding_[b].first;
-    c_tmp_.clear();
-    while (b < sliding_.size() && sliding_[b].first == r) c_tmp_.push_back(sliding_[b++].second);
-    const std::size_t cs = c_tmp_.size();
-    double hr = kInf;
-    for (Index i = 0; i < n; ++i) {
-      if (std::find(c_tmp_.begin(), c_tmp_.end(), i) != c_tmp_.end()) continue;
-      const double sigma = SA_(r, i) != 0.0 ? 1.0 : -1.0;
-      const double a = sigma * Z_(r, i), bb = sigma * Zdot_(r, i);
-      const double Q = q0 * P_.input_norm[i] * P_.x_norm;
-      hr = std::min(hr, a > 0.0 ? 2.0 * a / (std::sqrt(bb * bb + 4.0 * Q * a) - bb) : 0.0);
-    }
-    if (!gram_.factor(P_.G, c_tmp_.data(), cs)) {
-      hr = 0.0;
-    } else {
-      // L = −K⁻¹ G_{C,:} diag(s).
-      for (Index i = 0; i < n; ++i) {
-        for (std::size_t q = 0; q < cs; ++q) {
-          y_tmp_(static_cast<Index>(q), i) = SA_(r, i) != 0.0 ? -P_.G(c_tmp_[q], i) : 0.0;
-        }
-        gram_.solve(&y_tmp_(0, i));
-      }
-      for (std::size_t q = 0; q < cs; ++q) {
-        const Index j = c_tmp_[q];
-        const auto row = y_tmp_.row(static_cast<Index>(q));
-        const double v = row.dot(e0_), vd = row.dot(edot0_);
-        const double se = P_.c[r] > 0.0 ? 1.0 : -1.0;  // σ = sign c_r, as the runner's margins
-        const double l0 = row.norm();
-        const double l1 = std::sqrt(std::max(0.0, l0 * l0 - 2.0 * row[j] + 1.0));
-        const double g[2] = {se * v, se * (e0_[j] - v)};
-        const double gd[2] = {se * vd, se * (edot0_[j] - vd)};
-        const double l[2] = {l0, l1};
-        for (int t = 0; t < 2; ++t) {
-          const double A1 = l[t] * crude_variation_ * bounds_.residual;
-          const double A2 = l[t] * bounds_.lambda * max_rate;
-          const double bb = gd[t] - A1;
-          hr = std::min(
-              hr, g[t] > 0.0 ? 2.0 * g[t] / (std::sqrt(bb * bb + 2.0 * A2 * g[t]) - bb) : 0.0);
-        }
-      }
-    }
-    horizon_[r] = hr;
+  for_sliding_neurons([&](std::size_t k, SlidingLane& lane) {
+    const Index r = sliding_[sliding_runs_[k]].first;
+    horizon_[r] = sliding_horizon(r, lane, q0, max_rate);
+  });
+}
+
+double WindowIntegrator::sliding_horizon(Index r, SlidingLane& lane, double q0,
+                                         double max_rate) const {
+  const Index n = P_.n;
+  const std::vector<Index>& C = lane.C;
+  const std::size_t cs = C.size();
+  double hr = kInf;
+  for (Index i = 0; i < n; ++i) {
+    if (std::find(C.begin(), C.end(), i) != C.end()) continue;
+    const double sigma = SA_(r, i) != 0.0 ? 1.0 : -1.0;
+    const double a = sigma * Z_(r, i), bb = sigma * Zdot_(r, i);
+    const double Q = q0 * P_.input_norm[i] * P_.x_norm;
+    hr = std::min(hr, a > 0.0 ? 2.0 * a / (std::sqrt(bb * bb + 4.0 * Q * a) - bb) : 0.0);
   }
+  if (!lane.gram.factor(P_.G, C.data(), cs)) return 0.0;
+  // L = −K⁻¹ G_{C,:} diag(s).
+  for (Index i = 0; i < n; ++i) {
+    for (std::size_t q = 0; q < cs; ++q) {
+      lane.y(static_cast<Index>(q), i) = SA_(r, i) != 0.0 ? -P_.G(C[q], i) : 0.0;
+    }
+    lane.gram.solve(&lane.y(0, i));
+  }
+  for (std::size_t q = 0; q < cs; ++q) {
+    const Index j = C[q];
+    const auto row = lane.y.row(static_cast<Index>(q));
+    const double v = row.dot(e0_), vd = row.dot(edot0_);
+    const double se = P_.c[r] > 0.0 ? 1.0 : -1.0;  // σ = sign c_r, as the runner's margins
+    const double l0 = row.norm();
+    const double l1 = std::sqrt(std::max(0.0, l0 * l0 - 2.0 * row[j] + 1.0));
+    const double g[2] = {se * v, se * (e0_[j] - v)};
+    const double gd[2] = {se * vd, se * (edot0_[j] - vd)};
+    const double l[2] = {l0, l1};
+    for (int t = 0; t < 2; ++t) {
+      const double A1 = l[t] * crude_variation_ * bounds_.residual;
+      const double A2 = l[t] * bounds_.lambda * max_rate;
+      const double bb = gd[t] - A1;
+      hr =
+          std::min(hr, g[t] > 0.0 ? 2.0 * g[t] / (std::sqrt(bb * bb + 2.0 * A2 * g[t]) - bb) : 0.0);
+    }
+  }
+  return hr;
 }
 
 // The window length: below the horizon of the (k+1)-th least safe neuron, k

@@ -59,6 +59,8 @@ TwoLayerRelu::TwoLayerRelu(const Dataset& data, const TwoLayerReluStart& start, 
   Xe_.resize(n, d);
   u_.resize(n);
   e_.resize(n);
+  jv_.resize(n);
+  partial_.resize(n, blocks_.count());
   row_.resize(d);
   rule_ = ReluFilippovRule(X_);
   small_v_.resize(static_cast<std::size_t>(n));
@@ -105,7 +107,7 @@ template <class Work>
 void TwoLayerRelu::for_neuron_blocks(Work&& work) const {
   auto block = [&](std::size_t b) {
     const auto k = static_cast<Eigen::Index>(b);
-    work(blocks_.begin(k), blocks_.size(k));
+    work(k, blocks_.begin(k), blocks_.size(k));
   };
   const auto count = static_cast<std::size_t>(blocks_.count());
   if (pool_) {
@@ -118,32 +120,36 @@ void TwoLayerRelu::for_neuron_blocks(Work&& work) const {
 void TwoLayerRelu::forward(const Eigen::VectorXd& x, const ModeData* mode) const {
   const auto W = layout_.view(x, 0);
   const Eigen::Index n = samples();
-  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+  const Eigen::MatrixXd& signed_mask = mode == nullptr ? mask_ : mode->signed_active;
+  for_neuron_blocks([&](Eigen::Index b, Eigen::Index first, Eigen::Index count) {
     Z_.middleRows(first, count).noalias() = W.middleRows(first, count) * X_;
-    if (mode != nullptr) return;
-    // Column by column, while Z's column is in cache. (A cast of the
-    // comparison vectorises; a select or branch per entry is ten times slower.)
+    // Column by column, while Z's column is in cache: the mask (a cast of the
+    // comparison vectorises; a select or branch per entry is ten times
+    // slower) and the block's share of u_i = Σ_r M_ri z_ri.
     for (Eigen::Index i = 0; i < n; ++i) {
-      mask_.col(i).segment(first, count) =
-          (Z_.col(i).segment(first, count).array() >= 0.0).cast<double>() *
-          scaled_signs_.segment(first, count).array();
+      const auto z = Z_.col(i).segment(first, count);
+      if (mode == nullptr) {
+        mask_.col(i).segment(first, count) =
+            (z.array() >= 0.0).cast<double>() * scaled_signs_.segment(first, count).array();
+      }
+      partial_(i, b) = signed_mask.col(i).segment(first, count).dot(z);
     }
   });
-  // The sums over neurons in one loop: the same order for any thread count.
-  const Eigen::MatrixXd& signed_mask = mode == nullptr ? mask_ : mode->signed_active;
-  for (Eigen::Index i = 0; i < n; ++i) u_[i] = signed_mask.col(i).dot(Z_.col(i));
+  sum_in_block_order(partial_, u_);
   e_ = u_ - y_;
   for (Eigen::Index i = 0; i < n; ++i) Xe_.row(i) = -e_[i] * X_.col(i).transpose();
 }
 
 double TwoLayerRelu::loss(const Eigen::VectorXd& x) const {
   const auto W = layout_.view(x, 0);
-  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+  for_neuron_blocks([&](Eigen::Index b, Eigen::Index first, Eigen::Index count) {
     Z_.middleRows(first, count).noalias() = W.middleRows(first, count) * X_;
+    for (Eigen::Index i = 0; i < samples(); ++i) {
+      partial_(i, b) =
+          scaled_signs_.segment(first, count).dot(Z_.col(i).segment(first, count).cwiseMax(0.0));
+    }
   });
-  for (Eigen::Index i = 0; i < samples(); ++i) {
-    u_[i] = scaled_signs_.dot(Z_.col(i).cwiseMax(0.0));
-  }
+  sum_in_block_order(partial_, u_);
   return 0.5 * (u_ - y_).squaredNorm();
 }
 
@@ -162,16 +168,17 @@ void TwoLayerRelu::hessian_vector(const Eigen::VectorXd& x, const Eigen::VectorX
   forward(x, nullptr);  // the signed mask M of x; Z_ and Xe_ are free again after it
   // (Jv)_i = Σ_r M_ri v_rᵀx_i, then (Jᵀz)_r = Σ_i M_ri z_i x_iᵀ = (M diag(z) Xᵀ)_r.
   const auto V = layout_.view(v, 0);
-  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+  for_neuron_blocks([&](Eigen::Index b, Eigen::Index first, Eigen::Index count) {
     Z_.middleRows(first, count).noalias() = V.middleRows(first, count) * X_;
+    for (Eigen::Index i = 0; i < samples(); ++i) {
+      partial_(i, b) = mask_.col(i).segment(first, count).dot(Z_.col(i).segment(first, count));
+    }
   });
-  for (Eigen::Index i = 0; i < samples(); ++i) {
-    const double jv = mask_.col(i).dot(Z_.col(i));
-    Xe_.row(i) = jv * X_.col(i).transpose();
-  }
+  sum_in_block_order(partial_, jv_);
+  for (Eigen::Index i = 0; i < samples(); ++i) Xe_.row(i) = jv_[i] * X_.col(i).transpose();
   hv.resize(dim());
   auto HV = layout_.view(hv, 0);
-  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+  for_neuron_blocks([&](Eigen::Index /*b*/, Eigen::Index first, Eigen::Index count) {
     HV.middleRows(first, count).noalias() = mask_.middleRows(first, count) * Xe_;
   });
 }
@@ -180,7 +187,7 @@ void TwoLayerRelu::velocity(const Eigen::VectorXd& x, double /*t*/, Eigen::Vecto
   forward(x, nullptr);
   dxdt.resize(dim());
   auto V = layout_.view(dxdt, 0);
-  for_neuron_blocks([&](Eigen::Index first, Eigen::Index count) {
+  for_neuron_blocks([&](Eigen::Index /*b*/, Eigen::Index first, Eigen::Index count) {
     V.middleRows(first, count).noalias() = mask_.middleRows(first, count) * Xe_;
   });
 }

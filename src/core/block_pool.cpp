@@ -12,7 +12,7 @@ BlockPool::BlockPool(int threads) {
         fmt::format("a block pool needs at least 1 thread, got {}", threads));
   }
   workers_.reserve(static_cast<std::size_t>(threads - 1));
-  for (int k = 1; k < threads; ++k) workers_.emplace_back([this] { worker_loop(); });
+  for (int k = 1; k < threads; ++k) workers_.emplace_back([this, k] { worker_loop(k); });
 }
 
 BlockPool::~BlockPool() {
@@ -24,15 +24,15 @@ BlockPool::~BlockPool() {
   for (std::thread& t : workers_) t.join();
 }
 
-void BlockPool::take_blocks() {
+void BlockPool::take_blocks(int thread) {
   for (std::size_t b = next_block_.fetch_add(1); b < blocks_; b = next_block_.fetch_add(1)) {
-    task_(work_, b);
+    task_(work_, b, thread);
   }
 }
 
 void BlockPool::run_erased(std::size_t blocks, Task task, void* work) {
   if (workers_.empty() || blocks <= 1) {
-    for (std::size_t b = 0; b < blocks; ++b) task(work, b);
+    for (std::size_t b = 0; b < blocks; ++b) task(work, b, 0);
     return;
   }
   const std::lock_guard<std::mutex> turn(turns_);
@@ -46,12 +46,12 @@ void BlockPool::run_erased(std::size_t blocks, Task task, void* work) {
     ++generation_;
   }
   started_.notify_all();
-  take_blocks();
+  take_blocks(0);
   std::unique_lock<std::mutex> lock(mutex_);
   finished_.wait(lock, [this] { return busy_workers_ == 0; });
 }
 
-void BlockPool::worker_loop() {
+void BlockPool::worker_loop(int thread) {
   std::uint64_t seen = 0;
   for (;;) {
     {
@@ -60,7 +60,7 @@ void BlockPool::worker_loop() {
       if (stopping_) return;
       seen = generation_;
     }
-    take_blocks();
+    take_blocks(thread);
     bool last = false;
     {
       const std::lock_guard<std::mutex> lock(mutex_);

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 namespace gradflow {
@@ -30,21 +31,27 @@ class BlockPool {
 
   // Calls work(b) once for each b in [0, blocks) on the pool's threads and
   // the caller, and returns when every call has returned. Calls from several
-  // threads at once take turns. `work` must not throw.
+  // threads at once take turns. `work` must not throw. A `work` callable as
+  // work(b, thread) also gets the index in [0, threads()) of the thread that
+  // runs the call (0 for the caller), e.g. to use that thread's scratch.
   template <class Work>
   void run(std::size_t blocks, Work& work) {
     run_erased(blocks, &call<Work>, &work);
   }
 
  private:
-  using Task = void (*)(void*, std::size_t);
+  using Task = void (*)(void*, std::size_t, int);
   template <class Work>
-  static void call(void* work, std::size_t block) {
-    (*static_cast<Work*>(work))(block);
+  static void call(void* work, std::size_t block, int thread) {
+    if constexpr (std::is_invocable_v<Work&, std::size_t, int>) {
+      (*static_cast<Work*>(work))(block, thread);
+    } else {
+      (*static_cast<Work*>(work))(block);
+    }
   }
   void run_erased(std::size_t blocks, Task task, void* work);
-  void take_blocks();
-  void worker_loop();
+  void take_blocks(int thread);
+  void worker_loop(int thread);
 
   std::mutex turns_;  // one task at a time
   std::mutex mutex_;
