@@ -24,8 +24,9 @@
 
 namespace gradflow {
 
-// 1 008 = 24 · 42 rows: 10 equal shares at width 10 000 for 2 (or 5) threads
-// (1 536 gives 6 blocks and one of 784), each block's columns of Z in cache.
+// 1 008 = 24 · 42 rows: at width 10 000, 9 blocks of 1 008 and one of 928,
+// nearly even shares for 2 (or 5) threads (1 536 gives 6 blocks and one of
+// 784), each block's columns of Z in cache.
 // Measured (bench_relu_threads, GD step at width 10 000 on 2 threads, medians
 // of 8 on the shared 2-core machine): 1 008 rows 2.67 ms, 1 536 rows 2.64 ms,
 // the same within the scatter (1 thread: 4.53, 4.51 ms); 504 rows 2.84 ms
