@@ -35,11 +35,10 @@ for _ in range(101):
     pair()
     times.append(time.perf_counter() - t0)
 t = float(np.median(times))
-blas = "?"
-try:
-    info = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-    blas = f"{info.get('name')} {info.get('version', '')}".strip()
-except Exception:  # older numpy: no dict mode
-    blas = str(np.__config__.get_info("blas_opt_info").get("libraries", ["?"]))
+# The BLAS actually loaded (Debian's libblas.so.3 is an alternative: the
+# reference BLAS, or OpenBLAS when installed or put first on LD_LIBRARY_PATH).
+with open("/proc/self/maps") as maps:
+    loaded = sorted({line.split()[-1] for line in maps if "blas" in line.split()[-1]})
+blas = ", ".join(loaded) if loaded else "?"
 print(f"numpy {np.__version__} dgemm of the step's shapes (BLAS: {blas}, one thread): "
       f"{t * 1e3:.3f} ms median, {4.0 * m * n * d / t / 1e9:.2f} GFLOP/s")

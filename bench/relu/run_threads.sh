@@ -13,6 +13,12 @@ cmake --build "$build" -j2 --target gradflow bench_relu_threads >/dev/null
 echo "build: $build; load: $(uptime)"
 "$build/bench/bench_relu_threads" 1 2
 /usr/bin/python3 "$root/bench/relu/gemm_shapes.py"
+# OpenBLAS beside it when installed (apt-get install libopenblas0-pthread),
+# whether or not it is the system's libblas.so.3.
+openblas=/usr/lib/x86_64-linux-gnu/openblas-pthread
+if [ -e "$openblas/libblas.so.3" ]; then
+  LD_LIBRARY_PATH="$openblas" /usr/bin/python3 "$root/bench/relu/gemm_shapes.py"
+fi
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 "$build/gradflow" run "$root/bench/relu/windows_100k.json" --out "$out" --jobs 1 -q
