@@ -26,26 +26,7 @@ if command -v mpirun >/dev/null && "$gradflow" --version | grep -q "with MPI"; t
 fi
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
-# How much CPU this machine gives 1 and 2 busy processes now: when 2 get no
-# more than 1, other work holds the cores and no thread count can help.
-/usr/bin/python3 - <<'PY'
-import os, time
-for n in (1, 2):
-    start = os.times()
-    kids = []
-    for _ in range(n):
-        pid = os.fork()
-        if pid == 0:
-            end = time.time() + 2
-            while time.time() < end:
-                pass
-            os._exit(0)
-        kids.append(pid)
-    for pid in kids:
-        os.waitpid(pid, 0)
-    used = os.times().children_user + os.times().children_system - start.children_user - start.children_system
-    print(f"{n} busy process(es) for 2 s got {used:.2f} CPU seconds")
-PY
+/usr/bin/python3 bench/sweep/cpu_share.py  # when 2 busy processes get no more than 1, threads cannot help
 declare -A times
 for rep in 1 2 3; do
   for mode in jobs1 jobs2 mpi2; do

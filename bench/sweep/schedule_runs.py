@@ -16,10 +16,11 @@ the serial part plus the greedy list schedule's makespan. On a loaded machine
 every time stretches by about the same factor, so the predicted ratio stays
 meaningful where measured ones do not.
 """
-import heapq
 import json
 import sys
 from pathlib import Path
+
+from schedule import makespan  # bench/sweep/schedule.py: the greedy list schedule
 
 
 def unit_costs(folder: Path):
@@ -32,13 +33,6 @@ def unit_costs(folder: Path):
         else:
             costs.append(run["wall_seconds"] + run.get("diagnostics_seconds", 0.0))
     return costs
-
-
-def makespan(costs, slots):
-    free = [0.0] * slots
-    for c in costs:
-        heapq.heappush(free, heapq.heappop(free) + c)
-    return max(free)
 
 
 def main():
