@@ -3,7 +3,7 @@
 // (Hairer, Nørsett & Wanner, Solving ODEs I, 2nd ed., II.4 and IV.2, "Lund
 // stabilization" after Gustafsson, Lundh & Söderlind 1988):
 //
-//   h_new = h · min(5, max(0.1, 0.9 / (err_n^(1/5 − 0.75β) · err_{n−1}^(−β)))),
+//   h_new = h · min(10, max(1/5, 0.9 · err_n^(−(1/5 − 0.75β)) · err_{n−1}^β)),
 //   β = 0.04,
 //
 // with err the error of the step in the error checker's norm (accepted when
