@@ -195,6 +195,15 @@ TEST_CASE("bad factorisation input is refused naming the key, with nothing writt
   check_refused(
       dir, spec(truth_diag + R"(omega_twice.npy"})"),
       "key 'data.observed_file': observed entry (0, 1) is listed twice (entries 0 and 2)");
+  // A count and a file of the same thing.
+  check_refused(dir, spec(truth_diag + R"(omega_twice.npy", "observed": 4})"),
+                "key 'data.observed': give either \"observed\" (a count to draw) or "
+                "\"observed_file\", not both");
+  check_refused(dir,
+                spec(R"({"kind": "sensing", "size": 6, "rank": 2, "measurements": 9, )"
+                     R"("measurements_file": "A.npy"})"),
+                "key 'data.measurements': give either \"measurements\" (a count to draw) or "
+                "\"measurements_file\", not both");
 
   // Ground truth from a file: not symmetric; not PSD when declared PSD.
   Eigen::MatrixXd W = Eigen::MatrixXd::Identity(6, 6);

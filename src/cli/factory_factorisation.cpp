@@ -196,12 +196,7 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
   if (task == "sensing") {
     Eigen::MatrixXd A;
     std::string source;
-    if (d.has("measurements_file")) {
-      if (d.has("measurements")) {
-        d.fail("measurements",
-               "give either \"measurements\" (a count to draw) or \"measurements_file\", not both");
-      }
-      d.skip("measurements");
+    if (given_as_file(d, "measurements")) {
       const std::string path = d.string("measurements_file");
       A = read_spec_matrix(spec, path);
       if (A.cols() != size * size) {
@@ -238,12 +233,7 @@ ModelInstance build_symmetric_factorisation(const ExperimentSpec& spec) {
   } else {
     std::vector<MatrixEntry> entries;
     std::string key;
-    if (d.has("observed_file")) {
-      if (d.has("observed")) {
-        d.fail("observed",
-               "give either \"observed\" (a count to sample) or \"observed_file\", not both");
-      }
-      d.skip("observed");
+    if (given_as_file(d, "observed")) {
       key = "observed_file";
       const Eigen::MatrixXd raw = read_spec_matrix(spec, d.string(key));
       entries = checked(d, key, [&] { return entries_from_array(raw); });

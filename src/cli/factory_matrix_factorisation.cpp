@@ -104,12 +104,7 @@ std::vector<MatrixEntry> read_observed(JsonReader& d, const ExperimentSpec& spec
                                        std::string& key) {
   const Eigen::MatrixXd& W = truth.matrix;
   const auto known = static_cast<long>(W.size() - W.array().isNaN().count());
-  if (d.has("observed_file")) {
-    if (d.has("observed")) {
-      d.fail("observed",
-             "give either \"observed\" (a count to draw) or \"observed_file\", not both");
-    }
-    d.skip("observed");
+  if (given_as_file(d, "observed")) {
     key = "observed_file";
     const std::string path = d.string(key);
     const Eigen::MatrixXd raw = read_spec_matrix(spec, path);
@@ -202,12 +197,7 @@ std::shared_ptr<const MatrixLoss> sensing_data(JsonReader& d, const ExperimentSp
   }
   Eigen::MatrixXd A;
   std::string key, source;
-  if (d.has("measurements_file")) {
-    if (d.has("measurements")) {
-      d.fail("measurements",
-             "give either \"measurements\" (a count to draw) or \"measurements_file\", not both");
-    }
-    d.skip("measurements");
+  if (given_as_file(d, "measurements")) {
     key = "measurements_file";
     const std::string path = d.string(key);
     A = read_spec_matrix(spec, path);

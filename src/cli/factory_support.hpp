@@ -14,6 +14,10 @@ namespace gradflow {
 // A matrix from a .npy or .csv file named relative to the spec; NaN/Inf refused.
 Eigen::MatrixXd read_spec_matrix(const ExperimentSpec& spec, const std::string& relative);
 
+// A data key that is either a count to draw (`count_key`) or a file
+// (`count_key` + "_file"): true when the file is given, refusing both.
+bool given_as_file(JsonReader& d, const std::string& count_key);
+
 // Runs `make`, turning a model's std::invalid_argument into an InputError on `key`.
 template <class F>
 auto checked(const JsonReader& r, const std::string& key, F&& make) {
