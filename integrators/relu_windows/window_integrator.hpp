@@ -46,16 +46,7 @@ class WindowIntegrator {
   // (core/neuron_blocks.hpp).
   template <class Work>
   void for_neuron_blocks(Work&& work) {
-    auto block = [&](std::size_t b) {
-      const auto k = static_cast<Index>(b);
-      work(k, blocks_.begin(k), blocks_.size(k));
-    };
-    const auto count = static_cast<std::size_t>(blocks_.count());
-    if (threads_) {
-      threads_->run(count, block);
-    } else {
-      for (std::size_t b = 0; b < count; ++b) block(b);
-    }
+    for_each_neuron_block(blocks_, threads_.get(), std::forward<Work>(work));
   }
 
   // Z = WX and u_i = Σ_r SA_ri z_ri, each block's share added in block order.

@@ -13,6 +13,7 @@
 
 #include <cmath>
 #include <stdexcept>
+#include <utility>
 
 namespace gradflow {
 
@@ -105,16 +106,7 @@ Eigen::MatrixXd TwoLayerRelu::weights(const Eigen::VectorXd& x) const { return l
 
 template <class Work>
 void TwoLayerRelu::for_neuron_blocks(Work&& work) const {
-  auto block = [&](std::size_t b) {
-    const auto k = static_cast<Eigen::Index>(b);
-    work(k, blocks_.begin(k), blocks_.size(k));
-  };
-  const auto count = static_cast<std::size_t>(blocks_.count());
-  if (pool_) {
-    pool_->run(count, block);
-  } else {
-    for (std::size_t b = 0; b < count; ++b) block(b);
-  }
+  for_each_neuron_block(blocks_, pool_.get(), std::forward<Work>(work));
 }
 
 void TwoLayerRelu::forward(const Eigen::VectorXd& x, const ModeData* mode) const {

@@ -18,6 +18,8 @@
 // sums matrix; sum_in_block_order() then adds the columns in block order on
 // one thread. One code path for every thread count, 1 included.
 
+#include "core/block_pool.hpp"
+
 #include <Eigen/Core>
 
 #include <algorithm>
@@ -47,6 +49,22 @@ struct NeuronBlocks {
   }
   Eigen::Index size(Eigen::Index b) const { return end(b) - begin(b); }
 };
+
+// work(b, first, count) for every block b of `blocks`, on `pool`'s threads
+// (null: one after another on the caller).
+template <class Work>
+void for_each_neuron_block(const NeuronBlocks& blocks, BlockPool* pool, Work&& work) {
+  auto block = [&](std::size_t b) {
+    const auto k = static_cast<Eigen::Index>(b);
+    work(k, blocks.begin(k), blocks.size(k));
+  };
+  const auto count = static_cast<std::size_t>(blocks.count());
+  if (pool != nullptr) {
+    pool->run(count, block);
+  } else {
+    for (std::size_t b = 0; b < count; ++b) block(b);
+  }
+}
 
 // sum = Σ_b partials.col(b), added in block order b = 0, 1, … on the caller:
 // the same operations whichever threads wrote the columns. `sum` must have
