@@ -15,8 +15,6 @@
 #include "integrators/relu_windows/problem.hpp"
 #include "integrators/relu_windows/residual_path.hpp"
 
-#include "core/block_pool.hpp"
-
 #include <atomic>
 #include <cstdint>
 #include <limits>

@@ -3,7 +3,6 @@
 #include "cli/central_flow_run.hpp"
 #include "cli/ensemble.hpp"
 #include "cli/experiment_runs.hpp"
-#include "cli/interrupt_watch.hpp"
 #include "cli/eta_sweep.hpp"
 #include "cli/resource_estimate.hpp"
 #include "cli/report.hpp"
@@ -11,6 +10,7 @@
 #include "cli/thread_budget.hpp"
 #include "cli/time_average.hpp"
 
+#include "core/progress.hpp"
 #include "core/rng.hpp"
 #include "core/sharpness_tracker.hpp"
 #include "io/csv.hpp"
@@ -24,10 +24,8 @@
 #include <fmt/ostream.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <limits>
-#include <optional>
 #include <ostream>
 
 #ifndef GRADFLOW_VERSION

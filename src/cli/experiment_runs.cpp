@@ -10,10 +10,12 @@
 
 #include <atomic>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <ostream>
 #include <thread>
+#include <utility>
 
 namespace gradflow {
 
@@ -29,16 +31,17 @@ struct Item {
 
 // The fields of another instance of the experiment's model, for the runs a
 // helper thread integrates: the flow a run names, wrapped in its modified
-// flow as prepare_experiment wraps it. Built on the first request.
+// flow as prepare_experiment wraps it. The model is built up front (it may
+// not fit in memory: the helper then takes no run).
 class WorkerFields {
  public:
-  explicit WorkerFields(const PreparedExperiment& p) : p_(p), fields_(p.spec.runs.size()) {}
+  explicit WorkerFields(const PreparedExperiment& p)
+      : p_(p), model_(p.rebuild_model()), fields_(p.spec.runs.size()) {}
 
   const Field& field(std::size_t r) {
     if (fields_[r] != nullptr) return *fields_[r];
-    if (!model_) model_.emplace(p_.rebuild_model());
     const RunSpec& run = p_.spec.runs[r];
-    const Field* field = model_->flow(run.flow, p_.spec.file, "").field.get();
+    const Field* field = model_.flow(run.flow, p_.spec.file, "").field.get();
     if (run.modified_eta > 0.0) {
       wrappers_.push_back(std::make_unique<ModifiedFlow>(*field, run.modified_eta));
       field = wrappers_.back().get();
@@ -49,7 +52,7 @@ class WorkerFields {
 
  private:
   const PreparedExperiment& p_;
-  std::optional<ModelInstance> model_;
+  ModelInstance model_;
   std::vector<std::unique_ptr<Field>> wrappers_;
   std::vector<const Field*> fields_;
 };
@@ -116,7 +119,7 @@ class Work {
         steps = slot.stats.steps;
       }
     } catch (...) {
-      fail(std::current_exception());
+      fail(item, std::current_exception());
     }
     const std::lock_guard lock(mutex_);
     --at_once_;
@@ -125,9 +128,15 @@ class Work {
     if (progress_ != nullptr) progress_->update(static_cast<double>(done_), steps_);
   }
 
-  void fail(std::exception_ptr e) noexcept {
+  // Keeps the failure of the earliest item in spec order, the one a single
+  // thread would have stopped at, whichever thread failed first in time.
+  void fail(const Item& item, std::exception_ptr e) noexcept {
     const std::lock_guard lock(mutex_);
-    if (!failure_) failure_ = std::move(e);
+    const auto at = std::pair(item.run, item.member);
+    if (!failure_ || at < failed_at_) {
+      failure_ = std::move(e);
+      failed_at_ = at;
+    }
   }
 
   // After every thread is done: the outcomes in spec order, the log lines
@@ -161,6 +170,7 @@ class Work {
   long steps_ = 0;
   unsigned at_once_ = 0, most_at_once_ = 0;
   std::exception_ptr failure_;
+  std::pair<std::size_t, std::size_t> failed_at_{};  // (run, member) of failure_
 };
 
 }  // namespace
@@ -172,14 +182,22 @@ ExperimentRuns run_experiment_runs(const PreparedExperiment& p, std::ostream& lo
   std::atomic<std::size_t> helpers_busy{0};
   std::vector<std::jthread> helpers;
   auto helper = [&] {
+    const ThreadBudget::Busy busy(budget);
+    std::optional<WorkerFields> fields;
     try {
-      const ThreadBudget::Busy busy(budget);
-      WorkerFields fields(p);
-      while (const std::optional<Item> item = work.take()) {
-        work.run(*item, fields.field(item->run), nullptr);
+      fields.emplace(p);
+    } catch (...) {
+      // No second instance of the model (e.g. out of memory): this helper
+      // takes no run, and the owner and the other helpers do them all.
+    }
+    while (fields) {
+      const std::optional<Item> item = work.take();
+      if (!item) break;
+      try {
+        work.run(*item, fields->field(item->run), nullptr);
+      } catch (...) {  // wrapping the run's flow failed: that run fails
+        work.fail(*item, std::current_exception());
       }
-    } catch (...) {  // building the model: the run that needed it fails
-      work.fail(std::current_exception());
     }
     --helpers_busy;
     budget.give_back();

@@ -1,6 +1,7 @@
 #include "cli/thread_budget.hpp"
 
 #include <algorithm>
+#include <cassert>
 
 namespace gradflow {
 
@@ -15,7 +16,8 @@ bool ThreadBudget::try_take() noexcept {
 
 void ThreadBudget::give_back() noexcept {
   const std::lock_guard lock(mutex_);
-  if (taken_ > 0) --taken_;
+  assert(taken_ > 0 && "a token given back that was never taken");
+  --taken_;
 }
 
 ThreadBudget::Busy::Busy(ThreadBudget& budget) noexcept : budget_(budget) {
