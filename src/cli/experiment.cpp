@@ -36,6 +36,21 @@ namespace gradflow {
 
 using nlohmann::json;
 
+const Field* run_field(const ExperimentSpec& spec, std::size_t r, const Flow& flow,
+                       std::vector<std::unique_ptr<Field>>& wrappers) {
+  const RunSpec& run = spec.runs[r];
+  const Field* field = flow.field.get();
+  if (run.modified_eta > 0.0) {
+    wrappers.push_back(std::make_unique<ModifiedFlow>(*field, run.modified_eta));
+    field = wrappers.back().get();
+  }
+  if (run.central_eta > 0.0) {
+    wrappers.push_back(wrap_central_flow(spec, r, *field, flow.x0));
+    field = wrappers.back().get();
+  }
+  return field;
+}
+
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec) {
   PreparedExperiment p = prepare_experiment(spec, build_model(spec));
   p.rebuild_model = [spec] { return build_model(spec); };
@@ -90,15 +105,7 @@ PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance 
   for (std::size_t r = 0; r < spec.runs.size(); ++r) {
     const RunSpec& run = spec.runs[r];
     const Flow& flow = p.model.flow(run.flow, spec.file, fmt::format("runs[{}].flow", r));
-    const Field* field = flow.field.get();
-    if (run.modified_eta > 0.0) {
-      p.wrappers.push_back(std::make_unique<ModifiedFlow>(*field, run.modified_eta));
-      field = p.wrappers.back().get();
-    }
-    if (run.central_eta > 0.0) {
-      p.wrappers.push_back(wrap_central_flow(spec, r, *field, flow.x0));
-      field = p.wrappers.back().get();
-    }
+    const Field* field = run_field(spec, r, flow, p.wrappers);
     try {
       check_method_fits(*field, run.method);
     } catch (const std::invalid_argument& e) {

@@ -47,6 +47,11 @@ struct PreparedExperiment {
   std::function<ModelInstance()> rebuild_model;
 };
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec);
+// The field runs[r] integrates: `flow`'s field wrapped in the modified flow
+// and the central flow the run asks for, the wrappers kept in `wrappers`. The
+// one rule for every model instance (the experiment's, a helper thread's).
+const Field* run_field(const ExperimentSpec& spec, std::size_t r, const Flow& flow,
+                       std::vector<std::unique_ptr<Field>>& wrappers);
 // The same with a model built elsewhere (a model defined in Python, or a
 // registry model whose flow starts were set from arrays).
 PreparedExperiment prepare_experiment(const ExperimentSpec& spec, ModelInstance model);

@@ -3,7 +3,6 @@
 #include "cli/ensemble.hpp"
 #include "cli/single_run.hpp"
 #include "models/central_flow.hpp"
-#include "models/modified_flow.hpp"
 
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -30,9 +29,9 @@ struct Item {
 };
 
 // The fields of another instance of the experiment's model, for the runs a
-// helper thread integrates: the flow a run names, wrapped in its modified
-// flow as prepare_experiment wraps it. The model is built up front (it may
-// not fit in memory: the helper then takes no run).
+// helper thread integrates, wrapped as the experiment's own (run_field). The
+// model is built up front (it may not fit in memory: the helper then takes
+// no run).
 class WorkerFields {
  public:
   explicit WorkerFields(const PreparedExperiment& p)
@@ -40,14 +39,9 @@ class WorkerFields {
 
   const Field& field(std::size_t r) {
     if (fields_[r] != nullptr) return *fields_[r];
-    const RunSpec& run = p_.spec.runs[r];
-    const Field* field = model_.flow(run.flow, p_.spec.file, "").field.get();
-    if (run.modified_eta > 0.0) {
-      wrappers_.push_back(std::make_unique<ModifiedFlow>(*field, run.modified_eta));
-      field = wrappers_.back().get();
-    }
-    fields_[r] = field;
-    return *field;
+    const Flow& flow = model_.flow(p_.spec.runs[r].flow, p_.spec.file, "");
+    fields_[r] = run_field(p_.spec, r, flow, wrappers_);
+    return *fields_[r];
   }
 
  private:
